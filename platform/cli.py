@@ -1,0 +1,225 @@
+"""The `autoproces` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask
+
+from .config import ConfigError, Settings
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _build_app(env: dict[str, str] | None = None) -> Flask:
+    from .app import create_app
+
+    try:
+        return create_app(env)
+    except ConfigError as e:
+        _fail(str(e))
+        raise  # unreachable; keeps type checkers calm
+
+
+@contextmanager
+def _app_context(env: dict[str, str] | None = None) -> Iterator[Flask]:
+    """Run a command in one transaction: committed if it finishes, rolled back if not."""
+    from .db import db
+    from .errors import DomainError
+
+    app = _build_app(env)
+    with app.app_context():
+        try:
+            yield app
+            db.session.commit()
+        except DomainError as e:
+            db.session.rollback()
+            details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in e.errors.items())
+            _fail(f"{e.message} {details}".strip())
+
+
+def _with_tenant(slug: str) -> Any:
+    from .tenancy import activate_tenant, tenant_by_slug
+
+    tenant = tenant_by_slug(slug)
+    if tenant is None:
+        _fail(f"No tenant called '{slug}' (see `autoproces tenants list`).")
+    activate_tenant(tenant)
+    return tenant
+
+
+@click.group(help="Autoproces: automation of municipal work processes.")
+def main() -> None:
+    pass
+
+
+@main.group(help="The database.")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="Migrate the database to the newest schema (as the owner role).")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    from .migrate import upgrade
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as e:
+        _fail(str(e))
+    url = settings.migration_database_url
+    if url is None and settings.database_url is None:  # demo with the embedded server
+        from .embedded import ensure_embedded
+
+        url = ensure_embedded(settings.instance_path, settings.app_role).owner_url
+    if url is None:
+        _fail("Set MIGRATION_DATABASE_URL (the owner role's URL) to run migrations.")
+    upgrade(url, settings.app_role, revision)
+    click.echo(f"Database at revision {revision}.")
+
+
+@main.group(help="Municipalities on the platform.")
+def tenants() -> None:
+    pass
+
+
+@tenants.command("create", help="Create a tenant, e.g. `tenants create syddjurs --name "
+                 "'Syddjurs Kommune' --code 706`.")
+@click.argument("slug")
+@click.option("--name", required=True, help="The municipality's name.")
+@click.option("--code", default=None, help="Kommunekode, three digits.")
+@click.option("--cvr", default=None, help="CVR number, eight digits.")
+def tenants_create(slug: str, name: str, code: str | None, cvr: str | None) -> None:
+    from .tenancy import create_tenant
+
+    with _app_context():
+        tenant = create_tenant(slug, name, code, cvr)
+        click.echo(f"Created tenant {tenant.slug} ({tenant.name}).")
+
+
+@tenants.command("list", help="List tenants with their status.")
+def tenants_list() -> None:
+    from sqlalchemy import select
+
+    from .db import db as database
+    from .tenancy import Tenant
+
+    with _app_context():
+        for t in database.session.scalars(select(Tenant).order_by(Tenant.slug)):
+            click.echo(f"{t.slug}\t{t.status}\t{t.municipality_code or '-'}\t{t.name}")
+
+
+def _status_command(name: str, status: str, help_text: str) -> Callable[..., None]:
+    @tenants.command(name, help=help_text)
+    @click.argument("slug")
+    def command(slug: str) -> None:
+        from .tenancy import TenantStatus, set_tenant_status
+
+        with _app_context():
+            tenant = set_tenant_status(slug, TenantStatus(status))
+            click.echo(f"Tenant {tenant.slug} is {tenant.status}.")
+
+    return command
+
+
+_status_command("suspend", "suspended", "Suspend a tenant: its pages and tokens are refused.")
+_status_command("activate", "active", "Reactivate a suspended tenant.")
+
+
+@main.group(help="Users of a municipality.")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="Create a user in a tenant.")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option(
+    "--role", "roles", multiple=True, default=("employee",), show_default=True,
+    help="employee, automation, manager or tenant_admin; repeat for several.",
+)
+def users_create(slug: str, email: str, name: str, roles: tuple[str, ...]) -> None:
+    from .identity.services import create_user
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        user = create_user(tenant, email, name, roles)
+        click.echo(f"Created {user.email} in {tenant.slug} with roles {', '.join(user.roles)}.")
+
+
+@main.group(help="API tokens.")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create", help="Create an API token; it is printed once, as the last line.")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+def tokens_create(slug: str, email: str, name: str) -> None:
+    from .identity.services import create_token, user_by_email
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        user = user_by_email(tenant, email)
+        if user is None:
+            _fail(f"No user {email} in {slug}.")
+        if not user.active:
+            _fail(f"The user {email} is deactivated.")
+        _token, secret = create_token(user, name)
+        click.echo(f"Token for {user.email} in {tenant.slug} (shown once, store it now):")
+        click.echo(secret)
+
+
+@main.command(help="Serve the app with gunicorn (production; no demo login).")
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 8000)),
+              show_default="8000 or $PORT")
+@click.option("--workers", type=int, default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from .db import app_role_problems
+    from .db import db as database
+
+    env = {k: v for k, v in os.environ.items() if k != "AUTOPROCES_DEMO"}
+    app = _build_app(env)
+    with app.app_context():
+        problems = app_role_problems()
+        database.session.rollback()
+    if problems:
+        _fail("Refusing to serve: " + "; ".join(problems) + ". Connect as the app role.")
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app
+
+    Server().run()
+
+
+@main.command(help="Run the demo: embedded database, demo municipalities, development login.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)),
+              show_default="5000 or $PORT")
+def demo(host: str, port: int) -> None:
+    from .demo import run_demo
+
+    os.environ["AUTOPROCES_DEMO"] = "1"
+    run_demo(host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

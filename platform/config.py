@@ -1,0 +1,79 @@
+"""Configuration, read once from environment variables (12-factor)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TRUE_VALUES = {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a runnable app."""
+
+
+def database_url(url: str | None) -> str | None:
+    """Use psycopg2 for plain PostgreSQL URLs (SQLAlchemy 2.1 would pick psycopg 3)."""
+    if not url:
+        return None
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in TRUE_VALUES
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment.
+
+    See the table in README.md. `database_url` is None only in demo mode, where
+    the app starts an embedded PostgreSQL in the instance folder instead.
+    """
+
+    secret_key: str
+    database_url: str | None
+    migration_database_url: str | None
+    demo: bool
+    instance_path: Path
+    app_role: str = "autoproces_app"
+    default_locale: str = "da"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        demo = _flag(env, "AUTOPROCES_DEMO")
+        db_url = database_url(env.get("DATABASE_URL"))
+        secret_key = env.get("SECRET_KEY") or ""
+        missing = []
+        if not demo:
+            if not secret_key:
+                missing.append("SECRET_KEY")
+            if not db_url:
+                missing.append("DATABASE_URL")
+        if missing:
+            raise ConfigError(
+                "Autoproces cannot start: set " + " and ".join(missing)
+                + " (or AUTOPROCES_DEMO=1 for the demo with an embedded database)."
+            )
+        if demo and not secret_key:
+            # Demo only: a fresh key per start logs everyone out, which is fine there.
+            secret_key = secrets.token_hex(32)
+        app_role = env.get("AUTOPROCES_APP_ROLE", "autoproces_app")
+        if not app_role.replace("_", "").isalnum():
+            raise ConfigError("AUTOPROCES_APP_ROLE must be a plain role name (letters, digits, _).")
+        return cls(
+            secret_key=secret_key,
+            database_url=db_url,
+            migration_database_url=database_url(env.get("MIGRATION_DATABASE_URL")),
+            demo=demo,
+            instance_path=Path(env.get("AUTOPROCES_INSTANCE_PATH", "instance")).resolve(),
+            app_role=app_role,
+        )

@@ -1,0 +1,79 @@
+"""Database access and per-transaction tenant context.
+
+The tenant is handed to PostgreSQL with `set_config('app.tenant_id', …, true)`
+at the start of every transaction, so row-level security sees it and nothing
+leaks to the next user of a pooled connection (see DESIGN.md, Tenancy).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import g, has_app_context
+from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
+
+_SET_TENANT = text("select set_config('app.tenant_id', :tenant_id, true)")
+
+
+def current_tenant_id() -> uuid.UUID | None:
+    """The tenant the current request or command acts for, if any."""
+    if not has_app_context():
+        return None
+    return g.get("tenant_id")
+
+
+def use_tenant(tenant_id: uuid.UUID | None) -> None:
+    """Act for `tenant_id` from now on, including in a transaction already open."""
+    g.tenant_id = tenant_id
+    if db.session().in_transaction():
+        db.session.execute(_SET_TENANT, {"tenant_id": str(tenant_id) if tenant_id else ""})
+
+
+@event.listens_for(FlaskSession, "after_begin")
+def _set_tenant_on_begin(session: Any, transaction: Any, connection: Any) -> None:
+    tenant_id = current_tenant_id()
+    # Always set it, also to '': a transaction without a tenant must see no rows.
+    connection.execute(_SET_TENANT, {"tenant_id": str(tenant_id) if tenant_id else ""})
+
+
+def app_role_problems() -> list[str]:
+    """Why the connected role must not serve requests (empty when it is safe).
+
+    Row-level security only holds for a role that is not superuser, has no
+    BYPASSRLS and owns no table (DESIGN.md, Tenancy).
+    """
+    row = db.session.execute(
+        text(
+            "select r.rolname, r.rolsuper, r.rolbypassrls,"
+            " (select count(*) from pg_class c where c.relowner = r.oid"
+            "  and c.relnamespace = 'public'::regnamespace) as owned"
+            " from pg_roles r where r.rolname = current_user"
+        )
+    ).one()
+    problems = []
+    if row.rolsuper:
+        problems.append(f"the database role {row.rolname} is a superuser")
+    if row.rolbypassrls:
+        problems.append(f"the database role {row.rolname} has BYPASSRLS")
+    if row.owned:
+        problems.append(f"the database role {row.rolname} owns {row.owned} relations")
+    return problems

@@ -1,0 +1,102 @@
+"""The demo: three municipalities with users in every role, on an embedded database."""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .components import load_components
+from .config import Settings
+from .db import db, use_tenant
+from .permissions import Role
+from .tenancy import Tenant, activate_tenant, create_tenant, tenant_by_slug
+
+SEED_DIR = Path(__file__).parent / "seed"
+DEMO_TENANTS = (("syddjurs", "706"), ("norddjurs", "707"), ("aarhus", "751"))
+# Who each demo municipality has, by role: (role, how many).
+DEMO_STAFF = ((Role.EMPLOYEE, 3), (Role.AUTOMATION, 2), (Role.MANAGER, 1), (Role.TENANT_ADMIN, 1))
+
+
+def municipalities() -> dict[str, dict[str, str]]:
+    with (SEED_DIR / "municipalities.csv").open(encoding="utf-8") as f:
+        return {row["code"]: row for row in csv.DictReader(f)}
+
+
+def _names(filename: str) -> list[str]:
+    return [
+        line.strip()
+        for line in (SEED_DIR / filename).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def _email_part(name: str) -> str:
+    ascii_name = (
+        name.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa").replace(" ", ".")
+    )
+    ascii_name = unicodedata.normalize("NFKD", ascii_name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in ascii_name if ch.isalnum() or ch in ".-")
+
+
+def seed_demo() -> list[Tenant]:
+    """Create the demo municipalities unless they exist. Returns the ones created."""
+    from .identity.services import create_user
+
+    known = municipalities()
+    first_names, surnames = _names("danish_first_names.txt"), _names("danish_surnames.txt")
+    created = []
+    for slug, code in DEMO_TENANTS:
+        if tenant_by_slug(slug) is not None:
+            continue
+        info = known[code]
+        tenant = create_tenant(slug, info["name"], code, info["cvr"])
+        activate_tenant(tenant)
+        rng = random.Random(f"autoproces-demo-{slug}")
+        users: dict[str, Any] = {}
+        for role, count in DEMO_STAFF:
+            for i in range(count):
+                name = f"{rng.choice(first_names[:120])} {rng.choice(surnames[:150])}"
+                email = f"{_email_part(name)}.{role.value[:3]}{i}@{slug}.dk"
+                user = create_user(tenant, email, name, [role.value])
+                users.setdefault(role.value, user)
+                users.setdefault(f"{role.value}s", []).append(user)
+        for component in load_components():
+            if component.seed_demo is not None:
+                component.seed_demo(tenant, users, rng)
+        created.append(tenant)
+    use_tenant(None)
+    return created
+
+
+def run_demo(host: str, port: int) -> None:
+    from .app import create_app
+    from .embedded import ensure_embedded
+    from .migrate import upgrade
+
+    started = time.monotonic()
+    settings = Settings.from_env()
+    if settings.database_url is None:
+        click.echo(f"Starting the embedded PostgreSQL in {settings.instance_path / 'postgres'} …")
+        owner_url = ensure_embedded(settings.instance_path, settings.app_role).owner_url
+    else:
+        owner_url = settings.migration_database_url or settings.database_url
+    upgrade(owner_url, settings.app_role)
+    app = create_app()
+    with app.app_context():
+        created = seed_demo()
+        db.session.commit()
+        tenants = db.session.scalars(db.select(Tenant).order_by(Tenant.name)).all()
+        slugs = [t.slug for t in tenants]
+    if created:
+        click.echo(f"Seeded {len(created)} demo municipalities.")
+    click.echo(f"Ready in {time.monotonic() - started:.1f} s.")
+    click.echo(f"Autoproces demo on http://{host}:{port}/  (Ctrl-C stops it)")
+    for slug in slugs:
+        click.echo(f"  http://{host}:{port}/{slug}/login")
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)

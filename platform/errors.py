@@ -1,0 +1,111 @@
+"""Domain errors raised by services, and how they reach a user or an API client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from .tenancy import TenantSuspended
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message: str = "", errors: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+class NotFound(DomainError):
+    """Does not exist, or the caller may not see it: both look the same from outside."""
+
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Invalid(DomainError):
+    """Input that fails a rule; `errors` maps each field to its messages."""
+
+    status = 422
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, errors: Mapping[str, Any] | None = None) -> Any:
+    """The one error shape of the API (the same keys flask-smorest uses)."""
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body: dict[str, Any] = {
+        "code": status,
+        "status": HTTP_STATUS_CODES.get(status, "Error"),
+        "message": message,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+ERROR_TITLES = {
+    400: lambda: _("Forespørgslen kunne ikke forstås"),
+    401: lambda: _("Du skal logge ind"),
+    403: lambda: _("Du har ikke adgang"),
+    404: lambda: _("Siden findes ikke"),
+    405: lambda: _("Handlingen er ikke tilladt"),
+    409: lambda: _("Der er sket en ændring i mellemtiden"),
+    413: lambda: _("Filen er for stor"),
+    422: lambda: _("Oplysningerne kunne ikke gemmes"),
+    500: lambda: _("Der skete en fejl"),
+}
+
+
+def html_error(status: int, message: str = "") -> Any:
+    title = ERROR_TITLES.get(status, ERROR_TITLES[500])()
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException) -> Any:
+        status = e.code or 500
+        if wants_json():
+            data = getattr(e, "data", None) or {}
+            # webargs puts field errors on the exception, keyed by location ("json", "query")
+            errors = data.get("errors") or data.get("messages")
+            response = json_error(status, data.get("message") or e.description or "", errors)
+            for key, value in (data.get("headers") or {}).items():
+                response.headers[key] = value
+            if status == 401:
+                response.headers.setdefault("WWW-Authenticate", 'Bearer realm="autoproces"')
+            return response
+        return html_error(status)
+
+    @app.errorhandler(DomainError)
+    def _domain(e: DomainError) -> Any:
+        if wants_json():
+            return json_error(e.status, e.message, {"json": e.errors} if e.errors else None)
+        return html_error(e.status, e.message)
+
+    @app.errorhandler(TenantSuspended)
+    def _suspended(e: TenantSuspended) -> Any:
+        if wants_json():
+            return json_error(403, "The municipality's access is suspended.")
+        return (
+            render_template("errors/suspended.html", suspended_tenant=e.tenant),
+            403,
+        )

@@ -1,0 +1,1 @@
+"""Identity: users, roles, API tokens, login."""

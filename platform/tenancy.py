@@ -1,0 +1,144 @@
+"""Tenants (municipalities) and how a request finds the one it acts for."""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from datetime import datetime
+
+from flask import abort, g
+from sqlalchemy import CheckConstraint, DateTime, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import db, use_tenant
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# First path segments the platform itself uses; a tenant can never be called this.
+RESERVED_SLUGS = frozenset(
+    {"api", "operator", "static", "healthz", "readyz", "metrics", "auth", "login", "logout",
+     "lang", "admin", "catalog", "katalog", "favicon.ico", "robots.txt"}
+)
+
+
+class TenantStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Tenant(db.Model):
+    """A municipality on the platform. Not tenant-owned: it *is* the tenant."""
+
+    __tablename__ = "tenant"
+    __table_args__ = (
+        CheckConstraint("status in ('active', 'suspended')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    municipality_code: Mapped[str | None] = mapped_column(String(3))
+    cvr: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20), server_default=TenantStatus.ACTIVE.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.ACTIVE
+
+
+class TenantSuspended(Exception):
+    """The tenant exists but is suspended; its pages and tokens are refused."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        super().__init__(tenant.slug)
+        self.tenant = tenant
+
+
+def tenant_by_slug(slug: str) -> Tenant | None:
+    return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def activate_tenant_from_slug(slug: str) -> Tenant:
+    """Resolve the URL's tenant and act for it, or stop the request (404/403)."""
+    tenant = tenant_by_slug(slug) if SLUG_RE.match(slug) else None
+    if tenant is None:
+        abort(404)
+    if not tenant.is_active:
+        raise TenantSuspended(tenant)
+    activate_tenant(tenant)
+    return tenant
+
+
+def activate_tenant(tenant: Tenant) -> None:
+    g.tenant = tenant
+    use_tenant(tenant.id)
+
+
+def current_tenant() -> Tenant | None:
+    return g.get("tenant")
+
+
+def list_active_tenants() -> list[Tenant]:
+    return list(
+        db.session.scalars(
+            select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
+        )
+    )
+
+
+CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
+
+
+def valid_cvr(cvr: str) -> bool:
+    """CVR numbers are eight digits that pass the modulus-11 check."""
+    if not re.fullmatch(r"[0-9]{8}", cvr):
+        return False
+    return sum(int(d) * w for d, w in zip(cvr, CVR_WEIGHTS, strict=True)) % 11 == 0
+
+
+def validate_tenant_fields(
+    slug: str | None, name: str | None, code: str | None, cvr: str | None
+) -> dict[str, list[str]]:
+    """Field errors, keyed by field; English texts (the operator's CLI and console)."""
+    errors: dict[str, list[str]] = {}
+    if slug is not None:
+        if not SLUG_RE.match(slug):
+            errors["slug"] = ["use lower-case letters, digits and hyphens (e.g. syddjurs)"]
+        elif slug in RESERVED_SLUGS:
+            errors["slug"] = [f"'{slug}' is reserved by the platform"]
+    if name is not None and not name.strip():
+        errors["name"] = ["a name is required"]
+    if code is not None and not re.fullmatch(r"[0-9]{3}", code):
+        errors["code"] = ["the municipality code is three digits (e.g. 706)"]
+    if cvr is not None and not valid_cvr(cvr):
+        errors["cvr"] = ["a CVR number is eight digits that pass the modulus-11 check"]
+    return errors
+
+
+def create_tenant(
+    slug: str, name: str, municipality_code: str | None = None, cvr: str | None = None
+) -> Tenant:
+    from .errors import Invalid
+
+    slug = slug.strip().lower()
+    errors = validate_tenant_fields(slug, name, municipality_code, cvr)
+    if not errors and tenant_by_slug(slug) is not None:
+        errors["slug"] = [f"a tenant called '{slug}' exists already"]
+    if errors:
+        raise Invalid("The tenant could not be created.", errors)
+    tenant = Tenant(slug=slug, name=name.strip(), municipality_code=municipality_code, cvr=cvr)
+    db.session.add(tenant)
+    db.session.flush()
+    return tenant
+
+
+def set_tenant_status(slug: str, status: TenantStatus) -> Tenant:
+    from .errors import NotFound
+
+    tenant = tenant_by_slug(slug)
+    if tenant is None:
+        raise NotFound(f"no tenant called '{slug}'")
+    tenant.status = status.value
+    db.session.flush()
+    return tenant

@@ -1,0 +1,1 @@
+"""The process register: processes a municipality could automate, from idea to operation."""

@@ -1,0 +1,35 @@
+"""Registers the process register with the platform (entry point `autoproces.components`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from autoproces.platform.components import Component
+
+
+def init_app(app: Flask, api: Any) -> None:
+    from . import api as process_api
+    from . import views
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(process_api.bp)
+
+
+def seed_demo(tenant: Any, users: dict[str, Any], rng: Any) -> None:
+    from .demo import seed
+
+    seed(tenant, users, rng)
+
+
+component = Component(
+    name="processes",
+    init_app=init_app,
+    seed_demo=seed_demo,
+    nav_items=(
+        ("processes.list_processes", _l("Processer")),
+        ("processes.new_process", _l("Indberet en idé")),
+    ),
+)
