@@ -19,5 +19,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("Offline (SQL script) migrations are not supported; run `autoproces db upgrade`.")
+    raise SystemExit(
+        "Offline (SQL script) migrations are not supported; run `autoproces db upgrade`."
+    )
 run_migrations_online()

@@ -33,8 +33,9 @@ SECURITY_HEADERS = {
 
 
 def role_names(roles: list[str]) -> str:
-    return ", ".join(str(ROLE_LABELS[Role(r)]) if r in Role.__members__.values() else r
-                     for r in roles)
+    return ", ".join(
+        str(ROLE_LABELS[Role(r)]) if r in Role.__members__.values() else r for r in roles
+    )
 
 
 def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
@@ -71,9 +72,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
             "security": [{"bearerAuth": []}],
-            "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
-            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
     app.config.update(overrides)

@@ -90,8 +90,10 @@ def tenants() -> None:
     pass
 
 
-@tenants.command("create", help="Create a tenant, e.g. `tenants create syddjurs --name "
-                 "'Syddjurs Kommune' --code 706`.")
+@tenants.command(
+    "create",
+    help="Create a tenant, e.g. `tenants create syddjurs --name 'Syddjurs Kommune' --code 706`.",
+)
 @click.argument("slug")
 @click.option("--name", required=True, help="The municipality's name.")
 @click.option("--code", default=None, help="Kommunekode, three digits.")
@@ -143,7 +145,11 @@ def users() -> None:
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option(
-    "--role", "roles", multiple=True, default=("employee",), show_default=True,
+    "--role",
+    "roles",
+    multiple=True,
+    default=("employee",),
+    show_default=True,
     help="employee, automation, manager or tenant_admin; repeat for several.",
 )
 def users_create(slug: str, email: str, name: str, roles: tuple[str, ...]) -> None:
@@ -181,8 +187,12 @@ def tokens_create(slug: str, email: str, name: str) -> None:
 
 @main.command(help="Serve the app with gunicorn (production; no demo login).")
 @click.option("--host", default="0.0.0.0", show_default=True)
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 8000)),
-              show_default="8000 or $PORT")
+@click.option(
+    "--port",
+    type=int,
+    default=lambda: int(os.environ.get("PORT", 8000)),
+    show_default="8000 or $PORT",
+)
 @click.option("--workers", type=int, default=2, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
@@ -212,8 +222,12 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @main.command(help="Run the demo: embedded database, demo municipalities, development login.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)),
-              show_default="5000 or $PORT")
+@click.option(
+    "--port",
+    type=int,
+    default=lambda: int(os.environ.get("PORT", 5000)),
+    show_default="5000 or $PORT",
+)
 def demo(host: str, port: int) -> None:
     from .demo import run_demo
 

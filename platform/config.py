@@ -21,7 +21,7 @@ def database_url(url: str | None) -> str | None:
         return None
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
@@ -60,7 +60,8 @@ class Settings:
                 missing.append("DATABASE_URL")
         if missing:
             raise ConfigError(
-                "Autoproces cannot start: set " + " and ".join(missing)
+                "Autoproces cannot start: set "
+                + " and ".join(missing)
                 + " (or AUTOPROCES_DEMO=1 for the demo with an embedded database)."
             )
         if demo and not secret_key:

@@ -43,8 +43,10 @@ def start_server(pgdata: Path) -> str:
 
 
 def with_user_and_db(url: str, user: str, database: str) -> str:
-    return make_url(url).set(username=user, password=None, database=database).render_as_string(
-        hide_password=False
+    return (
+        make_url(url)
+        .set(username=user, password=None, database=database)
+        .render_as_string(hide_password=False)
     )
 
 

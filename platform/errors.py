@@ -41,6 +41,21 @@ class Conflict(DomainError):
     status = 409
 
 
+def normalise_messages(messages: Any) -> Any:
+    """Field errors as {field: [str, ...]} all the way down.
+
+    marshmallow leaves a lazily translated message as a bare string-like object
+    rather than a list; clients and templates get the one shape.
+    """
+    if isinstance(messages, Mapping):
+        return {key: normalise_messages(value) for key, value in messages.items()}
+    if isinstance(messages, list | tuple):
+        if all(not isinstance(m, Mapping | list | tuple) for m in messages):
+            return [str(m) for m in messages]
+        return [normalise_messages(m) for m in messages]
+    return [str(messages)]
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -87,6 +102,7 @@ def register_error_handlers(app: Flask) -> None:
             data = getattr(e, "data", None) or {}
             # webargs puts field errors on the exception, keyed by location ("json", "query")
             errors = data.get("errors") or data.get("messages")
+            errors = normalise_messages(errors) if errors else None
             response = json_error(status, data.get("message") or e.description or "", errors)
             for key, value in (data.get("headers") or {}).items():
                 response.headers[key] = value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import Babel
 
 LOCALES = ("da", "en")
@@ -12,6 +12,8 @@ babel = Babel()
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "da"
     chosen = session.get("lang") if not request.path.startswith("/api/") else None
     if chosen in LOCALES:
         return chosen

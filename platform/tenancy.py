@@ -16,8 +16,23 @@ from .db import db, use_tenant
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 # First path segments the platform itself uses; a tenant can never be called this.
 RESERVED_SLUGS = frozenset(
-    {"api", "operator", "static", "healthz", "readyz", "metrics", "auth", "login", "logout",
-     "lang", "admin", "catalog", "katalog", "favicon.ico", "robots.txt"}
+    {
+        "api",
+        "operator",
+        "static",
+        "healthz",
+        "readyz",
+        "metrics",
+        "auth",
+        "login",
+        "logout",
+        "lang",
+        "admin",
+        "catalog",
+        "katalog",
+        "favicon.ico",
+        "robots.txt",
+    }
 )
 
 
@@ -30,9 +45,7 @@ class Tenant(db.Model):
     """A municipality on the platform. Not tenant-owned: it *is* the tenant."""
 
     __tablename__ = "tenant"
-    __table_args__ = (
-        CheckConstraint("status in ('active', 'suspended')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status in ('active', 'suspended')", name="status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
     slug: Mapped[str] = mapped_column(String(63), unique=True)

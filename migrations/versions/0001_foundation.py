@@ -7,9 +7,8 @@ Create Date: 2026-11-23
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql as pg
-
 from autoproces.migrations.rls import app_role, enable_tenant_rls, ensure_app_role, grant
+from sqlalchemy.dialects import postgresql as pg
 
 revision = "0001"
 down_revision = None
@@ -47,8 +46,9 @@ def upgrade() -> None:
 
     op.create_table(
         "app_user",
-        sa.Column("tenant_id", UUID, sa.ForeignKey("tenant.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "tenant_id", UUID, sa.ForeignKey("tenant.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("id", UUID, nullable=False, server_default=NEW_ID),
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
@@ -82,8 +82,10 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("tenant_id", "id", name="pk_api_token"),
         sa.ForeignKeyConstraint(
-            ["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"],
-            name="fk_api_token_user", ondelete="CASCADE",
+            ["tenant_id", "user_id"],
+            ["app_user.tenant_id", "app_user.id"],
+            name="fk_api_token_user",
+            ondelete="CASCADE",
         ),
     )
     # The one index not led by tenant_id: a token is looked up by its hash before
@@ -91,9 +93,7 @@ def upgrade() -> None:
     op.execute("CREATE UNIQUE INDEX uq_api_token_hash ON api_token (token_hash)")
     enable_tenant_rls("api_token")
     # Only the owner, and only through the function below, reads across tenants.
-    op.execute(
-        "CREATE POLICY token_lookup ON api_token FOR SELECT TO CURRENT_USER USING (true)"
-    )
+    op.execute("CREATE POLICY token_lookup ON api_token FOR SELECT TO CURRENT_USER USING (true)")
     op.execute(
         """
         CREATE FUNCTION auth_api_token(p_hash text)
@@ -130,8 +130,10 @@ def upgrade() -> None:
             ["tenant_id"], ["tenant.id"], name="fk_process_tenant", ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["tenant_id", "reporter_id"], ["app_user.tenant_id", "app_user.id"],
-            name="fk_process_reporter", ondelete="SET NULL (reporter_id)",
+            ["tenant_id", "reporter_id"],
+            ["app_user.tenant_id", "app_user.id"],
+            name="fk_process_reporter",
+            ondelete="SET NULL (reporter_id)",
         ),
         sa.CheckConstraint(
             "phase in ('idea','preanalysis','specification','development','implementation',"
@@ -143,7 +145,9 @@ def upgrade() -> None:
             "'no_longer_relevant')",
             name="ck_process_status",
         ),
-        sa.CheckConstraint("visibility in ('personal','municipality')", name="ck_process_visibility"),
+        sa.CheckConstraint(
+            "visibility in ('personal','municipality')", name="ck_process_visibility"
+        ),
         sa.CheckConstraint("char_length(btrim(title)) > 0", name="ck_process_title_not_blank"),
     )
     op.create_index("ix_process_tenant_updated", "process", ["tenant_id", "updated_at"])

@@ -22,7 +22,8 @@ from .models import User
 from .services import TokenRejected, authenticate_token
 
 login_manager = LoginManager()
-login_manager.session_protection = "strong"
+# "basic": an IP change (a phone moving between networks) must not log users out.
+login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader

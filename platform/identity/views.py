@@ -46,8 +46,9 @@ def login() -> Any:
 def dev_login() -> Any:
     # The development login exists only in demo mode; elsewhere the route is not there.
     if not current_app.config["AUTOPROCES_DEMO"]:
-        return render_template("errors/error.html", status=404, title=_("Siden findes ikke"),
-                               message=""), 404
+        return render_template(
+            "errors/error.html", status=404, title=_("Siden findes ikke"), message=""
+        ), 404
     tenant = current_tenant()
     try:
         user = get_user(tenant, uuid.UUID(request.form.get("user_id", "")))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g
-
 from autoproces.platform.identity.auth import api_blueprint
+from flask import g
 
 from . import services
 from .schemas import ProcessInSchema, ProcessOutSchema, ProcessPageSchema, ProcessQuerySchema

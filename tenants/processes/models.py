@@ -6,12 +6,11 @@ import enum
 import uuid
 from datetime import datetime
 
+from autoproces.platform.db import db
+from autoproces.platform.identity.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKeyConstraint, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from autoproces.platform.db import db
-from autoproces.platform.identity.models import User
 
 
 class Phase(enum.StrEnum):
@@ -67,7 +66,8 @@ class Process(db.Model):
     __tablename__ = "process"
     __table_args__ = (
         ForeignKeyConstraint(
-            ["tenant_id", "reporter_id"], ["app_user.tenant_id", "app_user.id"],
+            ["tenant_id", "reporter_id"],
+            ["app_user.tenant_id", "app_user.id"],
             name="fk_process_reporter",
         ),
     )

@@ -25,9 +25,7 @@ class Text(fields.String):
 def text(max_length: int | None = None, required: bool = False, **kwargs: Any) -> Text:
     validators = []
     if max_length:
-        validators.append(
-            validate.Length(max=max_length, error=_l("Højst {max} tegn."))
-        )
+        validators.append(validate.Length(max=max_length, error=_l("Højst {max} tegn.")))
     return Text(
         required=required,
         validate=validators,
@@ -58,7 +56,7 @@ class ProcessInSchema(Schema):
 
 
 class IntakeFormSchema(ProcessInSchema):
-    """"Indberet en idé": only what an employee knows."""
+    """ "Indberet en idé": only what an employee knows."""
 
     class Meta:
         fields = ("title", "summary", "description", "visibility")

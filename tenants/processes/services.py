@@ -7,14 +7,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, or_, select, true
-
 from autoproces.platform.db import db
 from autoproces.platform.errors import Invalid, NotFound
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, func, or_, select, true
 
 from .models import Process, Visibility
 
@@ -59,7 +58,10 @@ def list_processes(
     if q and q.strip():
         pattern = f"%{_escape_like(q.strip())}%"
         conditions.append(
-            or_(Process.title.ilike(pattern, escape="\\"), Process.summary.ilike(pattern, escape="\\"))
+            or_(
+                Process.title.ilike(pattern, escape="\\"),
+                Process.summary.ilike(pattern, escape="\\"),
+            )
         )
     if phase:
         conditions.append(Process.phase == phase)
@@ -93,8 +95,11 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
     """Report a process. `data` is already validated by ProcessInSchema."""
     require(user, Action.REPORT)
     if not user.can(Action.EDIT):
-        refused = {f: [_("Kun automatiseringsteamet kan sætte dette felt.")]
-                   for f in TEAM_FIELDS if f in data}
+        refused = {
+            f: [_("Kun automatiseringsteamet kan sætte dette felt.")]
+            for f in TEAM_FIELDS
+            if f in data
+        }
         if refused:
             raise Invalid(_("Oplysningerne kunne ikke gemmes."), refused)
     process = Process(tenant_id=user.tenant_id, reporter_id=user.id, **data)

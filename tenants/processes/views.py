@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from autoproces.platform.errors import Invalid, normalise_messages
+from autoproces.platform.identity.auth import tenant_blueprint
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
-
-from autoproces.platform.errors import Invalid
-from autoproces.platform.identity.auth import tenant_blueprint
 
 from . import services
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
@@ -39,7 +38,7 @@ def list_processes() -> Any:
         args = ProcessQuerySchema().load(request.args.to_dict())
         errors: dict[str, list[str]] = {}
     except ValidationError as e:
-        errors = e.normalized_messages()
+        errors = normalise_messages(e.normalized_messages())
         args = {}
     page = services.list_processes(current_user, **args)
     return render_template(
@@ -62,13 +61,15 @@ def new_process() -> Any:
             data = IntakeFormSchema().load(form)
             process = services.create_process(current_user, data)
         except ValidationError as e:
-            errors = e.normalized_messages()
+            errors = normalise_messages(e.normalized_messages())
         except Invalid as e:
             errors = e.errors
         else:
             flash(
-                _("Tak! Din idé er modtaget. Automatiseringsteamet vurderer den, "
-                  "og du kan følge den her."),
+                _(
+                    "Tak! Din idé er modtaget. Automatiseringsteamet vurderer den, "
+                    "og du kan følge den her."
+                ),
                 "success",
             )
             return redirect(url_for("processes.show_process", process_id=process.id))

@@ -1,0 +1,200 @@
+"""Test fixtures: a fresh PostgreSQL database per test session, migrated with Alembic
+and used through the non-owner app role; every test starts from empty tables.
+
+TEST_DATABASE_URL (a superuser URL, e.g. the machine's server) is used when set,
+else an embedded PostgreSQL in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from autoproces.platform.config import database_url
+from autoproces.platform.embedded import ensure_login_role, start_server, with_user_and_db
+from autoproces.platform.migrate import upgrade
+from sqlalchemy import create_engine, text
+
+APP_ROLE = "autoproces_app"
+
+
+@dataclass(frozen=True)
+class Database:
+    admin_url: str  # superuser, on the server's maintenance database
+    owner_url: str  # the owner (migration) role, on the test database
+    app_url: str  # the app role, on the test database
+    name: str
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    admin_url = database_url(os.environ.get("TEST_DATABASE_URL"))
+    if admin_url is None:
+        admin_url = start_server(tmp_path_factory.mktemp("pg") / "data")
+    name = f"autoproces_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    ensure_login_role(admin_url, APP_ROLE)
+    db = Database(
+        admin_url=admin_url,
+        owner_url=with_user_and_db(admin_url, _user(admin_url), name),
+        app_url=with_user_and_db(admin_url, APP_ROLE, name),
+        name=name,
+    )
+    upgrade(db.owner_url, APP_ROLE)
+    yield db
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _user(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).username or "postgres"
+
+
+@pytest.fixture(scope="session")
+def owner_engine(database: Database):
+    engine = create_engine(database.owner_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_engine(database: Database):
+    engine = create_engine(database.app_url)
+    yield engine
+    engine.dispose()
+
+
+def app_env(database: Database, **extra: str) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": database.app_url,
+        "MIGRATION_DATABASE_URL": database.owner_url,
+        "SECRET_KEY": "test-secret-key",
+        "AUTOPROCES_INSTANCE_PATH": tempfile.mkdtemp(prefix="autoproces-instance-"),
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def app(database: Database):
+    from autoproces.platform.app import create_app
+
+    app = create_app(app_env(database), TESTING=True)
+    return app
+
+
+@pytest.fixture(scope="session")
+def demo_app(database: Database):
+    from autoproces.platform.app import create_app
+
+    return create_app(app_env(database, AUTOPROCES_DEMO="1"), TESTING=True)
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    uses_db = "database" in request.fixturenames
+    engine = request.getfixturevalue("owner_engine") if uses_db else None
+    yield
+    if engine is None:
+        return
+    with engine.begin() as conn:
+        tables = conn.scalars(
+            text(
+                "select tablename from pg_tables where schemaname = 'public'"
+                " and tablename <> 'alembic_version'"
+            )
+        ).all()
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Factory:
+    """Makes committed rows through the services, as the app would."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def tenant(self, slug: str = "alpha", name: str | None = None, **kw):
+        from autoproces.platform.db import db
+        from autoproces.platform.tenancy import create_tenant
+
+        with self.app.app_context():
+            tenant = create_tenant(slug, name or f"{slug.title()} Kommune", **kw)
+            db.session.commit()
+            return _detached(tenant)
+
+    def user(self, tenant, role: str = "employee", email: str | None = None, name: str = ""):
+        from autoproces.platform.db import db
+        from autoproces.platform.identity.services import create_user
+        from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+        with self.app.app_context():
+            t = tenant_by_slug(tenant.slug)
+            activate_tenant(t)
+            email = email or f"{role}.{uuid.uuid4().hex[:6]}@{tenant.slug}.dk"
+            user = create_user(t, email, name or f"{role.title()} {tenant.slug}", [role])
+            db.session.commit()
+            return _detached(user)
+
+    def token(self, user) -> str:
+        from autoproces.platform.db import db, use_tenant
+        from autoproces.platform.identity.models import User
+        from autoproces.platform.identity.services import create_token
+
+        with self.app.app_context():
+            use_tenant(user.tenant_id)
+            u = db.session.get(User, (user.tenant_id, user.id))
+            _token, secret = create_token(u, "test")
+            db.session.commit()
+            return secret
+
+    def process(self, user, **data):
+        from autoproces.platform.db import db, use_tenant
+        from autoproces.platform.identity.models import User
+        from autoproces.tenants.processes.services import create_process
+
+        data.setdefault("title", "Automatisk journalisering")
+        data.setdefault("summary", "Indgående post journaliseres automatisk.")
+        with self.app.app_context():
+            use_tenant(user.tenant_id)
+            u = db.session.get(User, (user.tenant_id, user.id))
+            process = create_process(u, data)
+            db.session.commit()
+            return _detached(process)
+
+
+def _detached(obj):
+    """Load every column, then let the object outlive its session."""
+    from autoproces.platform.db import db
+    from sqlalchemy import inspect
+
+    for attr in inspect(obj).mapper.column_attrs:
+        getattr(obj, attr.key)
+    db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory(app)

@@ -1,0 +1,194 @@
+"""The `autoproces` command line: each command works, and fails clearly on bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from autoproces.platform.cli import main
+from click.testing import CliRunner
+from conftest import app_env
+from helpers import bearer
+
+
+@pytest.fixture
+def cli(database):
+    env = app_env(database)
+
+    def run(*args: str, extra_env: dict[str, str] | None = None):
+        full = {**env, **(extra_env or {})}
+        # CliRunner patches os.environ for the call; unset what the test removes.
+        result = CliRunner().invoke(main, list(args), env=full, catch_exceptions=False)
+        return result
+
+    return run
+
+
+def test_tenant_user_token_lifecycle(cli, client):
+    r = cli(
+        "tenants",
+        "create",
+        "syddjurs",
+        "--name",
+        "Syddjurs Kommune",
+        "--code",
+        "706",
+        "--cvr",
+        "29189978",
+    )
+    assert r.exit_code == 0, r.output
+    r = cli(
+        "users",
+        "create",
+        "syddjurs",
+        "Ada@Syddjurs.dk",
+        "--name",
+        "Ada Lovelace",
+        "--role",
+        "automation",
+        "--role",
+        "manager",
+    )
+    assert r.exit_code == 0, r.output
+    assert "automation, manager" in r.output
+    r = cli("tokens", "create", "syddjurs", "ada@syddjurs.dk")
+    assert r.exit_code == 0, r.output
+    token = r.output.strip().splitlines()[-1]
+    me = client.get("/api/v1/me", headers=bearer(token)).get_json()
+    assert me["email"] == "ada@syddjurs.dk" and me["roles"] == ["automation", "manager"]
+    assert me["tenant"]["slug"] == "syddjurs"
+    r = cli("tenants", "list")
+    assert "syddjurs\tactive\t706\tSyddjurs Kommune" in r.output
+
+    assert cli("tenants", "suspend", "syddjurs").exit_code == 0
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 403
+    assert client.get("/syddjurs/processer").status_code == 403
+    assert cli("tenants", "activate", "syddjurs").exit_code == 0
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("tenants", "create", "Bad Slug!", "--name", "X"), "slug"),
+        (("tenants", "create", "api", "--name", "X"), "reserved"),
+        (("tenants", "create", "ok", "--name", "X", "--code", "7060"), "three digits"),
+        (("tenants", "create", "ok", "--name", "X", "--cvr", "12345678"), "modulus-11"),
+        (("tenants", "create", "ok", "--name", " "), "name"),
+        (("tenants", "create", "ok"), "--name"),
+        (("tenants", "suspend", "nobody"), "no tenant"),
+        (("users", "create", "nobody", "a@b.dk", "--name", "A"), "No tenant"),
+        (("users", "create", "alpha", "not-an-email", "--name", "A"), "email"),
+        (("users", "create", "alpha", "a@b.dk", "--name", "A", "--role", "king"), "king"),
+        (("tokens", "create", "alpha", "nobody@alpha.dk"), "No user"),
+        (("tokens", "create", "nobody", "x@alpha.dk"), "No tenant"),
+        (("frobnicate",), "No such command"),
+    ],
+)
+def test_bad_arguments_fail_with_a_message_and_nonzero_exit(cli, make, args, message):
+    make.tenant("alpha")
+    r = cli(*args)
+    assert r.exit_code != 0
+    assert message.lower() in r.output.lower()
+    assert "Traceback" not in r.output
+
+
+def test_duplicate_tenant_and_user_are_refused(cli):
+    assert cli("tenants", "create", "alpha", "--name", "Alfa").exit_code == 0
+    r = cli("tenants", "create", "alpha", "--name", "Alfa")
+    assert r.exit_code == 1 and "exists already" in r.output
+    assert cli("users", "create", "alpha", "a@alpha.dk", "--name", "A").exit_code == 0
+    r = cli("users", "create", "alpha", "A@alpha.dk", "--name", "B")
+    assert r.exit_code == 1 and "allerede" in r.output
+
+
+def test_missing_configuration_is_a_one_line_message(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "SECRET_KEY", "AUTOPROCES_DEMO")
+    }
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "autoproces"), "tenants", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "SECRET_KEY" in lines[0] and "DATABASE_URL" in lines[0]
+
+
+def test_serve_refuses_without_secret_key(cli, database):
+    r = cli("serve", extra_env={"SECRET_KEY": ""})
+    assert r.exit_code != 0 and "SECRET_KEY" in r.output
+
+
+def test_serve_refuses_a_role_that_can_bypass_rls(cli, database):
+    # The owner (here a superuser) must never serve requests.
+    r = cli("serve", extra_env={"DATABASE_URL": database.owner_url})
+    assert r.exit_code != 0 and "Refusing to serve" in r.output
+
+
+def test_db_upgrade_needs_the_owner_url(cli):
+    r = cli("db", "upgrade", extra_env={"MIGRATION_DATABASE_URL": ""})
+    assert r.exit_code != 0 and "MIGRATION_DATABASE_URL" in r.output
+    r = cli("db", "upgrade")
+    assert r.exit_code == 0 and "head" in r.output  # already at head: a no-op
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_runs_gunicorn_on_the_configured_database(database, tmp_path):
+    import time
+    import urllib.request
+
+    port = _free_port()
+    env = {**os.environ, **app_env(database)}
+    env.pop("AUTOPROCES_DEMO", None)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "autoproces"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert r.headers["Server"].startswith("gunicorn")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,67 @@
+"""The demo seed: three municipalities, users in every role, realistic processes."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+
+def test_seed_creates_three_municipalities_with_every_role_and_processes(demo_app, owner_engine):
+    from autoproces.platform.db import db
+    from autoproces.platform.demo import seed_demo
+
+    with demo_app.app_context():
+        created = seed_demo()
+        db.session.commit()
+        assert [t.slug for t in created] == ["syddjurs", "norddjurs", "aarhus"]
+        assert seed_demo() == []  # running again reuses what exists
+        db.session.commit()
+    with owner_engine.connect() as conn:
+        tenants = conn.execute(
+            text("select slug, name, municipality_code, cvr from tenant order by slug")
+        ).all()
+        assert tenants == [
+            ("aarhus", "Aarhus Kommune", "751", "55133018"),
+            ("norddjurs", "Norddjurs Kommune", "707", "29189986"),
+            ("syddjurs", "Syddjurs Kommune", "706", "29189978"),
+        ]
+        roles = conn.execute(
+            text(
+                "select t.slug, array_agg(distinct r) from app_user u join tenant t on t.id ="
+                " u.tenant_id, unnest(u.roles) r group by t.slug"
+            )
+        ).all()
+        for _slug, found in roles:
+            assert set(found) == {"employee", "automation", "manager", "tenant_admin"}
+        per_tenant = dict(
+            conn.execute(
+                text(
+                    "select t.slug, count(*) from process p join tenant t on t.id = p.tenant_id"
+                    " group by t.slug"
+                )
+            ).all()
+        )
+        assert sum(per_tenant.values()) == 30 and min(per_tenant.values()) >= 8
+        phases = set(conn.scalars(text("select distinct phase from process")))
+        assert {"idea", "preanalysis", "development", "operation"} <= phases
+        assert conn.scalar(text("select count(*) from process where reporter_id is null")) == 0
+
+
+def test_demo_login_lands_in_the_register(demo_app, owner_engine):
+    from autoproces.platform.db import db
+    from autoproces.platform.demo import seed_demo
+
+    with demo_app.app_context():
+        seed_demo()
+        db.session.commit()
+    with owner_engine.connect() as conn:
+        user_id = conn.scalar(
+            text(
+                "select u.id from app_user u join tenant t on t.id = u.tenant_id"
+                " where t.slug = 'syddjurs' and 'employee' = any(u.roles) limit 1"
+            )
+        )
+    client = demo_app.test_client()
+    r = client.post("/syddjurs/dev-login", data={"user_id": str(user_id)})
+    assert r.status_code == 302
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Syddjurs Kommune" in html and "processer" in html

@@ -1,0 +1,99 @@
+"""The tenant-isolation matrix: every route, every role, another municipality's ids."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import bearer, login
+
+ROLES = ("employee", "automation", "manager", "tenant_admin")
+
+
+@pytest.fixture
+def world(make):
+    """Two municipalities, each with a user in every role and one process of each kind."""
+    result = {}
+    for slug in ("alpha", "beta"):
+        tenant = make.tenant(slug)
+        users = {role: make.user(tenant, role) for role in ROLES}
+        team = users["automation"]
+        processes = {
+            "public": make.process(team, title=f"{slug} offentlig proces"),
+            "private": make.process(team, title=f"{slug} privat proces", visibility="personal"),
+        }
+        result[slug] = {"tenant": tenant, "users": users, "processes": processes}
+    return result
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_never_show_another_municipalitys_processes(client, world, role):
+    me = world["beta"]["users"][role]
+    login(client, me)
+    listing = client.get("/beta/processer").get_data(as_text=True)
+    assert "alpha" not in listing
+    assert client.get("/beta/processer?q=alpha").get_data(as_text=True).count("alpha ") == 0
+    for process in world["alpha"]["processes"].values():
+        # the foreign id under the user's own tenant: not found
+        assert client.get(f"/beta/processer/{process.id}").status_code == 404
+        # the foreign tenant's own URL: the session is worth nothing there
+        r = client.get(f"/alpha/processer/{process.id}")
+        assert r.status_code == 302 and r.headers["Location"].startswith("/alpha/login")
+    for path in ("/alpha/processer", "/alpha/processer/ny", "/alpha/"):
+        r = client.get(path)
+        assert r.status_code == 302 and r.headers["Location"].startswith("/alpha/login")
+    r = client.post("/alpha/processer/ny", data={"title": "t", "summary": "s"})
+    assert r.status_code == 302 and r.headers["Location"].startswith("/alpha/login")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_never_shows_another_municipalitys_processes(client, make, world, role):
+    token = make.token(world["beta"]["users"][role])
+    body = client.get("/api/v1/processes?per_page=100", headers=bearer(token)).get_json()
+    assert all(not item["title"].startswith("alpha") for item in body["items"])
+    for process in world["alpha"]["processes"].values():
+        r = client.get(f"/api/v1/processes/{process.id}", headers=bearer(token))
+        assert r.status_code == 404
+    assert client.get("/api/v1/me", headers=bearer(token)).get_json()["tenant"]["slug"] == "beta"
+
+
+def test_a_created_process_lands_in_the_callers_tenant_only(client, make, world, owner_engine):
+    from sqlalchemy import text
+
+    token = make.token(world["beta"]["users"]["employee"])
+    r = client.post(
+        "/api/v1/processes", json={"title": "ny", "summary": "s"}, headers=bearer(token)
+    )
+    assert r.status_code == 201
+    with owner_engine.connect() as conn:
+        tenant_id = conn.scalar(text("select tenant_id from process where title = 'ny'"))
+    assert tenant_id == world["beta"]["tenant"].id
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_private"),
+    [("employee", False), ("automation", True), ("manager", True), ("tenant_admin", False)],
+)
+def test_private_processes_within_a_municipality(client, make, world, role, sees_private):
+    token = make.token(world["alpha"]["users"][role])
+    private = world["alpha"]["processes"]["private"]
+    r = client.get(f"/api/v1/processes/{private.id}", headers=bearer(token))
+    assert r.status_code == (200 if sees_private else 404)
+    titles = [
+        i["title"]
+        for i in client.get("/api/v1/processes", headers=bearer(token)).get_json()["items"]
+    ]
+    assert ("alpha privat proces" in titles) is sees_private
+    assert "alpha offentlig proces" in titles
+
+
+def test_users_and_tokens_of_another_tenant_are_invisible(app, world):
+    from autoproces.platform.identity.services import list_tokens, list_users
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    with app.app_context():
+        beta = tenant_by_slug("beta")
+        alpha = tenant_by_slug("alpha")
+        activate_tenant(beta)
+        # Even asking for alpha's rows explicitly: RLS returns nothing.
+        assert list_users(alpha) == []
+        assert list_tokens(alpha) == []
+        assert {u.tenant_id for u in list_users(beta)} == {beta.id}
