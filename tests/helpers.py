@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 
@@ -17,3 +18,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def app_env(database, **extra: str) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": database.app_url,
+        "MIGRATION_DATABASE_URL": database.owner_url,
+        "SECRET_KEY": "test-secret-key",
+        "AUTOPROCES_INSTANCE_PATH": tempfile.mkdtemp(prefix="autoproces-instance-"),
+    }
+    env.update(extra)
+    return env

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from autoproces.platform.cli import main
 from click.testing import CliRunner
-from conftest import app_env
-from helpers import bearer
+from helpers import app_env, bearer
 
 
 @pytest.fixture
