@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
@@ -43,8 +43,6 @@ class Settings:
     demo: bool
     instance_path: Path
     app_role: str = "autoproces_app"
-    default_locale: str = "da"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -206,3 +206,31 @@ def test_pages_use_no_inline_scripts(client, alpha):
     for path in ("/", "/alpha/processer", "/alpha/processer/ny"):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+
+
+def test_intake_form_ignores_fields_it_does_not_show(client, alpha):
+    tenant, user = alpha
+    login(client, user)
+    r = client.post(
+        "/alpha/processer/ny",
+        data={"title": "t", "summary": "s", "phase": "operation", "submit": "1"},
+    )
+    assert r.status_code == 302
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "I drift" not in html and "Idé" in html
+
+
+def test_unknown_list_parameters_are_ignored(client, alpha):
+    tenant, user = alpha
+    login(client, user)
+    r = client.get("/alpha/processer?utm_source=mail")
+    assert r.status_code == 200 and "nulstillet" not in r.get_data(as_text=True)
+
+
+def test_empty_filters_from_the_form_mean_any(client, make, alpha):
+    tenant, user = alpha
+    make.process(make.user(tenant, "automation"), title="I drift", phase="operation")
+    login(client, user)
+    r = client.get("/alpha/processer?q=&phase=operation&status=")
+    html = r.get_data(as_text=True)
+    assert "nulstillet" not in html and "1 proces" in html

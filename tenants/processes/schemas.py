@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .models import Phase, Status, Visibility
 
@@ -56,10 +56,15 @@ class ProcessInSchema(Schema):
 
 
 class IntakeFormSchema(ProcessInSchema):
-    """ "Indberet en idé": only what an employee knows."""
+    """The intake form ("Indberet en idé"): only what an employee knows.
+
+    An HTML form may carry more than its fields (a CSRF token, a button's name);
+    those are dropped, not refused.
+    """
 
     class Meta:
         fields = ("title", "summary", "description", "visibility")
+        unknown = EXCLUDE
 
 
 class UserRefSchema(Schema):

@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from marshmallow import ValidationError
+from marshmallow import EXCLUDE, ValidationError
 
 from . import services
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
@@ -35,7 +35,9 @@ def home() -> Any:
 @bp.get("/processer")
 def list_processes() -> Any:
     try:
-        args = ProcessQuerySchema().load(request.args.to_dict())
+        # A GET form sends its empty fields too ("phase="): empty means "any".
+        given = {k: v for k, v in request.args.items() if v.strip()}
+        args = ProcessQuerySchema().load(given, unknown=EXCLUDE)
         errors: dict[str, list[str]] = {}
     except ValidationError as e:
         errors = normalise_messages(e.normalized_messages())

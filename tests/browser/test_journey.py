@@ -64,3 +64,23 @@ def test_error_pages_are_accessible(page, live_server):
     page.goto(live_server + "/findes-ikke/processer")
     assert page.get_by_role("heading", name="Siden findes ikke").is_visible()
     assert_accessible(page, "404 page")
+
+
+def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
+    page.goto(live_server + "/syddjurs/login")
+    page.locator("label", has_text="Automatiseringskonsulent").first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**/syddjurs/processer")
+    before = page.locator("#results tbody tr").count()
+    page.get_by_label("Fase").select_option("operation")
+    page.wait_for_url("**/processer?*phase=operation*")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#results tbody tr').length < n", arg=before
+    )
+    assert page.locator("#results tbody tr").count() > 0
+    assert all(
+        cell.inner_text() == "I drift"
+        for cell in page.locator("#results tbody tr td:nth-child(2)").all()
+    )
+    assert page.get_by_role("heading", name="Processer").count() == 1  # swapped, not nested
+    assert_accessible(page, "filtered list")
