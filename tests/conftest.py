@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from helpers import app_env
+from sqlalchemy import create_engine, text
+
 from autoproces.platform.config import database_url
 from autoproces.platform.embedded import ensure_login_role, start_server, with_user_and_db
 from autoproces.platform.migrate import upgrade
-from helpers import app_env
-from sqlalchemy import create_engine, text
 
 APP_ROLE = "autoproces_app"
 
@@ -175,8 +176,9 @@ class Factory:
 
 def _detached(obj):
     """Load every column, then let the object outlive its session."""
-    from autoproces.platform.db import db
     from sqlalchemy import inspect
+
+    from autoproces.platform.db import db
 
     for attr in inspect(obj).mapper.column_attrs:
         getattr(obj, attr.key)

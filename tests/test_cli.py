@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from autoproces.platform.cli import main
 from click.testing import CliRunner
 from helpers import app_env, bearer
+
+from autoproces.platform.cli import main
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ Create Date: 2026-11-23
 
 import sqlalchemy as sa
 from alembic import op
-from autoproces.migrations.rls import app_role, enable_tenant_rls, ensure_app_role, grant
 from sqlalchemy.dialects import postgresql as pg
+
+from autoproces.migrations.rls import app_role, enable_tenant_rls, ensure_app_role, grant
 
 revision = "0001"
 down_revision = None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from autoproces.platform.identity.auth import api_blueprint
 from flask import g
+
+from autoproces.platform.identity.auth import api_blueprint
 
 from . import services
 from .schemas import ProcessInSchema, ProcessOutSchema, ProcessPageSchema, ProcessQuerySchema

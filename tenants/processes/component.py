@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from autoproces.platform.components import Component
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+
+from autoproces.platform.components import Component
 
 
 def init_app(app: Flask, api: Any) -> None:

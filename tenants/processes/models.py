@@ -6,11 +6,12 @@ import enum
 import uuid
 from datetime import datetime
 
-from autoproces.platform.db import db
-from autoproces.platform.identity.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKeyConstraint, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autoproces.platform.db import db
+from autoproces.platform.identity.models import User
 
 
 class Phase(enum.StrEnum):

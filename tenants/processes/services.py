@@ -7,13 +7,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, func, or_, select, true
+
 from autoproces.platform.db import db
 from autoproces.platform.errors import Invalid, NotFound
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
-from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, or_, select, true
 
 from .models import Process, Visibility
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from autoproces.platform.errors import Invalid, normalise_messages
-from autoproces.platform.identity.auth import tenant_blueprint
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import EXCLUDE, ValidationError
+
+from autoproces.platform.errors import Invalid, normalise_messages
+from autoproces.platform.identity.auth import tenant_blueprint
 
 from . import services
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
