@@ -13,19 +13,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from helpers import app_env
+from helpers import APP_ROLE, OWNER_ROLE, app_env
 from sqlalchemy import create_engine, text
 
 from autoproces.platform.config import database_url
 from autoproces.platform.embedded import ensure_login_role, start_server, with_user_and_db
 from autoproces.platform.migrate import upgrade
 
-APP_ROLE = "autoproces_app"
-
 
 @dataclass(frozen=True)
 class Database:
     admin_url: str  # superuser, on the server's maintenance database
+    su_url: str  # superuser, on the test database (for checks that must see every row)
     owner_url: str  # the owner (migration) role, on the test database
     app_url: str  # the app role, on the test database
     name: str
@@ -37,14 +36,16 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     if admin_url is None:
         admin_url = start_server(tmp_path_factory.mktemp("pg") / "data")
     name = f"autoproces_test_{uuid.uuid4().hex[:10]}"
+    ensure_login_role(admin_url, APP_ROLE)
+    ensure_login_role(admin_url, OWNER_ROLE)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}'))
     admin.dispose()
-    ensure_login_role(admin_url, APP_ROLE)
     db = Database(
         admin_url=admin_url,
-        owner_url=with_user_and_db(admin_url, _user(admin_url), name),
+        su_url=with_user_and_db(admin_url, _user(admin_url), name),
+        owner_url=with_user_and_db(admin_url, OWNER_ROLE, name),
         app_url=with_user_and_db(admin_url, APP_ROLE, name),
         name=name,
     )
@@ -65,6 +66,13 @@ def _user(url: str) -> str:
 @pytest.fixture(scope="session")
 def owner_engine(database: Database):
     engine = create_engine(database.owner_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def su_engine(database: Database):
+    engine = create_engine(database.su_url)
     yield engine
     engine.dispose()
 
@@ -94,7 +102,7 @@ def demo_app(database: Database):
 @pytest.fixture(autouse=True)
 def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     uses_db = "database" in request.fixturenames
-    engine = request.getfixturevalue("owner_engine") if uses_db else None
+    engine = request.getfixturevalue("su_engine") if uses_db else None
     yield
     if engine is None:
         return

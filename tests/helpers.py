@@ -18,6 +18,9 @@ def bearer(token: str) -> dict[str, str]:
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+APP_ROLE = "autoproces_app"
+# The owner is a plain role, as in production: FORCE'd row-level security applies to it too.
+OWNER_ROLE = "autoproces_test_owner"
 
 
 def app_env(database, **extra: str) -> dict[str, str]:

@@ -63,11 +63,11 @@ def test_revoked_token_is_refused(client, app, alpha):
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 
-def test_token_is_stored_hashed(owner_engine, alpha):
+def test_token_is_stored_hashed(su_engine, alpha):
     from sqlalchemy import text
 
     _tenant, _user, token = alpha
-    with owner_engine.connect() as conn:
+    with su_engine.connect() as conn:
         stored = conn.execute(text("select token_hash, prefix from api_token")).one()
     assert token not in stored.token_hash and len(stored.token_hash) == 64
     assert token.startswith(stored.prefix)
@@ -85,11 +85,11 @@ def test_suspended_tenants_tokens_are_refused(client, app, alpha):
     assert r.status_code == 403 and r.is_json
 
 
-def test_deactivated_users_token_is_refused(client, owner_engine, alpha):
+def test_deactivated_users_token_is_refused(client, su_engine, alpha):
     from sqlalchemy import text
 
     _tenant, user, token = alpha
-    with owner_engine.begin() as conn:
+    with su_engine.begin() as conn:
         conn.execute(text("update app_user set active = false where id = :u"), {"u": user.id})
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
@@ -217,14 +217,14 @@ def test_openapi_document_describes_the_api(client):
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 
 
-def test_nothing_is_half_written_when_a_request_fails(client, owner_engine, alpha):
+def test_nothing_is_half_written_when_a_request_fails(client, su_engine, alpha):
     from sqlalchemy import text
 
     _tenant, _user, token = alpha
     client.post(
         "/api/v1/processes", json={"title": "t", "summary": "s" * 301}, headers=bearer(token)
     )
-    with owner_engine.connect() as conn:
+    with su_engine.connect() as conn:
         assert conn.scalar(text("select count(*) from process")) == 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 
-def test_seed_creates_three_municipalities_with_every_role_and_processes(demo_app, owner_engine):
+def test_seed_creates_three_municipalities_with_every_role_and_processes(demo_app, su_engine):
     from autoproces.platform.db import db
     from autoproces.platform.demo import seed_demo
 
@@ -15,7 +15,7 @@ def test_seed_creates_three_municipalities_with_every_role_and_processes(demo_ap
         assert [t.slug for t in created] == ["syddjurs", "norddjurs", "aarhus"]
         assert seed_demo() == []  # running again reuses what exists
         db.session.commit()
-    with owner_engine.connect() as conn:
+    with su_engine.connect() as conn:
         tenants = conn.execute(
             text("select slug, name, municipality_code, cvr from tenant order by slug")
         ).all()
@@ -46,14 +46,14 @@ def test_seed_creates_three_municipalities_with_every_role_and_processes(demo_ap
         assert conn.scalar(text("select count(*) from process where reporter_id is null")) == 0
 
 
-def test_demo_login_lands_in_the_register(demo_app, owner_engine):
+def test_demo_login_lands_in_the_register(demo_app, su_engine):
     from autoproces.platform.db import db
     from autoproces.platform.demo import seed_demo
 
     with demo_app.app_context():
         seed_demo()
         db.session.commit()
-    with owner_engine.connect() as conn:
+    with su_engine.connect() as conn:
         user_id = conn.scalar(
             text(
                 "select u.id from app_user u join tenant t on t.id = u.tenant_id"

@@ -18,15 +18,15 @@ def test_readyz_when_migrated(client):
     assert body["revision"] == body["head"]
 
 
-def test_readyz_reports_pending_migrations(client, owner_engine):
-    with owner_engine.begin() as conn:
+def test_readyz_reports_pending_migrations(client, su_engine):
+    with su_engine.begin() as conn:
         head = conn.scalar(text("select version_num from alembic_version"))
         conn.execute(text("update alembic_version set version_num = 'older'"))
     try:
         r = client.get("/readyz")
         assert r.status_code == 503 and r.get_json()["migrations"] == "pending"
     finally:
-        with owner_engine.begin() as conn:
+        with su_engine.begin() as conn:
             conn.execute(text("update alembic_version set version_num = :h"), {"h": head})
 
 

@@ -55,7 +55,7 @@ def test_api_never_shows_another_municipalitys_processes(client, make, world, ro
     assert client.get("/api/v1/me", headers=bearer(token)).get_json()["tenant"]["slug"] == "beta"
 
 
-def test_a_created_process_lands_in_the_callers_tenant_only(client, make, world, owner_engine):
+def test_a_created_process_lands_in_the_callers_tenant_only(client, make, world, su_engine):
     from sqlalchemy import text
 
     token = make.token(world["beta"]["users"]["employee"])
@@ -63,7 +63,7 @@ def test_a_created_process_lands_in_the_callers_tenant_only(client, make, world,
         "/api/v1/processes", json={"title": "ny", "summary": "s"}, headers=bearer(token)
     )
     assert r.status_code == 201
-    with owner_engine.connect() as conn:
+    with su_engine.connect() as conn:
         tenant_id = conn.scalar(text("select tenant_id from process where title = 'ny'"))
     assert tenant_id == world["beta"]["tenant"].id
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from alembic import command
+from helpers import OWNER_ROLE
 from sqlalchemy import create_engine, text
 
 from autoproces.platform.embedded import with_user_and_db
@@ -15,10 +16,8 @@ def test_upgrade_downgrade_upgrade(database):
     name = f"autoproces_mig_{uuid.uuid4().hex[:8]}"
     admin = create_engine(database.admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = with_user_and_db(
-        database.admin_url, database.owner_url.split("//")[1].split("@")[0], name
-    )
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}'))
+    url = with_user_and_db(database.admin_url, OWNER_ROLE, name)
     try:
         cfg = alembic_config(url, "autoproces_app")
         command.upgrade(cfg, "head")

@@ -135,7 +135,7 @@ def test_intake_form_reports_an_idea_with_a_receipt(client, alpha):
     assert "Sygemeldinger i lønsystemet" in listing and "1 proces" in listing
 
 
-def test_intake_form_errors_are_danish_and_keep_the_input(client, owner_engine, alpha):
+def test_intake_form_errors_are_danish_and_keep_the_input(client, su_engine, alpha):
     from sqlalchemy import text
 
     tenant, user = alpha
@@ -149,7 +149,7 @@ def test_intake_form_errors_are_danish_and_keep_the_input(client, owner_engine, 
     assert "Idéen kunne ikke gemmes" in html
     assert "Feltet skal udfyldes." in html and "Højst 300 tegn." in html
     assert 'href="#title"' in html and "Min beskrivelse" in html
-    with owner_engine.connect() as conn:
+    with su_engine.connect() as conn:
         assert conn.scalar(text("select count(*) from process")) == 0
 
 

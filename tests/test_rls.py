@@ -19,8 +19,8 @@ def tenant_tables(conn) -> list[str]:
     ).all()
 
 
-def test_every_table_with_tenant_id_has_rls_enabled_and_forced(owner_engine):
-    with owner_engine.connect() as conn:
+def test_every_table_with_tenant_id_has_rls_enabled_and_forced(su_engine):
+    with su_engine.connect() as conn:
         tables = tenant_tables(conn)
         assert {"app_user", "api_token", "process"} <= set(tables)
         rows = conn.execute(
@@ -41,8 +41,8 @@ def test_every_table_with_tenant_id_has_rls_enabled_and_forced(owner_engine):
         assert set(tables) <= policies
 
 
-def test_tenant_id_leads_every_primary_key_and_foreign_key(owner_engine):
-    with owner_engine.connect() as conn:
+def test_tenant_id_leads_every_primary_key_and_foreign_key(su_engine):
+    with su_engine.connect() as conn:
         rows = conn.execute(
             text(
                 "select c.conrelid::regclass::text, c.conname, c.contype,"
@@ -166,3 +166,11 @@ def test_random_tenant_id_sees_nothing(app_engine, two_tenants):
     with app_engine.begin() as conn:
         _set(conn, uuid.uuid4())
         assert conn.scalar(text("select count(*) from process")) == 0
+
+
+def test_the_owner_role_is_also_bound_by_rls(owner_engine, two_tenants):
+    a, _b = two_tenants
+    with owner_engine.begin() as conn:
+        assert conn.scalar(text("select count(*) from process")) == 0
+        _set(conn, a.id)
+        assert conn.scalar(text("select count(*) from process")) == 1
