@@ -10,13 +10,15 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from flask_smorest import Api
 
-from . import errors, health, i18n, views
+from . import errors, health, i18n, security, views
 from .components import load_components
 from .config import Settings
+from .crypto import demo_key
 from .db import db
 from .identity import api as identity_api
 from .identity import auth
 from .identity import views as identity_views
+from .operator import views as operator_views
 from .permissions import ROLE_LABELS, Role
 from .tenancy import current_tenant
 
@@ -58,6 +60,8 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
         MIGRATION_DATABASE_URL=migration_url,
         AUTOPROCES_DEMO=settings.demo,
         AUTOPROCES_SETTINGS=settings,
+        ENCRYPTION_KEYS=settings.encryption_keys
+        or (demo_key(settings.instance_path) if settings.demo else ""),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.demo,
@@ -78,6 +82,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
 
     db.init_app(app)
+    security.init_app(app, settings)
     i18n.init_app(app)
     auth.init_app(app)
     api = Api(app)
@@ -86,6 +91,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(identity_views.bp)
+    app.register_blueprint(operator_views.bp)
     api.register_blueprint(identity_api.bp)
     components = load_components()
     for component in components:

@@ -235,5 +235,13 @@ def demo(host: str, port: int) -> None:
     run_demo(host, port)
 
 
+def _add_operator_commands() -> None:
+    from .operator.cli import operators
+
+    main.add_command(operators)
+
+
+_add_operator_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

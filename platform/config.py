@@ -43,6 +43,15 @@ class Settings:
     demo: bool
     instance_path: Path
     app_role: str = "autoproces_app"
+    encryption_keys: str = ""
+    idle_timeout_minutes: int = 60
+    ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0
+    operator_oidc_issuer: str | None = None
+    operator_oidc_client_id: str | None = None
+    operator_oidc_client_secret: str | None = None
+    operator_oidc_role_claim: str = "roles"
+    operator_oidc_role: str = "operator"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +77,13 @@ class Settings:
         app_role = env.get("AUTOPROCES_APP_ROLE", "autoproces_app")
         if not app_role.replace("_", "").isalnum():
             raise ConfigError("AUTOPROCES_APP_ROLE must be a plain role name (letters, digits, _).")
+        try:
+            idle = int(env.get("AUTOPROCES_IDLE_TIMEOUT_MINUTES", "60"))
+            proxies = int(env.get("AUTOPROCES_TRUSTED_PROXIES", "0"))
+        except ValueError:
+            raise ConfigError(
+                "AUTOPROCES_IDLE_TIMEOUT_MINUTES and AUTOPROCES_TRUSTED_PROXIES are whole numbers."
+            ) from None
         return cls(
             secret_key=secret_key,
             database_url=db_url,
@@ -75,4 +91,13 @@ class Settings:
             demo=demo,
             instance_path=Path(env.get("AUTOPROCES_INSTANCE_PATH", "instance")).resolve(),
             app_role=app_role,
+            encryption_keys=env.get("AUTOPROCES_ENCRYPTION_KEY", ""),
+            idle_timeout_minutes=max(1, idle),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+            trusted_proxies=max(0, proxies),
+            operator_oidc_issuer=env.get("OPERATOR_OIDC_ISSUER") or None,
+            operator_oidc_client_id=env.get("OPERATOR_OIDC_CLIENT_ID") or None,
+            operator_oidc_client_secret=env.get("OPERATOR_OIDC_CLIENT_SECRET") or None,
+            operator_oidc_role_claim=env.get("OPERATOR_OIDC_ROLE_CLAIM") or "roles",
+            operator_oidc_role=env.get("OPERATOR_OIDC_ROLE") or "operator",
         )

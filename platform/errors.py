@@ -85,6 +85,8 @@ ERROR_TITLES = {
     409: lambda: _("Der er sket en ændring i mellemtiden"),
     413: lambda: _("Filen er for stor"),
     422: lambda: _("Oplysningerne kunne ikke gemmes"),
+    429: lambda: _("For mange forsøg"),
+    503: lambda: _("Tjenesten er ikke tilgængelig lige nu"),
     500: lambda: _("Der skete en fejl"),
 }
 

@@ -84,19 +84,27 @@ def app_engine(database: Database):
     engine.dispose()
 
 
+UNIT_TEST_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "LOGIN_RATE_LIMIT": "10000/minute",
+    "TOKEN_RATE_LIMIT": "10000/minute",
+}
+
+
 @pytest.fixture(scope="session")
 def app(database: Database):
     from autoproces.platform.app import create_app
 
-    app = create_app(app_env(database), TESTING=True)
-    return app
+    # CSRF and rate limits have their own tests (and the browser tests run with both on).
+    return create_app(app_env(database), **UNIT_TEST_CONFIG)
 
 
 @pytest.fixture(scope="session")
 def demo_app(database: Database):
     from autoproces.platform.app import create_app
 
-    return create_app(app_env(database, AUTOPROCES_DEMO="1"), TESTING=True)
+    return create_app(app_env(database, AUTOPROCES_DEMO="1"), **UNIT_TEST_CONFIG)
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_ROLE = "autoproces_app"
 # The owner is a plain role, as in production: FORCE'd row-level security applies to it too.
 OWNER_ROLE = "autoproces_test_owner"
+TEST_ENCRYPTION_KEY = "l0wRpiSE3VUv3n8sHwWx1MH5oXOeRgq0uC6LZL6yUhs="  # a Fernet key, tests only
 
 
 def app_env(database, **extra: str) -> dict[str, str]:
@@ -28,6 +29,7 @@ def app_env(database, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database.app_url,
         "MIGRATION_DATABASE_URL": database.owner_url,
         "SECRET_KEY": "test-secret-key",
+        "AUTOPROCES_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "AUTOPROCES_INSTANCE_PATH": tempfile.mkdtemp(prefix="autoproces-instance-"),
     }
     env.update(extra)

@@ -169,8 +169,24 @@ def test_random_tenant_id_sees_nothing(app_engine, two_tenants):
 
 
 def test_the_owner_role_is_also_bound_by_rls(owner_engine, two_tenants):
-    a, _b = two_tenants
+    """FORCE applies to the owner: it reads only what its narrow policies allow (the
+    aggregates and the token lookup, see the migrations) and writes into no tenant."""
+    a, b = two_tenants
     with owner_engine.begin() as conn:
-        assert conn.scalar(text("select count(*) from process")) == 0
+        assert conn.scalar(text("select count(*) from tenant_idp")) == 0
+    with pytest.raises(DBAPIError, match="row-level security"):
+        with owner_engine.begin() as conn:
+            _set(conn, a.id)
+            conn.execute(
+                text("insert into process (tenant_id, title, summary) values (:t, 'x', 'y')"),
+                {"t": b.id},
+            )
+    with owner_engine.begin() as conn:
         _set(conn, a.id)
-        assert conn.scalar(text("select count(*) from process")) == 1
+        assert conn.execute(text("update process set title = 'x'")).rowcount == 1
+        assert (
+            conn.execute(
+                text("update process set title = 'x' where tenant_id = :b"), {"b": b.id}
+            ).rowcount
+            == 0
+        )

@@ -17,6 +17,7 @@ from flask_smorest import abort as api_abort
 from ..db import db
 from ..errors import Forbidden
 from ..permissions import Action
+from ..security import csrf
 from ..tenancy import activate_tenant_from_slug, current_tenant
 from .models import User
 from .services import TokenRejected, authenticate_token
@@ -83,6 +84,7 @@ def api_blueprint(name: str, import_name: str, url_prefix: str, **kwargs: Any) -
     """A flask-smorest blueprint under /api/v1 whose every call needs a bearer token."""
     bp = flask_smorest.Blueprint(name, import_name, url_prefix="/api/v1" + url_prefix, **kwargs)
     bp.before_request(authenticate_api_request)
+    csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site forgery to guard against
     return bp
 
 

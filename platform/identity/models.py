@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import db
@@ -32,6 +33,8 @@ class User(db.Model):
     # Set by SSO (issue: federated login); users are keyed by (tenant, issuer, subject).
     issuer: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(Text)
+    # mapping (from the IdP at every login), default (the tenant's default role) or manual.
+    roles_source: Mapped[str] = mapped_column(String(10), server_default="manual")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -74,3 +77,27 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TenantIdp(db.Model):
+    """A tenant's identity provider (OIDC now; SAML later). One per tenant."""
+
+    __tablename__ = "tenant_idp"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    protocol: Mapped[str] = mapped_column(String(10), server_default="oidc")
+    issuer: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(Text)
+    client_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(Text, server_default="openid profile email")
+    role_claim: Mapped[str] = mapped_column(Text, server_default="roles")
+    role_mapping: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}")
+    default_role: Mapped[str | None] = mapped_column(Text)
+    allowed_domains: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.client_secret_encrypted)

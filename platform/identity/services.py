@@ -16,7 +16,8 @@ from ..db import db
 from ..errors import Invalid, NotFound
 from ..permissions import Role
 from ..tenancy import Tenant, TenantSuspended, activate_tenant
-from .models import ApiToken, User
+from .models import ApiToken, TenantIdp, User
+from .oidc import OidcClient
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "ap_"
@@ -151,4 +152,220 @@ def authenticate_token(secret: str) -> User:
         token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5)
     ):
         token.last_used_at = now
+    return user
+
+
+# --- Identity provider settings and single sign-on ------------------------------------
+
+
+class LoginRefused(Exception):
+    """The provider vouched for the person, but this tenant does not let them in (403)."""
+
+
+ROLE_CLAIM_RE = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$")
+
+
+def get_idp(tenant: Tenant) -> TenantIdp | None:
+    return db.session.get(TenantIdp, tenant.id)
+
+
+def parse_role_mapping(text_value: str) -> dict[str, str]:
+    """Lines of `claim value = role`; blank lines and lines starting with # are skipped."""
+    mapping: dict[str, str] = {}
+    problems = []
+    for number, line in enumerate(text_value.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        value, sep, role = line.rpartition("=")
+        value, role = value.strip(), role.strip()
+        if not sep or not value:
+            problems.append(_("Linje %(n)d: skriv værdi = rolle.", n=number))
+        elif role not in Role.__members__.values():
+            problems.append(_("Linje %(n)d: ukendt rolle %(role)s.", n=number, role=role))
+        else:
+            mapping[value] = role
+    if problems:
+        raise Invalid(_("Rolletildelingen kunne ikke læses."), {"role_mapping": problems})
+    return mapping
+
+
+def save_idp(
+    tenant: Tenant,
+    *,
+    issuer: str,
+    client_id: str,
+    client_secret: str | None = None,
+    scopes: str = "openid profile email",
+    role_claim: str = "roles",
+    role_mapping: dict[str, str] | None = None,
+    default_role: str | None = "employee",
+    allowed_domains: Iterable[str] = (),
+) -> TenantIdp:
+    """Create or update the tenant's OIDC provider. A secret of None keeps the stored one."""
+    from urllib.parse import urlsplit
+
+    from ..crypto import EncryptionUnavailable, encrypt
+
+    issuer, client_id = issuer.strip(), client_id.strip()
+    errors: dict[str, list[str]] = {}
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        errors["issuer"] = [_("Skriv udstederens fulde adresse, fx https://login.kommune.dk.")]
+    elif parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        errors["issuer"] = [_("Udstederen skal bruge https.")]
+    if not client_id:
+        errors["client_id"] = [_("Feltet skal udfyldes.")]
+    scope_list = scopes.split()
+    if "openid" not in scope_list:
+        errors["scopes"] = [_("Scopes skal indeholde openid.")]
+    if not ROLE_CLAIM_RE.match(role_claim.strip()):
+        errors["role_claim"] = [_("Skriv navnet på det claim, der bærer roller, fx roles.")]
+    mapping = dict(role_mapping or {})
+    bad_roles = sorted({r for r in mapping.values() if r not in Role.__members__.values()})
+    if bad_roles:
+        errors["role_mapping"] = [_("Ukendt rolle: %(role)s", role=", ".join(bad_roles))]
+    if default_role and default_role not in Role.__members__.values():
+        errors["default_role"] = [_("Ukendt rolle: %(role)s", role=default_role)]
+    domains = sorted({d.strip().lower().lstrip("@") for d in allowed_domains if d.strip()})
+    bad_domains = [d for d in domains if not DOMAIN_RE.match(d)]
+    if bad_domains:
+        errors["allowed_domains"] = [_("Ugyldigt domæne: %(d)s", d=", ".join(bad_domains))]
+    idp = get_idp(tenant)
+    if client_secret is None and (idp is None or not idp.has_secret):
+        errors["client_secret"] = [_("Feltet skal udfyldes.")]
+    if errors:
+        raise Invalid(_("Indstillingerne kunne ikke gemmes."), errors)
+    if idp is None:
+        idp = TenantIdp(tenant_id=tenant.id)
+        db.session.add(idp)
+    if client_secret is not None:
+        try:
+            idp.client_secret_encrypted = encrypt(client_secret)
+        except EncryptionUnavailable as e:
+            raise Invalid(str(e), {"client_secret": [str(e)]}) from None
+    idp.protocol = "oidc"
+    idp.issuer = issuer
+    idp.client_id = client_id
+    idp.scopes = " ".join(dict.fromkeys(scope_list))
+    idp.role_claim = role_claim.strip()
+    idp.role_mapping = mapping
+    idp.default_role = default_role or None
+    idp.allowed_domains = domains
+    db.session.flush()
+    return idp
+
+
+def idp_client(idp: TenantIdp) -> OidcClient:
+    from ..crypto import decrypt
+
+    secret = decrypt(idp.client_secret_encrypted) if idp.client_secret_encrypted else None
+    return OidcClient(idp.issuer, idp.client_id, secret, idp.scopes)
+
+
+def _claim_values(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if isinstance(v, str | int)]
+    return []
+
+
+def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
+    """The user the provider vouched for: found by (issuer, subject), else created.
+
+    Name, e-mail and roles are refreshed from the claims at every login.
+    """
+    subject = str(claims.get("sub") or "")
+    email = str(claims.get("email") or "").strip().lower()
+    if not subject or not EMAIL_RE.match(email):
+        raise LoginRefused(_("Log-in-løsningen sendte ingen gyldig e-mailadresse."))
+    domain = email.rpartition("@")[2]
+    if idp.allowed_domains and domain not in idp.allowed_domains:
+        raise LoginRefused(
+            _(
+                "Brugere fra %(domain)s har ikke adgang til %(tenant)s.",
+                domain=domain,
+                tenant=tenant.name,
+            )
+        )
+    name = str(
+        claims.get("name")
+        or " ".join(str(claims.get(k, "")) for k in ("given_name", "family_name")).strip()
+        or email
+    )[:200]
+    mapped = normalise_roles_quiet(
+        idp.role_mapping.get(v) for v in _claim_values(claims.get(idp.role_claim))
+    )
+    user = db.session.scalar(
+        select(User).where(
+            User.tenant_id == tenant.id, User.issuer == idp.issuer, User.subject == subject
+        )
+    )
+    if user is None:
+        by_email = user_by_email(tenant, email)
+        if by_email is not None and by_email.subject is None:
+            user = by_email  # created ahead of the first login (CLI or administrator)
+            user.issuer, user.subject = idp.issuer, subject
+        elif by_email is not None:
+            raise LoginRefused(_("En anden bruger i kommunen har allerede denne e-mailadresse."))
+    elif user.email != email and user_by_email(tenant, email) is not None:
+        raise LoginRefused(_("En anden bruger i kommunen har allerede denne e-mailadresse."))
+    if user is None:
+        if not mapped and not idp.default_role:
+            raise LoginRefused(_("Din rolle giver ikke adgang til Autoproces i kommunen."))
+        user = User(
+            tenant_id=tenant.id,
+            issuer=idp.issuer,
+            subject=subject,
+            email=email,
+            name=name,
+            roles=mapped or [idp.default_role],
+            roles_source="mapping" if mapped else "default",
+        )
+        db.session.add(user)
+    else:
+        if not user.active:
+            raise LoginRefused(_("Din bruger er deaktiveret. Kontakt kommunens administrator."))
+        user.email, user.name = email, name
+        if mapped:
+            user.roles, user.roles_source = mapped, "mapping"
+        elif user.roles_source != "manual":
+            if not idp.default_role:
+                raise LoginRefused(_("Din rolle giver ikke adgang til Autoproces i kommunen."))
+            user.roles, user.roles_source = [idp.default_role], "default"
+    user.last_login_at = datetime.now(UTC)
+    db.session.flush()
+    return user
+
+
+def normalise_roles_quiet(roles: Iterable[str | None]) -> list[str]:
+    result: list[str] = []
+    for role in roles:
+        if role in Role.__members__.values() and role not in result:
+            result.append(role)
+    return result
+
+
+def set_user_active(tenant: Tenant, user_id: uuid.UUID, active: bool) -> User:
+    user = get_user(tenant, user_id)
+    user.active = active
+    db.session.flush()
+    return user
+
+
+def set_user_roles(tenant: Tenant, user_id: uuid.UUID, roles: Iterable[str]) -> User:
+    """An administrator's choice of roles; not for users whose roles the IdP mapping sets."""
+    user = get_user(tenant, user_id)
+    if user.roles_source == "mapping":
+        raise Invalid(
+            _("Rollen styres af kommunens log-in-løsning og kan ikke ændres her."),
+            {"roles": [_("Rollen styres af kommunens log-in-løsning og kan ikke ændres her.")]},
+        )
+    user.roles = normalise_roles(roles)
+    user.roles_source = "manual"
+    db.session.flush()
     return user

@@ -1,4 +1,5 @@
-"""Login pages: the development login in demo mode; SSO arrives with federated login."""
+"""Login and logout pages of a municipality: its own identity provider (OIDC), and the
+development login in demo mode."""
 
 from __future__ import annotations
 
@@ -6,17 +7,31 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import BadRequest
 
+from ..crypto import EncryptionUnavailable
+from ..db import db
 from ..permissions import ROLE_LABELS
+from ..security import limiter, login_limit
 from ..tenancy import current_tenant
+from . import oidc
 from .auth import tenant_blueprint
-from .services import get_user, list_users
+from .models import User
+from .services import LoginRefused, get_idp, get_user, idp_client, list_users, sso_user
 
 bp = tenant_blueprint("identity", __name__, login=False)
+PENDING_KEY = "oidc_pending"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -30,16 +45,66 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _callback_url() -> str:
+    return url_for("identity.callback", _external=True)
+
+
+def start_session(user: User, id_token: str | None = None) -> None:
+    """A fresh session for `user`: nothing from before the login carries over."""
+    pending = session.get(PENDING_KEY)
+    session.clear()
+    if pending:
+        session[PENDING_KEY] = pending
+    session.permanent = True  # the idle timeout (PERMANENT_SESSION_LIFETIME) applies
+    login_user(user)
+    if id_token:
+        session["id_token"] = id_token
+
+
 @bp.get("/login")
+@limiter.limit(login_limit)
 def login() -> Any:
     tenant = current_tenant()
     next_url = safe_next(request.args.get("next"))
-    if current_app.config["AUTOPROCES_DEMO"]:
+    if current_user.is_authenticated and next_url:
+        return redirect(next_url)
+    idp = get_idp(tenant)
+    if current_app.config["AUTOPROCES_DEMO"] and request.args.get("sso") != "1":
         users = [u for u in list_users(tenant) if u.active]
         return render_template(
-            "identity/dev_login.html", users=users, next_url=next_url, role_labels=ROLE_LABELS
+            "identity/dev_login.html",
+            users=users,
+            next_url=next_url,
+            role_labels=ROLE_LABELS,
+            has_idp=idp is not None,
         )
-    return render_template("identity/login_unavailable.html"), 503
+    if idp is None:
+        return render_template("identity/login_unavailable.html"), 503
+    url = oidc.begin(
+        idp_client(idp),
+        _callback_url(),
+        PENDING_KEY,
+        {"tenant": str(tenant.id), "next": next_url or url_for("processes.home")},
+    )
+    return redirect(url)
+
+
+@bp.get("/auth/callback")
+@limiter.limit(login_limit)
+def callback() -> Any:
+    tenant = current_tenant()
+    idp = get_idp(tenant)
+    if idp is None:
+        raise oidc.CallbackRejected("no provider configured")
+    claims, id_token, context = oidc.complete(
+        idp_client(idp), _callback_url(), PENDING_KEY, request.args.to_dict()
+    )
+    if context.get("tenant") != str(tenant.id):
+        raise oidc.CallbackRejected("the login was started for another municipality")
+    user = sso_user(tenant, idp, claims)
+    db.session.flush()
+    start_session(user, id_token)
+    return redirect(safe_next(context.get("next")) or url_for("processes.home"))
 
 
 @bp.post("/dev-login")
@@ -56,15 +121,66 @@ def dev_login() -> Any:
         raise BadRequest() from None
     if not user.active:
         raise BadRequest()
-    session.clear()  # a new session on login: nothing from before carries over
-    login_user(user)
+    start_session(user)
     flash(_("Du er logget ind som %(name)s.", name=user.name), "success")
     return redirect(safe_next(request.form.get("next")) or url_for("processes.list_processes"))
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    id_token = session.get("id_token")
+    was_logged_in = current_user.is_authenticated
     logout_user()
     session.clear()
-    flash(_("Du er logget ud."), "info")
-    return redirect(url_for("identity.login"))
+    idp = get_idp(current_tenant())
+    if idp is not None and was_logged_in:
+        # End the provider's session too, where it offers that.
+        target = oidc.end_session_url(
+            idp_client(idp), id_token, url_for("identity.logged_out", _external=True)
+        )
+        if target:
+            return redirect(target)
+    return redirect(url_for("identity.logged_out"))
+
+
+@bp.get("/logget-ud")
+def logged_out() -> Any:
+    return render_template("identity/logged_out.html")
+
+
+@bp.errorhandler(oidc.ProviderUnavailable)
+def _provider_unavailable(e: oidc.ProviderUnavailable) -> Any:
+    current_app.logger.warning("OIDC provider unavailable for %s: %s", current_tenant().slug, e)
+    return render_template(
+        "identity/login_error.html",
+        title=_("Log-in er ikke tilgængelig lige nu"),
+        message=_("Kommunens log-in-løsning svarer ikke. Prøv igen om lidt."),
+    ), 503
+
+
+@bp.errorhandler(oidc.CallbackRejected)
+def _callback_rejected(e: oidc.CallbackRejected) -> Any:
+    current_app.logger.warning("OIDC callback rejected for %s: %s", current_tenant().slug, e)
+    return render_template(
+        "identity/login_error.html",
+        title=_("Log-in kunne ikke gennemføres"),
+        message=_("Log-in-forsøget er udløbet eller ugyldigt. Start forfra."),
+        retry=True,
+    ), 400
+
+
+@bp.errorhandler(LoginRefused)
+def _login_refused(e: LoginRefused) -> Any:
+    return render_template(
+        "identity/login_error.html", title=_("Du har ikke adgang"), message=str(e)
+    ), 403
+
+
+@bp.errorhandler(EncryptionUnavailable)
+def _no_key(e: EncryptionUnavailable) -> Any:
+    current_app.logger.error("Cannot read the identity provider's secret: %s", e)
+    return render_template(
+        "identity/login_error.html",
+        title=_("Log-in er ikke tilgængelig lige nu"),
+        message=_("Log-in er ikke sat korrekt op. Kontakt kommunens administrator."),
+    ), 503

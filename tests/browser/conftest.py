@@ -12,10 +12,20 @@ from helpers import REPO_ROOT
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_app) -> Iterator[str]:
+def browser_app(database):
+    """The demo app with CSRF and rate limits on, as a user meets it."""
+    from helpers import app_env
+
+    from autoproces.platform.app import create_app
+
+    return create_app(app_env(database, AUTOPROCES_DEMO="1"), TESTING=True)
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_app) -> Iterator[str]:
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    server = make_server("127.0.0.1", 0, browser_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -1,0 +1,1 @@
+"""The operator console: OS2's administration of tenants, through metadata and aggregates only."""

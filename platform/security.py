@@ -1,0 +1,65 @@
+"""Cross-cutting protection: CSRF on every form, rate limits, sessions behind proxies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def token_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
+def init_app(app: Flask, settings: Any) -> None:
+    app.config.setdefault("LOGIN_RATE_LIMIT", "30/minute")
+    app.config.setdefault("TOKEN_RATE_LIMIT", "10/minute")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=settings.idle_timeout_minutes)
+    # Every request renews the signed cookie, so the lifetime is an idle timeout.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = True
+    csrf.init_app(app)
+    limiter.init_app(app)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(e: CSRFError) -> Any:
+        from flask_babel import gettext as _
+
+        from .errors import html_error, json_error
+
+        if request.path.startswith("/api/"):
+            return json_error(400, e.description)
+        return html_error(
+            400, _("Formularen er udløbet eller ugyldig. Gå tilbage, genindlæs siden og prøv igen.")
+        )
+
+    @app.errorhandler(429)
+    def _too_many(e: Any) -> Any:
+        from flask_babel import gettext as _
+
+        from .errors import html_error, json_error
+
+        if request.path.startswith("/api/"):
+            return json_error(429, "Too many requests; try again in a minute.")
+        return html_error(429, _("Der er for mange forsøg lige nu. Vent et minut, og prøv igen."))
