@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Api
 
@@ -15,11 +16,12 @@ from .components import load_components
 from .config import Settings
 from .crypto import demo_key
 from .db import db
+from .identity import admin as identity_admin
 from .identity import api as identity_api
 from .identity import auth
 from .identity import views as identity_views
 from .operator import views as operator_views
-from .permissions import ROLE_LABELS, Role
+from .permissions import ROLE_LABELS, Action, Role
 from .tenancy import current_tenant
 
 SECURITY_HEADERS = {
@@ -91,12 +93,22 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(identity_views.bp)
+    app.register_blueprint(identity_admin.bp)
+    app.register_blueprint(identity_admin.help_bp)
     app.register_blueprint(operator_views.bp)
     api.register_blueprint(identity_api.bp)
     components = load_components()
     for component in components:
         component.init_app(app, api)
-    nav_items = [item for c in components for item in c.nav_items]
+    nav_items = [(*item, None) for c in components for item in c.nav_items]
+    nav_items.append(("tenant_admin.index", _l("Administration"), Action.ADMINISTER))
+
+    def visible_nav() -> list[tuple[str, Any]]:
+        if not (current_tenant() and current_user.is_authenticated):
+            return []
+        return [
+            (e, label) for e, label, need in nav_items if need is None or current_user.can(need)
+        ]
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
@@ -109,7 +121,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     def _layout() -> dict[str, Any]:
         return {
             "tenant": current_tenant(),
-            "nav_items": nav_items if current_tenant() and current_user.is_authenticated else [],
+            "nav_items": visible_nav(),
             "demo_mode": settings.demo,
         }
 
@@ -120,6 +132,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
             db.session.commit()
         else:
             db.session.rollback()
+        views.remember_tenant(response)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if g.get("tenant") is not None or request.path.startswith("/api/"):

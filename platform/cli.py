@@ -135,6 +135,61 @@ _status_command("suspend", "suspended", "Suspend a tenant: its pages and tokens 
 _status_command("activate", "active", "Reactivate a suspended tenant.")
 
 
+@tenants.command("set-oidc", help="Set a tenant's OpenID Connect provider.")
+@click.argument("slug")
+@click.option("--issuer", required=True, help="The provider's issuer URL.")
+@click.option("--client-id", required=True)
+@click.option("--client-secret", required=True, help="Stored encrypted, never shown again.")
+@click.option("--scopes", default="openid profile email", show_default=True)
+@click.option(
+    "--role-claim",
+    default="roles",
+    show_default=True,
+    help="The claim that carries roles or groups.",
+)
+@click.option(
+    "--role-map",
+    "role_map",
+    multiple=True,
+    metavar="VALUE=ROLE",
+    help="Map a claim value to a role; repeat for several.",
+)
+@click.option(
+    "--default-role",
+    default="employee",
+    show_default=True,
+    help="Role for users the mapping does not match ('none' refuses them).",
+)
+@click.option("--allowed-domain", "domains", multiple=True, help="Allowed e-mail domain; repeat.")
+def tenants_set_oidc(
+    slug: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    scopes: str,
+    role_claim: str,
+    role_map: tuple[str, ...],
+    default_role: str,
+    domains: tuple[str, ...],
+) -> None:
+    from .identity.services import parse_role_mapping, save_idp
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        idp = save_idp(
+            tenant,
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=scopes,
+            role_claim=role_claim,
+            role_mapping=parse_role_mapping("\n".join(role_map)),
+            default_role=None if default_role == "none" else default_role,
+            allowed_domains=domains,
+        )
+        click.echo(f"{tenant.slug} signs in through {idp.issuer} (roles from '{idp.role_claim}').")
+
+
 @main.group(help="Users of a municipality.")
 def users() -> None:
     pass

@@ -51,3 +51,14 @@ def allowed(roles: Iterable[str], action: Action) -> bool:
         except ValueError:
             continue
     return False
+
+
+ACTION_LABELS = {
+    Action.REPORT: _l("Indberette idéer"),
+    Action.READ: _l("Læse processer, der er synlige i kommunen"),
+    Action.READ_ALL: _l("Læse alle kommunens processer, også private"),
+    Action.EDIT: _l("Redigere processer"),
+    Action.ASSESS: _l("Vurdere og prioritere"),
+    Action.PUBLISH: _l("Dele i det fælles katalog"),
+    Action.ADMINISTER: _l("Administrere log-in, brugere og API-nøgler"),
+}

@@ -155,3 +155,27 @@ def set_tenant_status(slug: str, status: TenantStatus) -> Tenant:
     tenant.status = status.value
     db.session.flush()
     return tenant
+
+
+def update_tenant(
+    slug: str, name: str, municipality_code: str | None = None, cvr: str | None = None
+) -> Tenant:
+    """Change a tenant's name, municipality code and CVR number (the slug stays: URLs,
+    sessions and tokens are bound to it). Empty code or CVR clears it."""
+    from .errors import Invalid, NotFound
+
+    tenant = tenant_by_slug(slug)
+    if tenant is None:
+        raise NotFound(f"no tenant called '{slug}'")
+    municipality_code = (municipality_code or "").strip() or None
+    cvr = (cvr or "").strip() or None
+    errors = validate_tenant_fields(None, name, municipality_code, cvr)
+    if "name" not in errors and len(name.strip()) > 200:
+        errors["name"] = ["the name is at most 200 characters"]
+    if errors:
+        raise Invalid("The tenant could not be changed.", errors)
+    tenant.name = name.strip()
+    tenant.municipality_code = municipality_code
+    tenant.cvr = cvr
+    db.session.flush()
+    return tenant

@@ -5,17 +5,48 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from .i18n import LOCALES
-from .tenancy import list_active_tenants
+from .tenancy import current_tenant, list_active_tenants
 
 bp = Blueprint("platform", __name__)
 
 
+LAST_TENANT_COOKIE = "autoproces_last_tenant"
+
+
 @bp.get("/")
 def index() -> Any:
-    return render_template("index.html", tenants=list_active_tenants())
+    q = request.args.get("q", "").strip()[:100]
+    tenants = list_active_tenants()
+    last = next((t for t in tenants if t.slug == request.cookies.get(LAST_TENANT_COOKIE)), None)
+    if q:
+        needle = q.casefold()
+        tenants = [
+            t
+            for t in tenants
+            if needle in t.name.casefold()
+            or needle in t.slug
+            or (t.municipality_code and needle == t.municipality_code)
+        ]
+    return render_template("index.html", tenants=tenants, q=q, last_tenant=last)
+
+
+def remember_tenant(response: Response) -> Response:
+    """Remember the municipality a person last used, for the front page."""
+    tenant = current_tenant()
+    if tenant is not None and response.status_code < 400:
+        if request.cookies.get(LAST_TENANT_COOKIE) != tenant.slug:
+            response.set_cookie(
+                LAST_TENANT_COOKIE,
+                tenant.slug,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure,
+            )
+    return response
 
 
 @bp.post("/lang")

@@ -50,6 +50,9 @@ def require(user: Any, action: Action) -> None:
     """Stop unless `user` may do `action` (raises Forbidden, shown as 403)."""
     if not getattr(user, "is_authenticated", False) or not user.can(action):
         raise Forbidden()
+    tenant = current_tenant()
+    if tenant is not None and user.tenant_id != tenant.id:
+        raise Forbidden()  # a user acts only in their own municipality
 
 
 def tenant_blueprint(

@@ -1,7 +1,498 @@
-"""The operator console at /operator/ (filled in by the operator console work)."""
+"""The operator console at /operator/: OS2's administration of tenants, through metadata and
+aggregates only.
+
+The operator's session is its own: `session["operator_id"]`, never Flask-Login's
+`current_user`, so a signed-in operator opens no tenant page or API, and a tenant user's
+session opens nothing here. Views are thin: parse, call a service, render.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..crypto import EncryptionUnavailable
+from ..db import db
+from ..errors import Invalid
+from ..identity import oidc
+from ..permissions import ROLE_LABELS
+from ..security import limiter, login_limit
+from ..tenancy import TenantStatus
+from . import services
+from .models import Operator
 
 bp = Blueprint("operator", __name__, url_prefix="/operator", template_folder="templates")
+
+SESSION_KEY = "operator_id"
+ID_TOKEN_KEY = "operator_id_token"
+PENDING_KEY = "operator_oidc_pending"
+
+ACTION_LABELS = {
+    services.LOGIN: _l("Logget ind"),
+    services.LOGIN_FAILED: _l("Log-in afvist"),
+    services.LOGOUT: _l("Logget ud"),
+    services.TENANT_CREATE: _l("Kommune oprettet"),
+    services.TENANT_UPDATE: _l("Stamdata ændret"),
+    services.TENANT_IDP: _l("Log-in-løsning ændret"),
+    services.TENANT_SUSPEND: _l("Kommune suspenderet"),
+    services.TENANT_ACTIVATE: _l("Kommune genaktiveret"),
+    services.OPERATOR_CREATE: _l("Operatør oprettet"),
+    services.OPERATOR_DEACTIVATE: _l("Operatør deaktiveret"),
+    services.OPERATOR_ACTIVATE: _l("Operatør genaktiveret"),
+}
+STATUS_LABELS = {
+    TenantStatus.ACTIVE.value: _l("Aktiv"),
+    TenantStatus.SUSPENDED.value: _l("Suspenderet"),
+}
+TENANT_FIELD_LABELS = {
+    "slug": _l("Adressenavn"),
+    "name": _l("Navn"),
+    "municipality_code": _l("Kommunekode"),
+    "cvr": _l("CVR-nummer"),
+}
+IDP_FIELD_LABELS = {
+    "issuer": _l("Udsteder (issuer)"),
+    "client_id": _l("Klient-id"),
+    "client_secret": _l("Klienthemmelighed"),
+    "scopes": _l("Scopes"),
+    "role_claim": _l("Claim med roller"),
+    "role_mapping": _l("Rolletildeling"),
+    "default_role": _l("Standardrolle"),
+    "allowed_domains": _l("Tilladte e-maildomæner"),
+}
+LOGIN_FIELD_LABELS = {
+    "email": _l("E-mailadresse"),
+    "password": _l("Adgangskode"),
+    "code": _l("Engangskode"),
+}
+DETAIL_LABELS = {
+    **TENANT_FIELD_LABELS,
+    **IDP_FIELD_LABELS,
+    "method": _l("Metode"),
+    "reason": _l("Årsag"),
+    "status": _l("Status"),
+    "created": _l("Oprettet"),
+    "client_secret_changed": _l("Ny klienthemmelighed"),
+    "email": _l("E-mailadresse"),
+}
+
+
+# --- The operator's session -----------------------------------------------------------
+
+
+def current_operator() -> Operator | None:
+    """The signed-in, active operator of this request, if any."""
+    if "operator" not in g:
+        operator = services.get_operator(session.get(SESSION_KEY))
+        g.operator = operator if operator is not None and operator.active else None
+    return g.operator
+
+
+def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Console views: only for a signed-in, active operator; others go to the login page.
+
+    A deactivated operator's session is ended at its next request.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_operator() is None:
+            if session.get(SESSION_KEY):
+                session.pop(SESSION_KEY, None)
+                session.pop(ID_TOKEN_KEY, None)
+            return redirect(url_for("operator.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only local paths inside the console: never an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/operator/") or "\\" in target:
+        return None
+    return target
+
+
+def start_session(operator: Operator, id_token: str | None = None) -> None:
+    """A fresh session: nothing from before the login (a tenant user's session too) stays."""
+    session.clear()
+    session.permanent = True  # the idle timeout applies
+    session[SESSION_KEY] = str(operator.id)
+    if id_token:
+        session[ID_TOKEN_KEY] = id_token
+    g.operator = operator
+
+
+def _callback_url() -> str:
+    return url_for("operator.callback", _external=True)
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.context_processor
+def _console_context() -> dict[str, Any]:
+    return {
+        "operator": current_operator(),
+        "status_labels": STATUS_LABELS,
+        "action_labels": ACTION_LABELS,
+    }
+
+
+# --- Signing in and out ---------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def login() -> Any:
+    next_url = safe_next(request.values.get("next"))
+    client = services.oidc_client()
+    if client is not None:
+        if request.method == "POST":
+            abort(404)  # with the platform's provider, there are no local passwords
+        url = oidc.begin(client, _callback_url(), PENDING_KEY, {"next": next_url or ""})
+        return redirect(url)
+    if request.method == "GET":
+        if current_operator() is not None:
+            return redirect(next_url or url_for("operator.index"))
+        return render_template("operator/login.html", form={}, errors={}, next_url=next_url)
+    form = {"email": request.form.get("email", "").strip()}
+    password = request.form.get("password", "")
+    code = request.form.get("code", "")
+    errors: dict[str, list[str]] = {}
+    for field, value in (("email", form["email"]), ("password", password), ("code", code)):
+        if not value.strip():
+            errors[field] = [_("Feltet skal udfyldes.")]
+    if not errors:
+        try:
+            operator = services.authenticate_local(form["email"], password, code)
+        except services.LoginFailed as e:
+            current_app.logger.warning("Operator login failed for %r: %s", form["email"], e)
+            services.audit(
+                e.operator,
+                services.LOGIN_FAILED,
+                email=form["email"],
+                method="password",
+                reason=e.reason,
+            )
+            db.session.commit()  # kept, although the response (422) rolls back the rest
+            errors["login"] = [
+                _("E-mailadressen, adgangskoden eller engangskoden er forkert."),
+            ]
+        else:
+            services.audit(operator, services.LOGIN, method="password")
+            start_session(operator)
+            return redirect(next_url or url_for("operator.index"))
+    return render_template(
+        "operator/login.html",
+        form=form,
+        errors=errors,
+        next_url=next_url,
+        field_labels=LOGIN_FIELD_LABELS,
+    ), 422
+
+
+@bp.get("/auth/callback")
+@limiter.limit(login_limit)
+def callback() -> Any:
+    client = services.oidc_client()
+    if client is None:
+        abort(404)
+    claims, id_token, context = oidc.complete(
+        client, _callback_url(), PENDING_KEY, request.args.to_dict()
+    )
+    settings = current_app.config["AUTOPROCES_SETTINGS"]
+    try:
+        operator = services.oidc_operator(
+            client.issuer, claims, settings.operator_oidc_role_claim, settings.operator_oidc_role
+        )
+    except services.OperatorRefused as e:
+        db.session.rollback()
+        current_app.logger.warning("Operator login refused (%s) for %r", e.reason, e.email)
+        services.audit(
+            None, services.LOGIN_FAILED, email=e.email, method="oidc", reason=e.reason
+        )
+        db.session.commit()
+        return render_template(
+            "operator/message.html", title=_("Du har ikke adgang"), message=e.message, retry=True
+        ), 403
+    services.audit(operator, services.LOGIN, method="oidc")
+    start_session(operator, id_token)
+    return redirect(safe_next(context.get("next")) or url_for("operator.index"))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    operator = current_operator()
+    id_token = session.get(ID_TOKEN_KEY)
+    if operator is not None:
+        services.audit(operator, services.LOGOUT)
+    session.clear()
+    g.operator = None
+    client = services.oidc_client()
+    if client is not None and operator is not None:
+        target = oidc.end_session_url(
+            client, id_token, url_for("operator.logged_out", _external=True)
+        )
+        if target:
+            return redirect(target)
+    return redirect(url_for("operator.logged_out"))
+
+
+@bp.get("/logget-ud")
+def logged_out() -> Any:
+    return render_template(
+        "operator/message.html",
+        title=_("Du er logget ud"),
+        message=_("Tak for nu. Luk browseren, hvis du bruger en delt computer."),
+        retry=True,
+    )
+
+
+@bp.errorhandler(oidc.ProviderUnavailable)
+def _provider_unavailable(e: oidc.ProviderUnavailable) -> Any:
+    current_app.logger.warning("Operator OIDC provider unavailable: %s", e)
+    return render_template(
+        "operator/message.html",
+        title=_("Log-in er ikke tilgængelig lige nu"),
+        message=_("Platformens log-in-løsning svarer ikke. Prøv igen om lidt."),
+    ), 503
+
+
+@bp.errorhandler(oidc.CallbackRejected)
+def _callback_rejected(e: oidc.CallbackRejected) -> Any:
+    current_app.logger.warning("Operator OIDC callback rejected: %s", e)
+    return render_template(
+        "operator/message.html",
+        title=_("Log-in kunne ikke gennemføres"),
+        message=_("Log-in-forsøget er udløbet eller ugyldigt. Start forfra."),
+        retry=True,
+    ), 400
+
+
+@bp.errorhandler(EncryptionUnavailable)
+def _no_key(e: EncryptionUnavailable) -> Any:
+    current_app.logger.error("Operator console cannot use the encryption key: %s", e)
+    return render_template(
+        "operator/message.html",
+        title=_("Tjenesten er ikke tilgængelig lige nu"),
+        message=_("Platformens krypteringsnøgle mangler eller passer ikke. Kontakt driften."),
+    ), 503
+
+
+# --- The console ----------------------------------------------------------------------
+
+
+@bp.get("/")
+@operator_required
+def index() -> Any:
+    return render_template("operator/index.html", rows=services.list_tenants())
+
+
+@bp.route("/kommuner/ny", methods=["GET", "POST"])
+@operator_required
+def new_tenant() -> Any:
+    form: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = {key: request.form.get(key, "") for key in TENANT_FIELD_LABELS}
+        try:
+            tenant = services.create_tenant_as(current_operator(), form)
+        except Invalid as e:
+            errors = e.errors
+        else:
+            flash(_("%(name)s er oprettet.", name=tenant.name), "success")
+            return redirect(url_for("operator.tenant", slug=tenant.slug))
+    return render_template(
+        "operator/tenant_form.html",
+        form=form,
+        errors=errors,
+        field_labels=TENANT_FIELD_LABELS,
+        municipality=None,
+    ), (422 if errors else 200)
+
+
+@bp.get("/kommuner/<slug>")
+@operator_required
+def tenant(slug: str) -> Any:
+    municipality = services.get_tenant(slug)
+    usage = services.tenant_usage(municipality.id).get(municipality.id, services.Usage())
+    return render_template(
+        "operator/tenant.html",
+        municipality=municipality,
+        usage=usage,
+        idp=services.tenant_idp(municipality),
+        recent=services.audit_log(municipality.slug, per_page=10).items,
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.route("/kommuner/<slug>/rediger", methods=["GET", "POST"])
+@operator_required
+def edit_tenant(slug: str) -> Any:
+    municipality = services.get_tenant(slug)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        form = {key: request.form.get(key, "") for key in ("name", "municipality_code", "cvr")}
+        try:
+            services.update_tenant_as(current_operator(), slug, form)
+        except Invalid as e:
+            errors = e.errors
+        else:
+            flash(_("Oplysningerne om %(name)s er gemt.", name=municipality.name), "success")
+            return redirect(url_for("operator.tenant", slug=municipality.slug))
+    else:
+        form = {
+            "name": municipality.name,
+            "municipality_code": municipality.municipality_code or "",
+            "cvr": municipality.cvr or "",
+        }
+    return render_template(
+        "operator/tenant_form.html",
+        form=form,
+        errors=errors,
+        field_labels=TENANT_FIELD_LABELS,
+        municipality=municipality,
+    ), (422 if errors else 200)
+
+
+def _idp_form(idp: services.IdpSettings | None) -> dict[str, str]:
+    if idp is None:
+        return {"scopes": "openid profile email", "role_claim": "roles", "default_role": "employee"}
+    return {
+        "issuer": idp.issuer,
+        "client_id": idp.client_id,
+        "scopes": idp.scopes,
+        "role_claim": idp.role_claim,
+        "role_mapping": "\n".join(f"{value} = {role}" for value, role in idp.role_mapping.items()),
+        "default_role": idp.default_role or "",
+        "allowed_domains": "\n".join(idp.allowed_domains),
+    }
+
+
+@bp.route("/kommuner/<slug>/log-in", methods=["GET", "POST"])
+@operator_required
+def tenant_idp(slug: str) -> Any:
+    municipality = services.get_tenant(slug)
+    idp = services.tenant_idp(municipality)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        # The secret is never echoed back into the form, not even after an error.
+        form = {
+            key: request.form.get(key, "") for key in IDP_FIELD_LABELS if key != "client_secret"
+        }
+        try:
+            services.save_tenant_idp(
+                current_operator(),
+                slug,
+                {**form, "client_secret": request.form.get("client_secret", "")},
+            )
+        except Invalid as e:
+            errors = e.errors or {"issuer": [e.message]}
+        else:
+            flash(
+                _("Log-in-løsningen for %(name)s er gemt.", name=municipality.name), "success"
+            )
+            return redirect(url_for("operator.tenant", slug=municipality.slug))
+    else:
+        form = _idp_form(idp)
+    return render_template(
+        "operator/idp_form.html",
+        municipality=municipality,
+        idp=idp,
+        form=form,
+        errors=errors,
+        field_labels=IDP_FIELD_LABELS,
+        role_labels=ROLE_LABELS,
+        callback_hint=url_for("platform.index", _external=True).rstrip("/")
+        + f"/{municipality.slug}/auth/callback",
+    ), (422 if errors else 200)
+
+
+def _status_view(slug: str, status: TenantStatus) -> Any:
+    municipality = services.set_status_as(current_operator(), slug, status)
+    if status == TenantStatus.SUSPENDED:
+        flash(_("%(name)s er suspenderet.", name=municipality.name), "success")
+    else:
+        flash(_("%(name)s er genaktiveret.", name=municipality.name), "success")
+    return redirect(url_for("operator.tenant", slug=municipality.slug))
+
+
+@bp.post("/kommuner/<slug>/suspender")
+@operator_required
+def suspend_tenant(slug: str) -> Any:
+    return _status_view(slug, TenantStatus.SUSPENDED)
+
+
+@bp.post("/kommuner/<slug>/aktiver")
+@operator_required
+def activate_tenant(slug: str) -> Any:
+    return _status_view(slug, TenantStatus.ACTIVE)
+
+
+def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """An audit entry's details as (label, text) pairs for people."""
+
+    def show(value: Any) -> str:
+        if value is None or value == "" or value == [] or value == {}:
+            return "–"
+        if isinstance(value, bool):
+            return _("ja") if value else _("nej")
+        if isinstance(value, dict):
+            if set(value) == {"from", "to"}:
+                return f"{show(value['from'])} → {show(value['to'])}"
+            return ", ".join(f"{k} = {show(v)}" for k, v in value.items())
+        if isinstance(value, list):
+            return ", ".join(show(v) for v in value)
+        if value in STATUS_LABELS:
+            return str(STATUS_LABELS[value])
+        return str(value)
+
+    pairs: list[tuple[str, str]] = []
+    for key, value in details.items():
+        if key == "changes" and isinstance(value, dict):
+            pairs.extend((str(DETAIL_LABELS.get(k, k)), show(v)) for k, v in value.items())
+        else:
+            pairs.append((str(DETAIL_LABELS.get(key, key)), show(value)))
+    return pairs
+
+
+@bp.get("/log")
+@operator_required
+def audit() -> Any:
+    slug = request.args.get("kommune", "").strip()
+    try:
+        page = max(1, int(request.args.get("side", "1")))
+    except ValueError:
+        page = 1
+    return render_template(
+        "operator/audit.html",
+        page=services.audit_log(slug or None, page),
+        slug=slug,
+        rows=services.list_tenants(),
+        describe=describe,
+    )

@@ -1,7 +1,8 @@
 // A real OpenID Connect provider (oidc-provider) for tests, on loopback.
 //
 // Usage: node tests/oidc/provider.mjs CONFIG.json
-// CONFIG keys: port, issuer, clients (oidc-provider client metadata), accounts_file
+// CONFIG keys: port and issuer (port 0 or absent: a free port, issuer
+// http://127.0.0.1:<port>), clients (oidc-provider client metadata), accounts_file
 // (JSON: login name -> claims), claims (scope -> claim names), and optionally
 // exit_on_stdin_close (exit when the parent closes our stdin, e.g. when it dies).
 //
@@ -10,11 +11,10 @@
 // logout on. Prints exactly one stdout line, `READY <issuer>`, once listening; all
 // diagnostics go to stderr.
 
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-
-import Provider from 'oidc-provider';
+import { promisify } from 'node:util';
 
 // oidc-provider prints notices with console.info: keep stdout for the READY line.
 console.info = console.error;
@@ -61,9 +61,27 @@ async function loadExistingGrant(ctx) {
   return grant;
 }
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+// The signing key is generated (in the thread pool) while oidc-provider loads.
+const [{ default: Provider }, { privateKey }] = await Promise.all([
+  import('oidc-provider'),
+  promisify(generateKeyPair)('rsa', { modulusLength: 2048 }),
+]);
 
-const provider = new Provider(config.issuer, {
+// Listen first: with `port` 0 the OS picks a free port (no race) and the issuer is
+// http://127.0.0.1:<that port>.
+let handler = (req, res) => {
+  res.statusCode = 503;
+  res.end();
+};
+const server = createServer((req, res) => handler(req, res));
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(config.port ?? 0, '127.0.0.1', resolve);
+});
+const { port } = server.address();
+const issuer = config.port ? config.issuer : `http://127.0.0.1:${port}`;
+
+const provider = new Provider(issuer, {
   clients: config.clients,
   claims: config.claims,
   findAccount,
@@ -77,10 +95,12 @@ const provider = new Provider(config.issuer, {
     rpInitiatedLogout: { enabled: true },
   },
 });
-
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 
-const server = createServer(provider.callback());
+// Validate the client metadata now (oidc-provider does it lazily) to fail fast.
+for (const { client_id: clientId } of config.clients) {
+  await provider.Client.find(clientId);
+}
 
 function shutdown() {
   server.close(() => process.exit(0));
@@ -93,11 +113,5 @@ if (config.exit_on_stdin_close) {
   process.stdin.resume();
 }
 
-// Validate the client metadata now (oidc-provider does it lazily) to fail fast.
-for (const { client_id: clientId } of config.clients) {
-  await provider.Client.find(clientId);
-}
-
-server.listen(config.port, '127.0.0.1', () => {
-  process.stdout.write(`READY ${config.issuer}\n`);
-});
+handler = provider.callback();
+process.stdout.write(`READY ${issuer}\n`);

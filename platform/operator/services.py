@@ -1,0 +1,537 @@
+"""The operator's domain operations: operator accounts and their sign-in, and the console's
+work on tenants. The only code that writes operators and operator_audit.
+
+The operator sees tenant metadata and aggregates only (DESIGN.md, Tenancy): usage comes from
+the SQL function `operator_tenant_usage()`, never from the tenants' own rows. Every change is
+written to `operator_audit` in the same transaction as the change itself, without secrets.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import pyotp
+from flask import current_app, g
+from flask_babel import gettext as _
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..crypto import EncryptionUnavailable, decrypt, encrypt
+from ..db import db, use_tenant
+from ..errors import Invalid, NotFound
+from ..identity.models import TenantIdp
+from ..identity.oidc import OidcClient
+from ..identity.services import EMAIL_RE, get_idp, parse_role_mapping, save_idp
+from ..tenancy import (
+    RESERVED_SLUGS,
+    Tenant,
+    TenantStatus,
+    activate_tenant,
+    create_tenant,
+    set_tenant_status,
+    tenant_by_slug,
+    update_tenant,
+    validate_tenant_fields,
+)
+from .models import Operator, OperatorAudit
+
+TOTP_ISSUER = "Autoproces"
+MIN_PASSWORD_LENGTH = 12
+AUDIT_PER_PAGE = 50
+
+# Audit actions (the `action` column); the console shows them with Danish labels.
+LOGIN = "login"
+LOGIN_FAILED = "login_failed"
+LOGOUT = "logout"
+TENANT_CREATE = "tenant.create"
+TENANT_UPDATE = "tenant.update"
+TENANT_IDP = "tenant.idp"
+TENANT_SUSPEND = "tenant.suspend"
+TENANT_ACTIVATE = "tenant.activate"
+OPERATOR_CREATE = "operator.create"
+OPERATOR_DEACTIVATE = "operator.deactivate"
+OPERATOR_ACTIVATE = "operator.activate"
+
+
+class LoginFailed(Exception):
+    """A password and TOTP login that did not succeed. `reason` goes to the audit log only;
+    the person signing in gets one message whatever went wrong."""
+
+    def __init__(self, reason: str, operator: Operator | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.operator = operator
+
+
+class OperatorRefused(Exception):
+    """The platform's provider vouched for the person, but they are not let in (403)."""
+
+    def __init__(self, message: str, reason: str, email: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+        self.email = email
+
+
+# --- Operators ------------------------------------------------------------------------
+
+
+def oidc_client() -> OidcClient | None:
+    """The platform's own OIDC provider for operators, when one is configured."""
+    settings = current_app.config["AUTOPROCES_SETTINGS"]
+    if not settings.operator_oidc_issuer or not settings.operator_oidc_client_id:
+        return None
+    return OidcClient(
+        settings.operator_oidc_issuer,
+        settings.operator_oidc_client_id,
+        settings.operator_oidc_client_secret,
+    )
+
+
+def get_operator(operator_id: uuid.UUID | str | None) -> Operator | None:
+    try:
+        uid = uuid.UUID(str(operator_id))
+    except ValueError:
+        return None
+    return db.session.get(Operator, uid)
+
+
+def operator_by_email(email: str) -> Operator | None:
+    return db.session.scalar(
+        select(Operator).where(func.lower(Operator.email) == email.strip().lower())
+    )
+
+
+def list_operators() -> list[Operator]:
+    return list(db.session.scalars(select(Operator).order_by(func.lower(Operator.email))))
+
+
+@dataclass(frozen=True)
+class NewOperator:
+    operator: Operator
+    password: str
+    totp_secret: str
+    totp_uri: str
+
+
+def create_local_operator(email: str, name: str = "", password: str | None = None) -> NewOperator:
+    """An operator who signs in with a password and a TOTP code (no platform provider).
+
+    The password (generated unless given) and the TOTP seed are returned once; only the
+    password's hash and the encrypted seed are stored. Messages are English (the CLI).
+    """
+    email, name = email.strip().lower(), name.strip()
+    errors: dict[str, list[str]] = {}
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        errors["email"] = ["not a valid e-mail address"]
+    elif operator_by_email(email) is not None:
+        errors["email"] = [f"an operator with {email} exists already"]
+    if len(name) > 200:
+        errors["name"] = ["the name is at most 200 characters"]
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"use at least {MIN_PASSWORD_LENGTH} characters"]
+    if errors:
+        raise Invalid("The operator could not be created.", errors)
+    password = password if password is not None else secrets.token_urlsafe(18)
+    totp_secret = pyotp.random_base32()
+    try:
+        totp_encrypted = encrypt(totp_secret)
+    except EncryptionUnavailable as e:
+        raise Invalid("The operator could not be created.", {"encryption": [str(e)]}) from None
+    operator = Operator(
+        email=email,
+        name=name,
+        password_hash=generate_password_hash(password),
+        totp_secret_encrypted=totp_encrypted,
+    )
+    db.session.add(operator)
+    db.session.flush()
+    uri = pyotp.TOTP(totp_secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+    return NewOperator(operator, password, totp_secret, uri)
+
+
+def set_operator_active(email: str, active: bool) -> Operator:
+    operator = operator_by_email(email)
+    if operator is None:
+        raise NotFound(f"no operator {email.strip().lower()}")
+    operator.active = active
+    db.session.flush()
+    return operator
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate_local(email: str, password: str, code: str) -> Operator:
+    """The operator whose password and current TOTP code these are, or LoginFailed."""
+    operator = operator_by_email(email) if email.strip() else None
+    if operator is None or not operator.password_hash:
+        check_password_hash(_dummy_hash(), password)  # the same time, known e-mail or not
+        raise LoginFailed("unknown_account", operator)
+    if not check_password_hash(operator.password_hash, password):
+        raise LoginFailed("wrong_password", operator)
+    code = re.sub(r"\s", "", code)
+    if not operator.totp_secret_encrypted or not re.fullmatch(r"[0-9]{6}", code):
+        raise LoginFailed("wrong_code", operator)
+    if not pyotp.TOTP(decrypt(operator.totp_secret_encrypted)).verify(code, valid_window=1):
+        raise LoginFailed("wrong_code", operator)
+    if not operator.active:
+        raise LoginFailed("deactivated", operator)
+    operator.last_login_at = datetime.now(UTC)
+    db.session.flush()
+    return operator
+
+
+def _claim_values(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if isinstance(v, str | int)]
+    return []
+
+
+def oidc_operator(issuer: str, claims: Mapping[str, Any], role_claim: str, role: str) -> Operator:
+    """The operator the platform's provider vouched for: keyed by (issuer, subject), created
+    at the first login, name and e-mail refreshed at every login. Only people whose
+    `role_claim` holds `role` are let in."""
+    subject = str(claims.get("sub") or "")
+    email = str(claims.get("email") or "").strip().lower()
+    if role not in _claim_values(claims.get(role_claim)):
+        raise OperatorRefused(
+            _("Din bruger har ikke rollen som operatør af Autoproces."), "missing_role", email
+        )
+    if not subject or not EMAIL_RE.match(email) or len(email) > 254:
+        raise OperatorRefused(
+            _("Log-in-løsningen sendte ingen gyldig e-mailadresse."), "no_email", email
+        )
+    name = str(
+        claims.get("name")
+        or " ".join(str(claims.get(k, "")) for k in ("given_name", "family_name")).strip()
+    )[:200]
+    operator = db.session.scalar(
+        select(Operator).where(Operator.issuer == issuer, Operator.subject == subject)
+    )
+    by_email = operator_by_email(email)
+    if operator is None and by_email is not None and by_email.subject is None:
+        operator = by_email  # created ahead with the CLI: now bound to the provider's identity
+        operator.issuer, operator.subject = issuer, subject
+    elif by_email is not None and by_email is not operator:
+        raise OperatorRefused(
+            _("En anden operatør har allerede denne e-mailadresse."), "email_taken", email
+        )
+    if operator is None:
+        operator = Operator(issuer=issuer, subject=subject, email=email, name=name)
+        db.session.add(operator)
+    elif not operator.active:
+        raise OperatorRefused(_("Din operatørkonto er deaktiveret."), "deactivated", email)
+    operator.email, operator.name = email, name
+    operator.last_login_at = datetime.now(UTC)
+    db.session.flush()
+    return operator
+
+
+# --- The audit log --------------------------------------------------------------------
+
+
+def audit(
+    operator: Operator | None,
+    action: str,
+    tenant: Tenant | None = None,
+    *,
+    email: str | None = None,
+    **details: Any,
+) -> OperatorAudit:
+    """Record what an operator did, in the caller's transaction. Never pass a secret."""
+    entry = OperatorAudit(
+        operator_id=operator.id if operator is not None else None,
+        operator_email=(email if email is not None else operator.email if operator else "")[:254],
+        action=action,
+        subject_tenant_id=tenant.id if tenant is not None else None,
+        subject_tenant_slug=tenant.slug if tenant is not None else None,
+        details=details,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[OperatorAudit]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def audit_log(
+    tenant_slug: str | None = None, page: int = 1, per_page: int = AUDIT_PER_PAGE
+) -> AuditPage:
+    """The newest entries first, optionally only those about one tenant."""
+    conditions = []
+    if tenant_slug:
+        conditions.append(OperatorAudit.subject_tenant_slug == tenant_slug)
+    total = db.session.scalar(select(func.count()).select_from(OperatorAudit).where(*conditions))
+    page = max(1, min(page, max(1, math.ceil((total or 0) / per_page))))
+    items = db.session.scalars(
+        select(OperatorAudit)
+        .where(*conditions)
+        .order_by(OperatorAudit.at.desc(), OperatorAudit.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return AuditPage(list(items), total or 0, page, per_page)
+
+
+# --- Tenants, through metadata and aggregates -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Usage:
+    users: int = 0
+    processes: int = 0
+    last_activity: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    tenant: Tenant
+    usage: Usage
+
+
+def tenant_usage(tenant_id: uuid.UUID | None = None) -> dict[uuid.UUID, Usage]:
+    """Counts per tenant from `operator_tenant_usage()`, the operator's only view of them."""
+    sql = "select tenant_id, users, processes, last_activity from operator_tenant_usage()"
+    params: dict[str, Any] = {}
+    if tenant_id is not None:
+        sql += " where tenant_id = :tenant_id"
+        params["tenant_id"] = tenant_id
+    return {
+        row.tenant_id: Usage(int(row.users), int(row.processes), row.last_activity)
+        for row in db.session.execute(text(sql), params)
+    }
+
+
+def list_tenants() -> list[TenantRow]:
+    usage = tenant_usage()
+    tenants = db.session.scalars(select(Tenant).order_by(Tenant.name, Tenant.slug))
+    return [TenantRow(t, usage.get(t.id, Usage())) for t in tenants]
+
+
+def get_tenant(slug: str) -> Tenant:
+    tenant = tenant_by_slug(slug)
+    if tenant is None:
+        raise NotFound(_("Kommunen findes ikke."))
+    return tenant
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _tenant_errors(
+    slug: str | None, name: str, code: str | None, cvr: str | None
+) -> dict[str, list[str]]:
+    """The console's Danish messages for the rules in tenancy.validate_tenant_fields."""
+    found = validate_tenant_fields(slug, name, code, cvr)
+    errors: dict[str, list[str]] = {}
+    if slug is not None:
+        if not slug:
+            errors["slug"] = [_("Feltet skal udfyldes.")]
+        elif "slug" in found and slug in RESERVED_SLUGS:
+            errors["slug"] = [_("Adressenavnet %(slug)s bruges af platformen selv.", slug=slug)]
+        elif "slug" in found:
+            errors["slug"] = [_("Brug små bogstaver, tal og bindestreger, fx syddjurs.")]
+        elif tenant_by_slug(slug) is not None:
+            errors["slug"] = [_("Der findes allerede en kommune med dette adressenavn.")]
+    if "name" in found:
+        errors["name"] = [_("Feltet skal udfyldes.")]
+    elif len(name.strip()) > 200:
+        errors["name"] = [_("Navnet må højst være 200 tegn.")]
+    if "code" in found:
+        errors["municipality_code"] = [_("Kommunekoden er tre cifre, fx 706.")]
+    if "cvr" in found:
+        errors["cvr"] = [_("Et CVR-nummer er otte cifre og skal være gyldigt (modulus 11).")]
+    return errors
+
+
+def create_tenant_as(operator: Operator, form: Mapping[str, str]) -> Tenant:
+    slug = (form.get("slug") or "").strip().lower()
+    name = form.get("name") or ""
+    code, cvr = _blank_to_none(form.get("municipality_code")), _blank_to_none(form.get("cvr"))
+    errors = _tenant_errors(slug, name, code, cvr)
+    if errors:
+        raise Invalid(_("Kommunen kunne ikke oprettes."), errors)
+    tenant = create_tenant(slug, name, code, cvr)
+    audit(
+        operator,
+        TENANT_CREATE,
+        tenant,
+        name=tenant.name,
+        municipality_code=tenant.municipality_code,
+        cvr=tenant.cvr,
+    )
+    return tenant
+
+
+def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: {"from": before.get(key), "to": after[key]}
+        for key in after
+        if before.get(key) != after[key]
+    }
+
+
+TENANT_FIELDS = ("name", "municipality_code", "cvr")
+
+
+def update_tenant_as(operator: Operator, slug: str, form: Mapping[str, str]) -> Tenant:
+    tenant = get_tenant(slug)
+    name = form.get("name") or ""
+    code, cvr = _blank_to_none(form.get("municipality_code")), _blank_to_none(form.get("cvr"))
+    errors = _tenant_errors(None, name, code, cvr)
+    if errors:
+        raise Invalid(_("Kommunen kunne ikke gemmes."), errors)
+    before = {key: getattr(tenant, key) for key in TENANT_FIELDS}
+    update_tenant(tenant.slug, name, code, cvr)
+    changes = _changes(before, {key: getattr(tenant, key) for key in TENANT_FIELDS})
+    if changes:
+        audit(operator, TENANT_UPDATE, tenant, changes=changes)
+    return tenant
+
+
+def set_status_as(operator: Operator, slug: str, status: TenantStatus) -> Tenant:
+    tenant = get_tenant(slug)
+    before = tenant.status
+    if before == status.value:
+        return tenant  # nothing changes (a form sent twice): nothing to record
+    set_tenant_status(tenant.slug, status)
+    action = TENANT_SUSPEND if status == TenantStatus.SUSPENDED else TENANT_ACTIVATE
+    audit(operator, action, tenant, status={"from": before, "to": status.value})
+    return tenant
+
+
+@contextmanager
+def acting_for(tenant: Tenant) -> Iterator[None]:
+    """Act for `tenant` in this transaction (row-level security lets its rows through), and
+    stop again afterwards, so nothing later in the request reads as that tenant."""
+    activate_tenant(tenant)
+    try:
+        yield
+    finally:
+        g.pop("tenant", None)
+        try:
+            use_tenant(None)
+        except SQLAlchemyError:
+            g.tenant_id = None  # the transaction failed and is rolled back anyway
+
+
+@dataclass(frozen=True)
+class IdpSettings:
+    """What the console may show of a tenant's provider: everything but the secret."""
+
+    issuer: str
+    client_id: str
+    has_secret: bool
+    scopes: str
+    role_claim: str
+    role_mapping: dict[str, str]
+    default_role: str | None
+    allowed_domains: list[str]
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, idp: TenantIdp) -> IdpSettings:
+        return cls(
+            issuer=idp.issuer,
+            client_id=idp.client_id,
+            has_secret=idp.has_secret,
+            scopes=idp.scopes,
+            role_claim=idp.role_claim,
+            role_mapping=dict(idp.role_mapping or {}),
+            default_role=idp.default_role,
+            allowed_domains=list(idp.allowed_domains or []),
+            updated_at=idp.updated_at,
+        )
+
+    def audit_view(self) -> dict[str, Any]:
+        return {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "scopes": self.scopes,
+            "role_claim": self.role_claim,
+            "role_mapping": self.role_mapping,
+            "default_role": self.default_role,
+            "allowed_domains": self.allowed_domains,
+        }
+
+
+def tenant_idp(tenant: Tenant) -> IdpSettings | None:
+    with acting_for(tenant):
+        idp = get_idp(tenant)
+        return IdpSettings.of(idp) if idp is not None else None
+
+
+def _split_domains(value: str) -> Iterable[str]:
+    return [d for d in re.split(r"[\s,;]+", value) if d]
+
+
+def save_tenant_idp(operator: Operator, slug: str, form: Mapping[str, str]) -> IdpSettings:
+    """Save a tenant's OIDC provider from the console's form. A blank secret keeps the
+    stored one; the audit entry names what changed and whether the secret did, never it."""
+    tenant = get_tenant(slug)
+    secret = form.get("client_secret") or ""
+    secret_given = secret.strip() != ""
+    with acting_for(tenant):
+        idp = get_idp(tenant)
+        before = IdpSettings.of(idp).audit_view() if idp is not None else {}
+        mapping_errors: dict[str, Any] = {}
+        try:
+            mapping = parse_role_mapping(form.get("role_mapping") or "")
+        except Invalid as e:
+            mapping, mapping_errors = {}, e.errors
+        try:
+            # A savepoint: with a bad mapping, the other fields are still checked, and
+            # nothing is kept.
+            with db.session.begin_nested():
+                idp = save_idp(
+                    tenant,
+                    issuer=form.get("issuer") or "",
+                    client_id=form.get("client_id") or "",
+                    client_secret=secret.strip() if secret_given else None,
+                    scopes=form.get("scopes") or "",
+                    role_claim=form.get("role_claim") or "",
+                    role_mapping=mapping,
+                    default_role=form.get("default_role") or None,
+                    allowed_domains=_split_domains(form.get("allowed_domains") or ""),
+                )
+                if mapping_errors:
+                    raise Invalid(_("Indstillingerne kunne ikke gemmes."), {})
+        except Invalid as e:
+            raise Invalid(e.message, {**e.errors, **mapping_errors}) from None
+        settings = IdpSettings.of(idp)
+    audit(
+        operator,
+        TENANT_IDP,
+        tenant,
+        created=not before,
+        changes=_changes(before, settings.audit_view()),
+        client_secret_changed=secret_given,
+    )
+    return settings
