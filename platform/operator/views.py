@@ -170,6 +170,8 @@ def _console_context() -> dict[str, Any]:
 @limiter.limit(login_limit, methods=["POST"])
 def login() -> Any:
     next_url = safe_next(request.values.get("next"))
+    if request.method == "GET" and current_operator() is not None:
+        return redirect(next_url or url_for("operator.index"))
     client = services.oidc_client()
     if client is not None:
         if request.method == "POST":
@@ -177,8 +179,6 @@ def login() -> Any:
         url = oidc.begin(client, _callback_url(), PENDING_KEY, {"next": next_url or ""})
         return redirect(url)
     if request.method == "GET":
-        if current_operator() is not None:
-            return redirect(next_url or url_for("operator.index"))
         return render_template("operator/login.html", form={}, errors={}, next_url=next_url)
     form = {"email": request.form.get("email", "").strip()}
     password = request.form.get("password", "")
@@ -412,7 +412,7 @@ def tenant_idp(slug: str) -> Any:
                 {**form, "client_secret": request.form.get("client_secret", "")},
             )
         except Invalid as e:
-            errors = e.errors or {"issuer": [e.message]}
+            errors = e.errors or {"form": [e.message]}
         else:
             flash(
                 _("Log-in-løsningen for %(name)s er gemt.", name=municipality.name), "success"
@@ -428,8 +428,7 @@ def tenant_idp(slug: str) -> Any:
         errors=errors,
         field_labels=IDP_FIELD_LABELS,
         role_labels=ROLE_LABELS,
-        callback_hint=url_for("platform.index", _external=True).rstrip("/")
-        + f"/{municipality.slug}/auth/callback",
+        callback_hint=url_for("identity.callback", tenant_slug=municipality.slug, _external=True),
     ), (422 if errors else 200)
 
 
