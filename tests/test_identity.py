@@ -535,3 +535,9 @@ def test_session_cookie_flags_and_idle_timeout(strict_app, make, alpha, monkeypa
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() + 61 * 60)
     assert client.get("/alpha/processer").status_code == 302
+
+
+def test_sso_falls_back_to_preferred_username_for_the_email(app, alpha):
+    _save_idp(app)
+    _uid, _roles, _src, email, name = _sso(app, {"sub": "e1", "preferred_username": "Kim@Alpha.dk"})
+    assert email == "kim@alpha.dk" and name == "kim@alpha.dk"

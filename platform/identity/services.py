@@ -280,7 +280,8 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
     Name, e-mail and roles are refreshed from the claims at every login.
     """
     subject = str(claims.get("sub") or "")
-    email = str(claims.get("email") or "").strip().lower()
+    # Entra ID may leave `email` out; its preferred_username is then the UPN (an address).
+    email = str(claims.get("email") or claims.get("preferred_username") or "").strip().lower()
     if not subject or not EMAIL_RE.match(email):
         raise LoginRefused(_("Log-in-løsningen sendte ingen gyldig e-mailadresse."))
     domain = email.rpartition("@")[2]

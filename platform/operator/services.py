@@ -91,10 +91,18 @@ def oidc_client() -> OidcClient | None:
     settings = current_app.config["AUTOPROCES_SETTINGS"]
     if not settings.operator_oidc_issuer or not settings.operator_oidc_client_id:
         return None
+    # Providers hand out role claims for a scope of the same name (Keycloak's and
+    # oidc-provider's `roles`), so that scope is asked for too. There is no setting for
+    # the scopes yet (see config.Settings).
+    scopes = ["openid", "profile", "email"]
+    role_claim = settings.operator_oidc_role_claim
+    if re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", role_claim) and role_claim not in scopes:
+        scopes.append(role_claim)
     return OidcClient(
         settings.operator_oidc_issuer,
         settings.operator_oidc_client_id,
         settings.operator_oidc_client_secret,
+        " ".join(scopes),
     )
 
 

@@ -92,6 +92,7 @@ DETAIL_LABELS = {
     "created": _l("Oprettet"),
     "client_secret_changed": _l("Ny klienthemmelighed"),
     "email": _l("E-mailadresse"),
+    "operator": _l("Operatør"),
 }
 
 
@@ -233,9 +234,7 @@ def callback() -> Any:
     except services.OperatorRefused as e:
         db.session.rollback()
         current_app.logger.warning("Operator login refused (%s) for %r", e.reason, e.email)
-        services.audit(
-            None, services.LOGIN_FAILED, email=e.email, method="oidc", reason=e.reason
-        )
+        services.audit(None, services.LOGIN_FAILED, email=e.email, method="oidc", reason=e.reason)
         db.session.commit()
         return render_template(
             "operator/message.html", title=_("Du har ikke adgang"), message=e.message, retry=True
@@ -414,9 +413,7 @@ def tenant_idp(slug: str) -> Any:
         except Invalid as e:
             errors = e.errors or {"form": [e.message]}
         else:
-            flash(
-                _("Log-in-løsningen for %(name)s er gemt.", name=municipality.name), "success"
-            )
+            flash(_("Log-in-løsningen for %(name)s er gemt.", name=municipality.name), "success")
             return redirect(url_for("operator.tenant", slug=municipality.slug))
     else:
         form = _idp_form(idp)

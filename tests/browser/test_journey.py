@@ -84,3 +84,70 @@ def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
     )
     assert page.get_by_role("heading", name="Processer").count() == 1  # swapped, not nested
     assert_accessible(page, "filtered list")
+
+
+def test_sign_in_through_the_municipalitys_provider_and_report(
+    page, live_server, browser_app, make, tmp_path
+):
+    from oidc_provider import OidcProvider
+
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.services import save_idp
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    make.tenant("alpha", "Alfa Kommune")
+    provider = OidcProvider(
+        tmp_path,
+        [
+            {
+                "client_id": "autoproces-alpha",
+                "client_secret": "secret-alpha",
+                "redirect_uris": [f"{live_server}/alpha/auth/callback"],
+                "post_logout_redirect_uris": [f"{live_server}/alpha/logget-ud"],
+                "token_endpoint_auth_method": "client_secret_basic",
+            }
+        ],
+    ).start()
+    try:
+        provider.set_account(
+            "mette", email="mette@alpha.dk", name="Mette Madsen", roles=["rpa-team"]
+        )
+        with browser_app.app_context():
+            tenant = tenant_by_slug("alpha")
+            activate_tenant(tenant)
+            save_idp(
+                tenant,
+                issuer=provider.issuer,
+                client_id="autoproces-alpha",
+                client_secret="secret-alpha",
+                scopes="openid profile email roles",
+                role_mapping={"rpa-team": "automation"},
+            )
+            db.session.commit()
+
+        page.goto(live_server + "/alpha/processer")
+        page.get_by_role("link", name="Log ind via kommunens log-in").click()
+        # The provider's own login page.
+        page.wait_for_url(provider.issuer + "/**")
+        page.locator("input[name=login]").fill("mette")
+        page.locator("input[name=password]").fill("hemmelig")
+        page.locator("button[type=submit]").first.click()
+
+        page.wait_for_url(live_server + "/alpha/processer")
+        assert page.get_by_text("Mette Madsen").is_visible()
+        assert page.get_by_text("Automatiseringskonsulent").is_visible()
+        page.get_by_role("link", name="Indberet en idé").first.click()
+        page.get_by_label("Titel").fill("Robot til lønrefusion")
+        page.get_by_label("Resumé").fill("Refusioner søges automatisk hos Virk.")
+        page.get_by_role("button", name="Send idéen").click()
+        assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+        assert page.get_by_text("Mette Madsen").first.is_visible()
+
+        page.get_by_role("button", name="Log af").click()
+        # The provider asks to confirm ending its session, then returns to us.
+        page.locator("button[type=submit], input[type=submit]").first.click()
+        page.wait_for_url(live_server + "/alpha/logget-ud")
+        assert page.get_by_role("heading", name="Du er logget ud").is_visible()
+        assert_accessible(page, "logged-out page")
+    finally:
+        provider.stop()
