@@ -541,3 +541,28 @@ def test_sso_falls_back_to_preferred_username_for_the_email(app, alpha):
     _save_idp(app)
     _uid, _roles, _src, email, name = _sso(app, {"sub": "e1", "preferred_username": "Kim@Alpha.dk"})
     assert email == "kim@alpha.dk" and name == "kim@alpha.dk"
+
+
+def test_rate_limits_can_be_kept_in_redis(database, make, alpha):
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from autoproces.platform.app import create_app
+
+    prefix = f"autoproces-test-{uuid.uuid4().hex[:8]}"
+    env = app_env(database, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0")
+    apps = [
+        create_app(env, TESTING=True, LOGIN_RATE_LIMIT="2/minute", RATELIMIT_KEY_PREFIX=prefix)
+        for _ in range(2)
+    ]
+    # Two web processes share one budget.
+    codes = [apps[i % 2].test_client().get("/alpha/login").status_code for i in range(3)]
+    assert codes == [503, 503, 429]
+    r = redis.Redis(host="127.0.0.1", port=6379)
+    assert r.keys(f"*{prefix}*")
+    for key in r.keys(f"*{prefix}*"):
+        r.delete(key)

@@ -190,3 +190,47 @@ def test_the_owner_role_is_also_bound_by_rls(owner_engine, two_tenants):
             ).rowcount
             == 0
         )
+
+
+@pytest.fixture
+def alpha_everywhere(app, make):
+    """Tenant alpha with a row in every tenant-owned table; beta with none of them."""
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.services import save_idp
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    a, b = make.tenant("alpha"), make.tenant("beta")
+    user = make.user(a, "automation")
+    make.token(user)
+    make.process(user)
+    with app.app_context():
+        activate_tenant(tenant_by_slug("alpha"))
+        save_idp(
+            tenant_by_slug("alpha"),
+            issuer="https://idp.alpha.example",
+            client_id="c",
+            client_secret="s",
+        )
+        db.session.commit()
+    return a, b
+
+
+def test_no_tenant_owned_table_leaks_to_another_tenant(app_engine, su_engine, alpha_everywhere):
+    """Every table with tenant_id, present and future: another tenant can neither read nor
+    change alpha's rows. A new table must get a row in the fixture above to pass."""
+    a, b = alpha_everywhere
+    with su_engine.connect() as conn:
+        tables = tenant_tables(conn)
+        for table in tables:
+            n = conn.scalar(text(f"select count(*) from {table} where tenant_id = :a"), {"a": a.id})
+            assert n > 0, f"seed a row of {table} for alpha in the fixture"
+    for table in tables:
+        with app_engine.begin() as conn:
+            _set(conn, b.id)
+            assert conn.scalar(text(f"select count(*) from {table}")) == 0, table
+            assert conn.execute(text(f"update {table} set tenant_id = tenant_id")).rowcount == 0
+            assert conn.execute(text(f"delete from {table}")).rowcount == 0
+    with su_engine.connect() as conn:
+        for table in tables:
+            n = conn.scalar(text(f"select count(*) from {table} where tenant_id = :a"), {"a": a.id})
+            assert n > 0, table
