@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -124,6 +124,13 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
             "nav_items": visible_nav(),
             "demo_mode": settings.demo,
         }
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        # PostgreSQL text cannot hold NUL; such input is malformed, not a server error.
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in v for v in values):
+            abort(400)
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -45,6 +45,14 @@ def _app_context(env: dict[str, str] | None = None) -> Iterator[Flask]:
             _fail(f"{e.message} {details}".strip())
 
 
+def _audit(action: str, tenant: Any, **details: Any) -> None:
+    """Tenant changes made on a shell are operator actions too: into the audit log."""
+    from .operator.cli import _cli_actor
+    from .operator.services import audit
+
+    audit(None, action, tenant, email=_cli_actor(), details=details)
+
+
 def _with_tenant(slug: str) -> Any:
     from .tenancy import activate_tenant, tenant_by_slug
 
@@ -103,6 +111,7 @@ def tenants_create(slug: str, name: str, code: str | None, cvr: str | None) -> N
 
     with _app_context():
         tenant = create_tenant(slug, name, code, cvr)
+        _audit("tenant.create", tenant, name=tenant.name, municipality_code=code, cvr=cvr)
         click.echo(f"Created tenant {tenant.slug} ({tenant.name}).")
 
 
@@ -126,6 +135,7 @@ def _status_command(name: str, status: str, help_text: str) -> Callable[..., Non
 
         with _app_context():
             tenant = set_tenant_status(slug, TenantStatus(status))
+            _audit("tenant.suspend" if status == "suspended" else "tenant.activate", tenant)
             click.echo(f"Tenant {tenant.slug} is {tenant.status}.")
 
     return command
@@ -186,6 +196,14 @@ def tenants_set_oidc(
             role_mapping=parse_role_mapping("\n".join(role_map)),
             default_role=None if default_role == "none" else default_role,
             allowed_domains=domains,
+        )
+        _audit(
+            "tenant.idp",
+            tenant,
+            issuer=idp.issuer,
+            client_id=idp.client_id,
+            client_secret_changed=True,
+            role_claim=idp.role_claim,
         )
         click.echo(f"{tenant.slug} signs in through {idp.issuer} (roles from '{idp.role_claim}').")
 

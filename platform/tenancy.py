@@ -122,6 +122,8 @@ def validate_tenant_fields(
             errors["slug"] = [f"'{slug}' is reserved by the platform"]
     if name is not None and not name.strip():
         errors["name"] = ["a name is required"]
+    elif name is not None and len(name.strip()) > 200:
+        errors["name"] = ["at most 200 characters"]
     if code is not None and not re.fullmatch(r"[0-9]{3}", code):
         errors["code"] = ["the municipality code is three digits (e.g. 706)"]
     if cvr is not None and not valid_cvr(cvr):

@@ -235,3 +235,17 @@ def test_every_field_error_is_a_list_of_strings(client, alpha):
     assert set(errors) == {"title", "summary", "phase"}
     for messages in errors.values():
         assert isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+
+
+def test_nul_characters_are_refused_not_a_500(client, alpha):
+    from helpers import login
+
+    _tenant, user, token = alpha
+    r = client.post(
+        "/api/v1/processes", json={"title": "a\x00b", "summary": "s"}, headers=bearer(token)
+    )
+    assert r.status_code == 422 and "title" in r.get_json()["errors"]["json"]
+    login(client, user)
+    r = client.post("/alpha/processer/ny", data={"title": "a\x00b", "summary": "s"})
+    assert r.status_code == 400
+    assert client.get("/alpha/processer?q=%00").status_code == 400

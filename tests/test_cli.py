@@ -192,3 +192,39 @@ def test_serve_runs_gunicorn_on_the_configured_database(database, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_tenant_commands_are_written_to_the_operator_audit_log(cli, su_engine):
+    from sqlalchemy import text
+
+    cli("tenants", "create", "alpha", "--name", "Alfa")
+    cli("tenants", "suspend", "alpha")
+    cli("tenants", "activate", "alpha")
+    cli(
+        "tenants",
+        "set-oidc",
+        "alpha",
+        "--issuer",
+        "https://idp.example",
+        "--client-id",
+        "c",
+        "--client-secret",
+        "hemmelig",
+    )
+    with su_engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select operator_email, action, subject_tenant_slug, details"
+                " from operator_audit order by id"
+            )
+        ).all()
+    assert [r.action for r in rows] == [
+        "tenant.create",
+        "tenant.suspend",
+        "tenant.activate",
+        "tenant.idp",
+    ]
+    assert all(
+        r.operator_email.startswith("cli") and r.subject_tenant_slug == "alpha" for r in rows
+    )
+    assert "hemmelig" not in str([r.details for r in rows])

@@ -7,6 +7,7 @@ command runs: `platform.cli` imports this module while it is still being loaded)
 from __future__ import annotations
 
 import getpass
+import sys
 
 import click
 
@@ -44,15 +45,14 @@ def operators_create(email: str, name: str, password_stdin: bool) -> None:
 
     password = None
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             _fail("--password-stdin: no password on standard input.")
     with _app_context():
         new = services.create_local_operator(email, name, password)
-        services.audit(
-            None, services.OPERATOR_CREATE, email=_cli_actor(), operator=new.operator.email
-        )
         operator = new.operator
+        details = {"operator": operator.email}
+        services.audit(None, services.OPERATOR_CREATE, email=_cli_actor(), details=details)
         click.echo(f"Created operator {operator.email}.")
         if services.oidc_client() is not None:
             click.echo(
@@ -86,7 +86,7 @@ def _set_active(email: str, active: bool) -> None:
     with _app_context():
         operator = services.set_operator_active(email, active)
         action = services.OPERATOR_ACTIVATE if active else services.OPERATOR_DEACTIVATE
-        services.audit(None, action, email=_cli_actor(), operator=operator.email)
+        services.audit(None, action, email=_cli_actor(), details={"operator": operator.email})
         click.echo(f"Operator {operator.email} is {'active' if active else 'deactivated'}.")
 
 

@@ -34,6 +34,7 @@ from ..identity.oidc import OidcClient
 from ..identity.services import EMAIL_RE, get_idp, parse_role_mapping, save_idp
 from ..tenancy import (
     RESERVED_SLUGS,
+    SLUG_RE,
     Tenant,
     TenantStatus,
     activate_tenant,
@@ -91,13 +92,16 @@ def oidc_client() -> OidcClient | None:
     settings = current_app.config["AUTOPROCES_SETTINGS"]
     if not settings.operator_oidc_issuer or not settings.operator_oidc_client_id:
         return None
-    # Providers hand out role claims for a scope of the same name (Keycloak's and
-    # oidc-provider's `roles`), so that scope is asked for too. There is no setting for
-    # the scopes yet (see config.Settings).
-    scopes = ["openid", "profile", "email"]
-    role_claim = settings.operator_oidc_role_claim
-    if re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", role_claim) and role_claim not in scopes:
-        scopes.append(role_claim)
+    # By default, providers hand out role claims for a scope of the same name (Keycloak's
+    # and oidc-provider's `roles`), so that scope is asked for too; OPERATOR_OIDC_SCOPES
+    # overrides it (Entra ID, for one, has no such scope).
+    if settings.operator_oidc_scopes:
+        scopes = settings.operator_oidc_scopes.split()
+    else:
+        scopes = ["openid", "profile", "email"]
+        role_claim = settings.operator_oidc_role_claim
+        if re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", role_claim) and role_claim not in scopes:
+            scopes.append(role_claim)
     return OidcClient(
         settings.operator_oidc_issuer,
         settings.operator_oidc_client_id,
@@ -259,7 +263,7 @@ def audit(
     tenant: Tenant | None = None,
     *,
     email: str | None = None,
-    **details: Any,
+    details: Mapping[str, Any] | None = None,
 ) -> OperatorAudit:
     """Record what an operator did, in the caller's transaction. Never pass a secret."""
     entry = OperatorAudit(
@@ -268,7 +272,7 @@ def audit(
         action=action,
         subject_tenant_id=tenant.id if tenant is not None else None,
         subject_tenant_slug=tenant.slug if tenant is not None else None,
-        details=details,
+        details=dict(details or {}),
     )
     db.session.add(entry)
     db.session.flush()
@@ -342,7 +346,7 @@ def list_tenants() -> list[TenantRow]:
 
 
 def get_tenant(slug: str) -> Tenant:
-    tenant = tenant_by_slug(slug)
+    tenant = tenant_by_slug(slug) if SLUG_RE.match(slug) else None
     if tenant is None:
         raise NotFound(_("Kommunen findes ikke."))
     return tenant
@@ -368,15 +372,18 @@ def _tenant_errors(
             errors["slug"] = [_("Brug små bogstaver, tal og bindestreger, fx syddjurs.")]
         elif tenant_by_slug(slug) is not None:
             errors["slug"] = [_("Der findes allerede en kommune med dette adressenavn.")]
-    if "name" in found:
-        errors["name"] = [_("Feltet skal udfyldes.")]
-    elif len(name.strip()) > 200:
+    if len(name.strip()) > 200:
         errors["name"] = [_("Navnet må højst være 200 tegn.")]
+    elif "name" in found:
+        errors["name"] = [_("Feltet skal udfyldes.")]
     if "code" in found:
         errors["municipality_code"] = [_("Kommunekoden er tre cifre, fx 706.")]
     if "cvr" in found:
         errors["cvr"] = [_("Et CVR-nummer er otte cifre og skal være gyldigt (modulus 11).")]
     return errors
+
+
+TENANT_FIELDS = ("name", "municipality_code", "cvr")
 
 
 def create_tenant_as(operator: Operator, form: Mapping[str, str]) -> Tenant:
@@ -391,9 +398,7 @@ def create_tenant_as(operator: Operator, form: Mapping[str, str]) -> Tenant:
         operator,
         TENANT_CREATE,
         tenant,
-        name=tenant.name,
-        municipality_code=tenant.municipality_code,
-        cvr=tenant.cvr,
+        details={key: getattr(tenant, key) for key in TENANT_FIELDS},
     )
     return tenant
 
@@ -404,9 +409,6 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, A
         for key in after
         if before.get(key) != after[key]
     }
-
-
-TENANT_FIELDS = ("name", "municipality_code", "cvr")
 
 
 def update_tenant_as(operator: Operator, slug: str, form: Mapping[str, str]) -> Tenant:
@@ -420,7 +422,7 @@ def update_tenant_as(operator: Operator, slug: str, form: Mapping[str, str]) -> 
     update_tenant(tenant.slug, name, code, cvr)
     changes = _changes(before, {key: getattr(tenant, key) for key in TENANT_FIELDS})
     if changes:
-        audit(operator, TENANT_UPDATE, tenant, changes=changes)
+        audit(operator, TENANT_UPDATE, tenant, details={"changes": changes})
     return tenant
 
 
@@ -431,7 +433,7 @@ def set_status_as(operator: Operator, slug: str, status: TenantStatus) -> Tenant
         return tenant  # nothing changes (a form sent twice): nothing to record
     set_tenant_status(tenant.slug, status)
     action = TENANT_SUSPEND if status == TenantStatus.SUSPENDED else TENANT_ACTIVATE
-    audit(operator, action, tenant, status={"from": before, "to": status.value})
+    audit(operator, action, tenant, details={"status": {"from": before, "to": status.value}})
     return tenant
 
 
@@ -538,8 +540,10 @@ def save_tenant_idp(operator: Operator, slug: str, form: Mapping[str, str]) -> I
         operator,
         TENANT_IDP,
         tenant,
-        created=not before,
-        changes=_changes(before, settings.audit_view()),
-        client_secret_changed=secret_given,
+        details={
+            "created": not before,
+            "changes": _changes(before, settings.audit_view()),
+            "client_secret_changed": secret_given,
+        },
     )
     return settings

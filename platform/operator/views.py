@@ -94,6 +94,18 @@ DETAIL_LABELS = {
     "email": _l("E-mailadresse"),
     "operator": _l("Operatør"),
 }
+DETAIL_VALUES = {
+    "password": _l("adgangskode og engangskode"),
+    "oidc": _l("platformens log-in-løsning"),
+    "unknown_account": _l("ukendt konto"),
+    "wrong_password": _l("forkert adgangskode"),
+    "wrong_code": _l("forkert engangskode"),
+    "deactivated": _l("kontoen er deaktiveret"),
+    "missing_role": _l("mangler operatørrollen"),
+    "no_email": _l("ingen gyldig e-mailadresse"),
+    "email_taken": _l("e-mailadressen tilhører en anden operatør"),
+    **STATUS_LABELS,
+}
 
 
 # --- The operator's session -----------------------------------------------------------
@@ -145,6 +157,12 @@ def start_session(operator: Operator, id_token: str | None = None) -> None:
     g.operator = operator
 
 
+def field(name: str, source: Any = None) -> str:
+    """A text field of the request, without NUL characters (which PostgreSQL refuses)."""
+    source = request.form if source is None else source
+    return str(source.get(name, "")).replace("\x00", "")
+
+
 def _callback_url() -> str:
     return url_for("operator.callback", _external=True)
 
@@ -170,7 +188,7 @@ def _console_context() -> dict[str, Any]:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 def login() -> Any:
-    next_url = safe_next(request.values.get("next"))
+    next_url = safe_next(field("next", request.values))
     if request.method == "GET" and current_operator() is not None:
         return redirect(next_url or url_for("operator.index"))
     client = services.oidc_client()
@@ -181,13 +199,12 @@ def login() -> Any:
         return redirect(url)
     if request.method == "GET":
         return render_template("operator/login.html", form={}, errors={}, next_url=next_url)
-    form = {"email": request.form.get("email", "").strip()}
-    password = request.form.get("password", "")
-    code = request.form.get("code", "")
+    form = {"email": field("email").strip()}
+    password, code = field("password"), field("code")
     errors: dict[str, list[str]] = {}
-    for field, value in (("email", form["email"]), ("password", password), ("code", code)):
+    for name, value in (("email", form["email"]), ("password", password), ("code", code)):
         if not value.strip():
-            errors[field] = [_("Feltet skal udfyldes.")]
+            errors[name] = [_("Feltet skal udfyldes.")]
     if not errors:
         try:
             operator = services.authenticate_local(form["email"], password, code)
@@ -197,15 +214,14 @@ def login() -> Any:
                 e.operator,
                 services.LOGIN_FAILED,
                 email=form["email"],
-                method="password",
-                reason=e.reason,
+                details={"method": "password", "reason": e.reason},
             )
             db.session.commit()  # kept, although the response (422) rolls back the rest
             errors["login"] = [
                 _("E-mailadressen, adgangskoden eller engangskoden er forkert."),
             ]
         else:
-            services.audit(operator, services.LOGIN, method="password")
+            services.audit(operator, services.LOGIN, details={"method": "password"})
             start_session(operator)
             return redirect(next_url or url_for("operator.index"))
     return render_template(
@@ -215,6 +231,22 @@ def login() -> Any:
         next_url=next_url,
         field_labels=LOGIN_FIELD_LABELS,
     ), 422
+
+
+DEMO_OPERATOR_EMAIL = "demo-operatoer@os2.dk"
+
+
+@bp.post("/dev-login")
+def dev_login() -> Any:
+    """The demo's operator login (no password, no TOTP); it exists only in demo mode."""
+    if not current_app.config["AUTOPROCES_DEMO"]:
+        abort(404)
+    operator = services.operator_by_email(DEMO_OPERATOR_EMAIL)
+    if operator is None or not operator.active:
+        abort(404)
+    services.audit(operator, services.LOGIN, details={"method": "demo"})
+    start_session(operator)
+    return redirect(url_for("operator.index"))
 
 
 @bp.get("/auth/callback")
@@ -234,12 +266,17 @@ def callback() -> Any:
     except services.OperatorRefused as e:
         db.session.rollback()
         current_app.logger.warning("Operator login refused (%s) for %r", e.reason, e.email)
-        services.audit(None, services.LOGIN_FAILED, email=e.email, method="oidc", reason=e.reason)
+        services.audit(
+            None,
+            services.LOGIN_FAILED,
+            email=e.email,
+            details={"method": "oidc", "reason": e.reason},
+        )
         db.session.commit()
         return render_template(
             "operator/message.html", title=_("Du har ikke adgang"), message=e.message, retry=True
         ), 403
-    services.audit(operator, services.LOGIN, method="oidc")
+    services.audit(operator, services.LOGIN, details={"method": "oidc"})
     start_session(operator, id_token)
     return redirect(safe_next(context.get("next")) or url_for("operator.index"))
 
@@ -318,7 +355,7 @@ def new_tenant() -> Any:
     form: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        form = {key: request.form.get(key, "") for key in TENANT_FIELD_LABELS}
+        form = {key: field(key) for key in TENANT_FIELD_LABELS}
         try:
             tenant = services.create_tenant_as(current_operator(), form)
         except Invalid as e:
@@ -356,7 +393,7 @@ def edit_tenant(slug: str) -> Any:
     municipality = services.get_tenant(slug)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        form = {key: request.form.get(key, "") for key in ("name", "municipality_code", "cvr")}
+        form = {key: field(key) for key in ("name", "municipality_code", "cvr")}
         try:
             services.update_tenant_as(current_operator(), slug, form)
         except Invalid as e:
@@ -401,14 +438,12 @@ def tenant_idp(slug: str) -> Any:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         # The secret is never echoed back into the form, not even after an error.
-        form = {
-            key: request.form.get(key, "") for key in IDP_FIELD_LABELS if key != "client_secret"
-        }
+        form = {key: field(key) for key in IDP_FIELD_LABELS if key != "client_secret"}
         try:
             services.save_tenant_idp(
                 current_operator(),
                 slug,
-                {**form, "client_secret": request.form.get("client_secret", "")},
+                {**form, "client_secret": field("client_secret")},
             )
         except Invalid as e:
             errors = e.errors or {"form": [e.message]}
@@ -450,22 +485,26 @@ def activate_tenant(slug: str) -> Any:
     return _status_view(slug, TenantStatus.ACTIVE)
 
 
+# Details whose values are codes, shown with a Danish label.
+CODED_DETAILS = frozenset({"method", "reason", "status"})
+
+
 def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
     """An audit entry's details as (label, text) pairs for people."""
 
-    def show(value: Any) -> str:
+    def show(value: Any, coded: bool = False) -> str:
         if value is None or value == "" or value == [] or value == {}:
             return "–"
         if isinstance(value, bool):
             return _("ja") if value else _("nej")
         if isinstance(value, dict):
             if set(value) == {"from", "to"}:
-                return f"{show(value['from'])} → {show(value['to'])}"
+                return f"{show(value['from'], coded)} → {show(value['to'], coded)}"
             return ", ".join(f"{k} = {show(v)}" for k, v in value.items())
         if isinstance(value, list):
             return ", ".join(show(v) for v in value)
-        if value in STATUS_LABELS:
-            return str(STATUS_LABELS[value])
+        if coded and isinstance(value, str) and value in DETAIL_VALUES:
+            return str(DETAIL_VALUES[value])
         return str(value)
 
     pairs: list[tuple[str, str]] = []
@@ -473,14 +512,14 @@ def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
         if key == "changes" and isinstance(value, dict):
             pairs.extend((str(DETAIL_LABELS.get(k, k)), show(v)) for k, v in value.items())
         else:
-            pairs.append((str(DETAIL_LABELS.get(key, key)), show(value)))
+            pairs.append((str(DETAIL_LABELS.get(key, key)), show(value, key in CODED_DETAILS)))
     return pairs
 
 
 @bp.get("/log")
 @operator_required
 def audit() -> Any:
-    slug = request.args.get("kommune", "").strip()
+    slug = field("kommune", request.args).strip()
     try:
         page = max(1, int(request.args.get("side", "1")))
     except ValueError:

@@ -17,6 +17,8 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         result = super()._deserialize(value, attr, data, **kwargs).strip()
+        if "\x00" in result:
+            raise self.make_error("invalid")
         if not result and self.required:
             raise self.make_error("required")
         return result
