@@ -151,3 +151,38 @@ def test_sign_in_through_the_municipalitys_provider_and_report(
         assert_accessible(page, "logged-out page")
     finally:
         provider.stop()
+
+
+def test_administrator_and_operator_pages_are_accessible(page, live_server, seeded):
+    page.goto(live_server + "/syddjurs/login")
+    page.locator("label", has_text="Administrator").first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**/syddjurs/processer")
+    page.get_by_role("link", name="Administration").click()
+    assert_accessible(page, "administration")
+    for link, what in (
+        ("Log-in og roller", "identity provider settings"),
+        ("Brugere", "users"),
+        ("API-nøgler", "API tokens"),
+    ):
+        page.get_by_role("link", name=link).first.click()
+        assert_accessible(page, what)
+    page.get_by_label("Hvad bruges nøglen til?").fill("Integration")
+    page.get_by_role("button", name="Opret nøgle").click()
+    assert page.locator("#new-token").inner_text().startswith("ap_")
+    assert_accessible(page, "new API token")
+    page.goto(live_server + "/syddjurs/hjaelp/roller")
+    assert_accessible(page, "roles help")
+
+    page.goto(live_server + "/operator/login")
+    assert_accessible(page, "operator login")
+    page.get_by_role("button", name="Log ind som demo-operatør").click()
+    page.wait_for_url("**/operator/")
+    assert_accessible(page, "operator console")
+    page.get_by_role("link", name="Syddjurs Kommune").first.click()
+    assert_accessible(page, "operator tenant page")
+    page.goto(live_server + "/operator/kommuner/ny")
+    page.get_by_role("button", name="Opret kommune").click()
+    assert_accessible(page, "operator new tenant with errors")
+    page.goto(live_server + "/operator/log")
+    assert_accessible(page, "operator audit log")
