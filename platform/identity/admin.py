@@ -20,6 +20,7 @@ from .services import (
     create_token,
     get_idp,
     get_user,
+    idp_form_values,
     list_tokens,
     list_users,
     parse_role_mapping,
@@ -50,20 +51,6 @@ def index() -> Any:
     return render_template("admin/index.html")
 
 
-def _idp_form(idp: Any) -> dict[str, str]:
-    if idp is None:
-        return {"scopes": "openid profile email", "role_claim": "roles", "default_role": "employee"}
-    return {
-        "issuer": idp.issuer,
-        "client_id": idp.client_id,
-        "scopes": idp.scopes,
-        "role_claim": idp.role_claim,
-        "role_mapping": "\n".join(f"{k} = {v}" for k, v in sorted(idp.role_mapping.items())),
-        "default_role": idp.default_role or "",
-        "allowed_domains": "\n".join(idp.allowed_domains),
-    }
-
-
 def connection_report(issuer: str) -> dict[str, Any]:
     """What "Test forbindelse" found at the issuer's discovery document."""
     try:
@@ -87,7 +74,7 @@ def connection_report(issuer: str) -> dict[str, Any]:
 def identity_provider() -> Any:
     tenant = current_tenant()
     idp = get_idp(tenant)
-    form = _idp_form(idp)
+    form = idp_form_values(idp)
     errors: dict[str, list[str]] = {}
     report = None
     status = 200

@@ -257,6 +257,24 @@ def save_idp(
     return idp
 
 
+def idp_form_values(idp: object | None) -> dict[str, str]:
+    """An identity provider's settings as form values (never the secret), or the defaults.
+
+    Shared by the municipality administrator's page and the operator console.
+    """
+    if idp is None:
+        return {"scopes": "openid profile email", "role_claim": "roles", "default_role": "employee"}
+    return {
+        "issuer": idp.issuer,
+        "client_id": idp.client_id,
+        "scopes": idp.scopes,
+        "role_claim": idp.role_claim,
+        "role_mapping": "\n".join(f"{k} = {v}" for k, v in sorted(idp.role_mapping.items())),
+        "default_role": idp.default_role or "",
+        "allowed_domains": "\n".join(idp.allowed_domains),
+    }
+
+
 def idp_client(idp: TenantIdp) -> OidcClient:
     from ..crypto import decrypt
 

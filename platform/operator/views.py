@@ -33,6 +33,7 @@ from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
 from ..identity import oidc
+from ..identity.services import idp_form_values
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit
 from ..tenancy import TenantStatus
@@ -416,20 +417,6 @@ def edit_tenant(slug: str) -> Any:
     ), (422 if errors else 200)
 
 
-def _idp_form(idp: services.IdpSettings | None) -> dict[str, str]:
-    if idp is None:
-        return {"scopes": "openid profile email", "role_claim": "roles", "default_role": "employee"}
-    return {
-        "issuer": idp.issuer,
-        "client_id": idp.client_id,
-        "scopes": idp.scopes,
-        "role_claim": idp.role_claim,
-        "role_mapping": "\n".join(f"{value} = {role}" for value, role in idp.role_mapping.items()),
-        "default_role": idp.default_role or "",
-        "allowed_domains": "\n".join(idp.allowed_domains),
-    }
-
-
 @bp.route("/kommuner/<slug>/log-in", methods=["GET", "POST"])
 @operator_required
 def tenant_idp(slug: str) -> Any:
@@ -451,7 +438,7 @@ def tenant_idp(slug: str) -> Any:
             flash(_("Log-in-løsningen for %(name)s er gemt.", name=municipality.name), "success")
             return redirect(url_for("operator.tenant", slug=municipality.slug))
     else:
-        form = _idp_form(idp)
+        form = idp_form_values(idp)
     return render_template(
         "operator/idp_form.html",
         municipality=municipality,
