@@ -314,7 +314,17 @@ def _add_operator_commands() -> None:
     main.add_command(operators)
 
 
+def _add_component_commands() -> None:
+    """Components bring their own command groups (platform never imports tenants)."""
+    from .components import load_components
+
+    for component in load_components():
+        if component.cli is not None:
+            main.add_command(component.cli)
+
+
 _add_operator_commands()
+_add_component_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

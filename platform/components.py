@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+import click
 from flask import Flask
 
 ENTRY_POINT_GROUP = "autoproces.components"
@@ -24,8 +25,14 @@ class Component:
     init_app: Callable[[Flask, Any], None]
     # Fills a demo tenant with content: (tenant, users by role name, random source).
     seed_demo: Callable[[Any, dict[str, Any], random.Random], None] | None = None
+    # Sets up a new tenant's component data (default settings, lists), in its transaction.
+    init_tenant: Callable[[Any], None] | None = None
     # Main navigation inside a tenant: (endpoint, label) pairs, in order.
     nav_items: tuple[tuple[str, Any], ...] = ()
+    # A Click group added to the `autoproces` command line (e.g. `autoproces taxonomy …`).
+    cli: click.Group | None = None
+    # Loads platform-wide reference data (e.g. KLE) when missing; the demo calls it first.
+    seed_reference: Callable[[], None] | None = None
 
 
 def load_components() -> list[Component]:

@@ -49,6 +49,9 @@ def seed_demo() -> list[Tenant]:
     """Create the demo municipalities unless they exist. Returns the ones created."""
     from .identity.services import create_user
 
+    for component in load_components():  # reference data first: processes cite KLE codes
+        if component.seed_reference is not None:
+            component.seed_reference()
     known = municipalities()
     first_names, surnames = _names("danish_first_names.txt"), _names("danish_surnames.txt")
     created = []

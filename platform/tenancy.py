@@ -145,7 +145,26 @@ def create_tenant(
     tenant = Tenant(slug=slug, name=name.strip(), municipality_code=municipality_code, cvr=cvr)
     db.session.add(tenant)
     db.session.flush()
+    _init_components(tenant)
     return tenant
+
+
+def _init_components(tenant: Tenant) -> None:
+    """Let each component set up the new tenant's own data, acting for that tenant."""
+    from .components import load_components
+
+    previous = g.get("tenant")
+    activate_tenant(tenant)
+    try:
+        for component in load_components():
+            if component.init_tenant is not None:
+                component.init_tenant(tenant)
+    finally:
+        if previous is not None:
+            activate_tenant(previous)
+        else:
+            g.tenant = None
+            use_tenant(None)
 
 
 def set_tenant_status(slug: str, status: TenantStatus) -> Tenant:

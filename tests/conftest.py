@@ -185,6 +185,25 @@ class Factory:
         with self.app.app_context():
             use_tenant(user.tenant_id)
             u = db.session.get(User, (user.tenant_id, user.id))
+            if data.get("phase", "idea") != "idea":
+                # What the later phases need (services.PHASE_REQUIREMENTS), unless given.
+                from datetime import date
+
+                from autoproces.tenants.processes.services import list_domains
+
+                for key, value in {
+                    "domain_ids": [list_domains(user.tenant_id)[0].id],
+                    "occurrences_per_year": 1000,
+                    "minutes_per_occurrence": 10,
+                    "automation_share_pct": 80,
+                    "owner_id": user.id,
+                    "contact_id": user.id,
+                    "technologies": ["RPA"],
+                    "put_into_operation_at": date(2026, 1, 1),
+                    "run_schedule": "daily",
+                    "decommissioned_at": date(2026, 6, 1),
+                }.items():
+                    data.setdefault(key, value)
             process = create_process(u, data)
             db.session.commit()
             return _detached(process)

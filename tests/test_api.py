@@ -96,7 +96,10 @@ def test_deactivated_users_token_is_refused(client, su_engine, alpha):
 
 def test_create_read_and_list_processes(client, alpha):
     _tenant, user, token = alpha
+    domains = client.get("/api/v1/domains", headers=bearer(token)).get_json()
+    assert [d["name"] for d in domains][:2] == ["Administration", "Beskæftigelse"]
     payload = {
+        "domain_ids": [domains[0]["id"]],
         "title": "  Automatisk journalisering  ",
         "summary": "Indgående e-mails journaliseres automatisk.",
         "description": "I dag gøres det i hånden.",

@@ -44,6 +44,26 @@ def test_seed_creates_three_municipalities_with_every_role_and_processes(demo_ap
         phases = set(conn.scalars(text("select distinct phase from process")))
         assert {"idea", "preanalysis", "development", "operation"} <= phases
         assert conn.scalar(text("select count(*) from process where reporter_id is null")) == 0
+        # Every demo process sits in a fagområde and cites a KLE topic that exists.
+        assert (
+            conn.scalar(
+                text(
+                    "select count(*) from process p where not exists (select 1 from process_domain d"
+                    " where d.tenant_id = p.tenant_id and d.process_id = p.id)"
+                )
+            )
+            == 0
+        )
+        assert (
+            conn.scalar(
+                text(
+                    "select count(*) from process p left join kle_entry k on k.code = p.kle_code"
+                    " where k.code is null"
+                )
+            )
+            == 0
+        )
+        assert conn.scalar(text("select count(*) from kle_entry")) == 2925
 
 
 def test_demo_login_lands_in_the_register(demo_app, su_engine):

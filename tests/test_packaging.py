@@ -35,12 +35,17 @@ from autoproces.platform.app import create_app
 app = create_app({"DATABASE_URL": "postgresql://nobody@localhost/none", "SECRET_KEY": "x",
                   "AUTOPROCES_INSTANCE_PATH": sys.argv[2]})
 for template in ("base.html", "index.html", "errors/error.html", "processes/list.html",
-                 "processes/new.html", "processes/show.html", "identity/dev_login.html"):
+                 "processes/new.html", "processes/show.html", "identity/dev_login.html",
+                 "taxonomy/_kle_results.html", "admin/identity_provider.html",
+                 "operator/index.html"):
     app.jinja_env.get_template(template)
 static = Path(app.static_folder)
 assert (static / "vendor/dkfds/css/dkfds.min.css").is_file()
 assert (static / "vendor/htmx/htmx.min.js").is_file()
 assert list((static.parent / "translations").glob("*/LC_MESSAGES/messages.mo"))
+import autoproces.tenants.taxonomy.services as taxonomy
+assert (Path(taxonomy.__file__).parent / "seed" / "kle.csv").is_file()
+assert (static.parent / "seed" / "municipalities.csv").is_file()
 from autoproces.platform.migrate import head_revision, migrations_dir
 assert (migrations_dir() / "env.py").is_file() and head_revision()
 import platform

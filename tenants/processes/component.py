@@ -16,6 +16,13 @@ def init_app(app: Flask, api: Any) -> None:
 
     app.register_blueprint(views.bp)
     api.register_blueprint(process_api.bp)
+    api.register_blueprint(process_api.domains_bp)
+
+
+def init_tenant(tenant: Any) -> None:
+    from .services import init_tenant as init
+
+    init(tenant)
 
 
 def seed_demo(tenant: Any, users: dict[str, Any], rng: Any) -> None:
@@ -28,6 +35,7 @@ component = Component(
     name="processes",
     init_app=init_app,
     seed_demo=seed_demo,
+    init_tenant=init_tenant,
     nav_items=(
         ("processes.list_processes", _l("Processer")),
         ("processes.new_process", _l("Indberet en idé")),

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from autoproces.platform.db import db
 
-from .models import Process
+from .models import Phase, Process, ProcessDomain
+from .services import list_domains
 
 
 def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
     from .demo_data import DEMO_PROCESSES
 
     columns = set(Process.__table__.columns.keys())
+    domains = {d.name: d for d in list_domains(tenant.id)}
     count = 0
     for item in DEMO_PROCESSES:
         if item["municipality"] != tenant.slug:
@@ -21,7 +24,28 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
         role = item.get("reporter_role", "employee")
         reporter = rng.choice(users.get(f"{role}s") or users["employees"])
         fields = {k: v for k, v in item.items() if k in columns}
-        db.session.add(Process(tenant_id=tenant.id, reporter_id=reporter.id, **fields))
+        fields.update(item.get("lessons", {}))
+        process = Process(tenant_id=tenant.id, reporter_id=reporter.id, **fields)
+        phase = list(Phase).index(Phase(process.phase))
+        if phase >= list(Phase).index(Phase.SPECIFICATION):
+            process.owner_id = rng.choice(users["employees"]).id
+        if phase >= list(Phase).index(Phase.DEVELOPMENT):
+            process.contact_id = rng.choice(users["automations"]).id
+            process.planned_start = date(2026, 1, 1) + timedelta(days=rng.randrange(300))
+        if phase >= list(Phase).index(Phase.OPERATION):
+            process.put_into_operation_at = date(2025, 1, 1) + timedelta(days=rng.randrange(300))
+            process.run_schedule = rng.choice(["daily", "weekly", "monthly"])
+            process.lessons_updated_at = datetime.now(UTC)
+        if process.phase == Phase.DECOMMISSIONED:
+            process.decommissioned_at = date(2026, 6, 30)
+        db.session.add(process)
+        db.session.flush()
+        if item.get("domain") in domains:
+            db.session.add(
+                ProcessDomain(
+                    tenant_id=tenant.id, process_id=process.id, domain_id=domains[item["domain"]].id
+                )
+            )
         count += 1
     db.session.flush()
     return count

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKeyConstraint, Integer, String, Text, func
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from autoproces.platform.db import db
@@ -38,6 +53,65 @@ class Visibility(enum.StrEnum):
     MUNICIPALITY = "municipality"
 
 
+class Level(enum.StrEnum):
+    VERY_HIGH = "very_high"
+    HIGH = "high"
+    LOW = "low"
+    VERY_LOW = "very_low"
+    UNKNOWN = "unknown"
+    UNSET = "unset"
+
+
+class RunSchedule(enum.StrEnum):
+    ON_DEMAND = "on_demand"
+    ONCE = "once"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+class AiActRisk(enum.StrEnum):
+    NONE = "none"
+    MINIMAL = "minimal"
+    LIMITED = "limited"
+    HIGH = "high"
+
+
+# The nine assessment questions; the first two count inverted in the suitability.
+ASSESSMENT_FIELDS = (
+    "professional_judgement",
+    "frequent_change",
+    "structured_input",
+    "uniformity",
+    "digital_input",
+    "quality_gain",
+    "speed_gain",
+    "routine_reduction",
+    "automation_feasibility",
+)
+INVERTED_ASSESSMENT = frozenset({"professional_judgement", "frequent_change"})
+
+STANDARD_DOMAINS = (
+    "Administration",
+    "Beskæftigelse",
+    "Erhverv",
+    "Familie og børn",
+    "Uddannelse og dagtilbud",
+    "Demokrati",
+    "Miljø",
+    "Teknik",
+    "Social",
+    "Sundhed og ældre",
+    "Bæredygtighed",
+    "HR og personale",
+    "IT og digitalisering",
+    "Kultur og fritid",
+    "Økonomi",
+)
+
+
 PHASE_LABELS = {
     Phase.IDEA: _l("Idé"),
     Phase.PREANALYSIS: _l("Foranalyse"),
@@ -55,6 +129,25 @@ STATUS_LABELS = {
     Status.REJECTED: _l("Afvist"),
     Status.FAILED: _l("Mislykket"),
     Status.NO_LONGER_RELEVANT: _l("Ikke relevant mere"),
+}
+
+LEVEL_LABELS = {
+    Level.VERY_HIGH: _l("I høj grad"),
+    Level.HIGH: _l("I nogen grad"),
+    Level.LOW: _l("I mindre grad"),
+    Level.VERY_LOW: _l("Slet ikke"),
+    Level.UNKNOWN: _l("Ved ikke"),
+    Level.UNSET: _l("(ikke besvaret)"),
+}
+
+RUN_SCHEDULE_LABELS = {
+    RunSchedule.ON_DEMAND: _l("Efter behov"),
+    RunSchedule.ONCE: _l("Engangskørsel"),
+    RunSchedule.DAILY: _l("Dagligt"),
+    RunSchedule.WEEKLY: _l("Ugentligt"),
+    RunSchedule.MONTHLY: _l("Månedligt"),
+    RunSchedule.QUARTERLY: _l("Kvartalsvis"),
+    RunSchedule.YEARLY: _l("Årligt"),
 }
 
 VISIBILITY_LABELS = {
@@ -83,6 +176,71 @@ class Process(db.Model):
     visibility: Mapped[str] = mapped_column(String(20), default=Visibility.MUNICIPALITY.value)
     internal_notes: Mapped[str] = mapped_column(Text, default="")
     reporter_id: Mapped[uuid.UUID | None]
+    # classification
+    kle_code: Mapped[str | None] = mapped_column(String(8))
+    form_code: Mapped[str | None] = mapped_column(String(20))
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    legal_basis_verified_at: Mapped[date | None] = mapped_column(Date)
+    org_unit: Mapped[str] = mapped_column(String(200), default="")
+    targets_citizens: Mapped[bool] = mapped_column(Boolean, default=False)
+    targets_companies: Mapped[bool] = mapped_column(Boolean, default=False)
+    keywords: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    # the work today
+    current_process: Mapped[str] = mapped_column(Text, default="")
+    challenges: Mapped[str] = mapped_column(Text, default="")
+    solution_ideas: Mapped[str] = mapped_column(Text, default="")
+    it_systems: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    occurrences_per_year: Mapped[int | None] = mapped_column(Integer)
+    minutes_per_occurrence: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    employees_doing_it: Mapped[int | None] = mapped_column(Integer)
+    automation_share_pct: Mapped[int | None] = mapped_column(SmallInteger)
+    time_comment: Mapped[str] = mapped_column(Text, default="")
+    # assessment
+    professional_judgement: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    frequent_change: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    structured_input: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    uniformity: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    digital_input: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    quality_gain: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    speed_gain: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    routine_reduction: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    automation_feasibility: Mapped[str] = mapped_column(String(10), default=Level.UNSET.value)
+    expected_dev_hours: Mapped[int | None] = mapped_column(Integer)
+    expected_cost_dkk: Mapped[int | None] = mapped_column(Integer)
+    strategic_fit: Mapped[int | None] = mapped_column(SmallInteger)
+    risk_notes: Mapped[str] = mapped_column(Text, default="")
+    gdpr_personal_data: Mapped[bool | None] = mapped_column(Boolean)
+    automated_decision: Mapped[bool | None] = mapped_column(Boolean)
+    ai_act_risk: Mapped[str | None] = mapped_column(String(10))
+    # pipeline
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    priority_rank: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[uuid.UUID | None]
+    contact_id: Mapped[uuid.UUID | None]
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    put_into_operation_at: Mapped[date | None] = mapped_column(Date)
+    decommissioned_at: Mapped[date | None] = mapped_column(Date)
+    run_schedule: Mapped[str | None] = mapped_column(String(20))
+    # solution
+    technologies: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    vendor: Mapped[str] = mapped_column(String(200), default="")
+    services: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    technical_notes: Mapped[str] = mapped_column(Text, default="")
+    organisational_notes: Mapped[str] = mapped_column(Text, default="")
+    code_repository_url: Mapped[str] = mapped_column(Text, default="")
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    # lessons learned
+    realised_hours_per_year: Mapped[int | None] = mapped_column(Integer)
+    realised_benefit_rating: Mapped[int | None] = mapped_column(SmallInteger)
+    what_worked: Mapped[str] = mapped_column(Text, default="")
+    what_did_not: Mapped[str] = mapped_column(Text, default="")
+    advice_to_others: Mapped[str] = mapped_column(Text, default="")
+    lessons_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # private
+    esdh_reference: Mapped[str] = mapped_column(String(200), default="")
+    # lineage
+    copied_from_entry_id: Mapped[uuid.UUID | None]
+    copied_from_version: Mapped[int | None] = mapped_column(Integer)
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -98,7 +256,73 @@ class Process(db.Model):
         lazy="joined",
     )
 
+    owner: Mapped[User | None] = relationship(
+        User,
+        primaryjoin="and_(Process.tenant_id == User.tenant_id, Process.owner_id == User.id)",
+        foreign_keys="[Process.tenant_id, Process.owner_id]",
+        viewonly=True,
+        lazy="selectin",
+    )
+    contact: Mapped[User | None] = relationship(
+        User,
+        primaryjoin="and_(Process.tenant_id == User.tenant_id, Process.contact_id == User.id)",
+        foreign_keys="[Process.tenant_id, Process.contact_id]",
+        viewonly=True,
+        lazy="selectin",
+    )
+    associated_users: Mapped[list[User]] = relationship(
+        User,
+        secondary="process_associated_user",
+        primaryjoin="and_(Process.tenant_id == ProcessAssociatedUser.tenant_id,"
+        " Process.id == ProcessAssociatedUser.process_id)",
+        secondaryjoin="and_(User.tenant_id == ProcessAssociatedUser.tenant_id,"
+        " User.id == ProcessAssociatedUser.user_id)",
+        order_by="User.name",
+        viewonly=True,
+        lazy="selectin",
+    )
+    domains: Mapped[list[Domain]] = relationship(
+        "Domain",
+        secondary="process_domain",
+        primaryjoin="and_(Process.tenant_id == ProcessDomain.tenant_id,"
+        " Process.id == ProcessDomain.process_id)",
+        secondaryjoin="and_(Domain.tenant_id == ProcessDomain.tenant_id,"
+        " Domain.id == ProcessDomain.domain_id)",
+        order_by="Domain.position",
+        lazy="selectin",
+        viewonly=True,
+    )
+
     __mapper_args__ = {"version_id_col": version}
+
+    # The tenant's settings for the formulas; services attach them before presenting.
+    settings = None
+
+    @property
+    def figures(self) -> dict[str, float | None]:
+        from .figures import expected_figures, suitability
+
+        return {**expected_figures(self, self.settings), **suitability(self)}
+
+    @property
+    def expected_hours_per_year(self) -> float | None:
+        return self.figures["expected_hours_per_year"]
+
+    @property
+    def expected_fte(self) -> float | None:
+        return self.figures["expected_fte"]
+
+    @property
+    def expected_value_dkk(self) -> float | None:
+        return self.figures["expected_value_dkk"]
+
+    @property
+    def suitability(self) -> float | None:
+        return self.figures["suitability"]
+
+    @property
+    def confidence(self) -> float | None:
+        return self.figures["confidence"]
 
     @property
     def phase_label(self) -> str:
@@ -111,3 +335,63 @@ class Process(db.Model):
     @property
     def visibility_label(self) -> str:
         return str(VISIBILITY_LABELS.get(Visibility(self.visibility), self.visibility))
+
+
+class Domain(db.Model):
+    """A fagområde in the tenant's own list."""
+
+    __tablename__ = "domain"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProcessDomain(db.Model):
+    __tablename__ = "process_domain"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    process_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    domain_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class ProcessAssociatedUser(db.Model):
+    __tablename__ = "process_associated_user"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    process_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class ProcessChange(db.Model):
+    """One field of one change: who, when, old value, new value."""
+
+    __tablename__ = "process_change"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    process_id: Mapped[uuid.UUID]
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    user_id: Mapped[uuid.UUID | None]
+    field: Mapped[str] = mapped_column(String(60))
+    old_value: Mapped[Any] = mapped_column(JSONB, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSONB, nullable=True)
+
+
+class TenantSettings(db.Model):
+    """The municipality's figures for the formulas (DOMAIN.md) and the priority weights."""
+
+    __tablename__ = "tenant_settings"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    hours_per_fte: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1924"))
+    cost_per_hour_dkk: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("450"))
+    weight_benefit: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("1"))
+    weight_suitability: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("1"))
+    weight_ease: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("1"))
+    weight_strategic: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("1"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

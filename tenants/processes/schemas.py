@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
-from .models import Phase, Status, Visibility
+from .models import ASSESSMENT_FIELDS, AiActRisk, Level, Phase, RunSchedule, Status, Visibility
 
 REQUIRED = {"required": _l("Feltet skal udfyldes."), "null": _l("Feltet skal udfyldes.")}
 
@@ -45,16 +45,156 @@ def choice(enum: type, **kwargs: Any) -> fields.String:
     )
 
 
+def count(maximum: int | None = None, **kwargs: Any) -> fields.Integer:
+    """A whole number ≥ 0 (and ≤ maximum)."""
+    message = (
+        _l("Skal være mellem {min} og {max}.")
+        if maximum is not None
+        else _l("Må ikke være negativ.")
+    )
+    return fields.Integer(
+        allow_none=True,
+        strict=False,
+        validate=validate.Range(min=0, max=maximum, error=message),
+        error_messages={
+            "invalid": _l("Skal være et helt tal."),
+            "null": _l("Feltet skal udfyldes."),
+        },
+        **kwargs,
+    )
+
+
+def day(**kwargs: Any) -> fields.Date:
+    return fields.Date(
+        allow_none=True, error_messages={"invalid": _l("Skal være en dato (ÅÅÅÅ-MM-DD).")}, **kwargs
+    )
+
+
+def flag(**kwargs: Any) -> fields.Boolean:
+    return fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")}, **kwargs)
+
+
+def text_list(max_items: int = 50, **kwargs: Any) -> fields.List:
+    return fields.List(
+        text(200),
+        validate=validate.Length(max=max_items, error=_l("Højst {max} elementer.")),
+        **kwargs,
+    )
+
+
+# marshmallow's Url field insists on a plain-string message; the validator takes a lazy one.
+WEB_ADDRESS = validate.URL(
+    schemes={"http", "https"}, error=_l("Skal være en webadresse (http eller https).")
+)
+
+
+class ItSystemSchema(Schema):
+    name = text(200, required=True)
+    vendor = text(200)
+
+
+class LinkSchema(Schema):
+    title = text(200)
+    url = fields.String(required=True, validate=WEB_ADDRESS, error_messages=REQUIRED)
+
+
+KLE_TOPIC = validate.Regexp(
+    r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$", error=_l("Skal være et KLE-emne, fx 32.18.08.")
+)
+
+
 class ProcessInSchema(Schema):
-    """What a client may write. Unknown fields are refused (422 naming them)."""
+    """Every field a client may write. Unknown fields are refused (422 naming them)."""
 
     title = text(120, required=True)
     summary = text(300, required=True)
     description = text()
+    visibility = choice(Visibility)
+    # classification
+    kle_code = fields.String(allow_none=True, validate=KLE_TOPIC)
+    form_code = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^[0-9]{2}(\.[0-9]{2})*$", error=_l("Skal være en FORM-kode, fx 26.40.")
+        ),
+    )
+    legal_basis = text()
+    legal_basis_verified_at = day()
+    domain_ids = fields.List(fields.UUID(error_messages={"invalid": _l("Ukendt fagområde.")}))
+    org_unit = text(200)
+    targets_citizens = flag()
+    targets_companies = flag()
+    keywords = text_list()
+    # the work today
+    current_process = text()
+    challenges = text()
+    solution_ideas = text()
+    it_systems = fields.List(fields.Nested(ItSystemSchema), validate=validate.Length(max=50))
+    occurrences_per_year = count(10_000_000)
+    minutes_per_occurrence = fields.Decimal(
+        allow_none=True,
+        places=2,
+        validate=validate.Range(min=0, max=100_000, error=_l("Skal være mellem {min} og {max}.")),
+        error_messages={"invalid": _l("Skal være et tal.")},
+    )
+    employees_doing_it = count(100_000)
+    automation_share_pct = count(100)
+    time_comment = text()
+    # assessment
+    locals().update({name: choice(Level) for name in ASSESSMENT_FIELDS})
+    expected_dev_hours = count(1_000_000)
+    expected_cost_dkk = count(1_000_000_000)
+    strategic_fit = count(3)
+    risk_notes = text()
+    gdpr_personal_data = flag(allow_none=True)
+    automated_decision = flag(allow_none=True)
+    ai_act_risk = choice(AiActRisk, allow_none=True)
+    # pipeline
     phase = choice(Phase)
     status = choice(Status)
-    visibility = choice(Visibility)
+    status_reason = text()
+    priority_rank = count(1_000_000)
+    owner_id = fields.UUID(allow_none=True, error_messages={"invalid": _l("Ukendt bruger.")})
+    contact_id = fields.UUID(allow_none=True, error_messages={"invalid": _l("Ukendt bruger.")})
+    associated_user_ids = fields.List(fields.UUID(error_messages={"invalid": _l("Ukendt bruger.")}))
+    planned_start = day()
+    put_into_operation_at = day()
+    decommissioned_at = day()
+    run_schedule = choice(RunSchedule, allow_none=True)
+    # solution
+    technologies = text_list()
+    vendor = text(200)
+    services = text_list()
+    technical_notes = text()
+    organisational_notes = text()
+    code_repository_url = fields.String(validate=lambda v: v == "" or WEB_ADDRESS(v))
+    links = fields.List(fields.Nested(LinkSchema), validate=validate.Length(max=50))
+    # lessons learned
+    realised_hours_per_year = count(10_000_000)
+    realised_benefit_rating = count(3)
+    what_worked = text()
+    what_did_not = text()
+    advice_to_others = text()
+    # private
     internal_notes = text()
+    esdh_reference = text(200)
+
+
+class ProcessPatchSchema(ProcessInSchema):
+    """A change: any subset of the fields, and the version it was made against."""
+
+    title = text(120)
+    summary = text(300)
+    version = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, error=_l("Skal være mindst {min}.")),
+        error_messages={**REQUIRED, "invalid": _l("Skal være et helt tal.")},
+    )
+
+    @validates("title", "summary")
+    def _not_blank(self, value: str, data_key: str) -> None:
+        if not value:
+            raise ValidationError(str(_l("Feltet skal udfyldes.")))
 
 
 class IntakeFormSchema(ProcessInSchema):
@@ -74,19 +214,44 @@ class UserRefSchema(Schema):
     name = fields.String()
 
 
-class ProcessOutSchema(Schema):
+class DomainRefSchema(Schema):
     id = fields.UUID()
-    title = fields.String()
-    summary = fields.String()
-    description = fields.String()
-    phase = fields.String()
-    status = fields.String()
-    visibility = fields.String()
-    internal_notes = fields.String()
+    name = fields.String()
+
+
+class ProcessOutSchema(ProcessInSchema):
+    """A process as the API returns it: every field, the people, and the computed figures."""
+
+    class Meta:
+        exclude = ("domain_ids", "owner_id", "contact_id", "associated_user_ids")
+
+    id = fields.UUID()
     reporter = fields.Nested(UserRefSchema, allow_none=True)
+    owner = fields.Nested(UserRefSchema, allow_none=True)
+    contact = fields.Nested(UserRefSchema, allow_none=True)
+    associated_users = fields.List(fields.Nested(UserRefSchema))
+    domains = fields.List(fields.Nested(DomainRefSchema))
+    minutes_per_occurrence = fields.Float(allow_none=True)
+    lessons_updated_at = fields.DateTime(allow_none=True)
+    copied_from_entry_id = fields.UUID(allow_none=True)
+    copied_from_version = fields.Integer(allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    expected_hours_per_year = fields.Float(allow_none=True)
+    expected_fte = fields.Float(allow_none=True)
+    expected_value_dkk = fields.Float(allow_none=True)
+    suitability = fields.Float(allow_none=True)
+    confidence = fields.Float()
+
+
+class ChangeSchema(Schema):
+    id = fields.Integer()
+    changed_at = fields.DateTime()
+    user = fields.Nested(UserRefSchema, allow_none=True)
+    field = fields.String()
+    old_value = fields.Raw(allow_none=True)
+    new_value = fields.Raw(allow_none=True)
 
 
 class ProcessQuerySchema(Schema):

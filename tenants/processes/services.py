@@ -5,21 +5,34 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, delete, func, or_, select, true
+from sqlalchemy.orm.exc import StaleDataError
 
 from autoproces.platform.db import db
-from autoproces.platform.errors import Invalid, NotFound
+from autoproces.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 
-from .models import Process, Visibility
-
-# Fields an employee reporting an idea may not set: they belong to the automation team.
-TEAM_FIELDS = ("phase", "status", "internal_notes")
+from .models import (
+    PHASE_LABELS,
+    STANDARD_DOMAINS,
+    STATUS_LABELS,
+    Domain,
+    Phase,
+    Process,
+    ProcessAssociatedUser,
+    ProcessChange,
+    ProcessDomain,
+    Status,
+    TenantSettings,
+    Visibility,
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,9 @@ def list_processes(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+    return Page(
+        items=present(list(items), user.tenant_id), total=total, page=page, per_page=per_page
+    )
 
 
 def get_process(user: User, process_id: uuid.UUID) -> Process:
@@ -89,7 +104,7 @@ def get_process(user: User, process_id: uuid.UUID) -> Process:
     )
     if process is None:
         raise NotFound(_("Processen findes ikke."))
-    return process
+    return present(process, user.tenant_id)
 
 
 def create_process(user: User, data: dict[str, Any]) -> Process:
@@ -98,12 +113,366 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
     if not user.can(Action.EDIT):
         refused = {
             f: [_("Kun automatiseringsteamet kan sætte dette felt.")]
-            for f in TEAM_FIELDS
-            if f in data
+            for f in sorted(set(data) - REPORTER_FIELDS)
         }
         if refused:
             raise Invalid(_("Oplysningerne kunne ikke gemmes."), refused)
-    process = Process(tenant_id=user.tenant_id, reporter_id=user.id, **data)
+    errors = _check_references(user, data)
+    if errors:
+        raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
+    fields = {k: v for k, v in data.items() if k not in RELATION_FIELDS}
+    process = Process(tenant_id=user.tenant_id, reporter_id=user.id, **fields)
     db.session.add(process)
     db.session.flush()
-    return process
+    _set_relations(process, data)
+    problems = _phase_problems(process, Phase.IDEA.value)
+    if problems:
+        raise Invalid(_("Oplysningerne kunne ikke gemmes."), problems)
+    return present(process, user.tenant_id)
+
+
+# --- The full process model: settings, fagområder, edits with rules and history -------------
+
+# What the person reporting an idea may write (DOMAIN.md: an idea is a two-minute task);
+# everything else belongs to the automation team.
+REPORTER_FIELDS = frozenset(
+    {
+        "title",
+        "summary",
+        "description",
+        "visibility",
+        "domain_ids",
+        "occurrences_per_year",
+        "minutes_per_occurrence",
+        "employees_doing_it",
+        "time_comment",
+        "current_process",
+        "challenges",
+        "solution_ideas",
+        "it_systems",
+    }
+)
+REASON_STATUSES = frozenset(
+    {
+        Status.REJECTED,
+        Status.FAILED,
+        Status.PENDING,
+        Status.NO_LONGER_RELEVANT,
+    }
+)
+# What a phase needs before a process may move into it (cumulative along the pipeline).
+PHASE_REQUIREMENTS: dict[Phase, tuple[str, ...]] = {
+    Phase.IDEA: (),
+    Phase.PREANALYSIS: ("domain_ids",),
+    Phase.SPECIFICATION: (
+        "occurrences_per_year",
+        "minutes_per_occurrence",
+        "automation_share_pct",
+        "owner_id",
+    ),
+    Phase.DEVELOPMENT: ("contact_id", "technologies"),
+    Phase.IMPLEMENTATION: (),
+    Phase.OPERATION: ("put_into_operation_at", "run_schedule"),
+    Phase.DECOMMISSIONED: ("decommissioned_at",),
+}
+LESSON_FIELDS = frozenset(
+    {
+        "realised_hours_per_year",
+        "realised_benefit_rating",
+        "what_worked",
+        "what_did_not",
+        "advice_to_others",
+    }
+)
+RELATION_FIELDS = ("domain_ids", "associated_user_ids")
+
+
+def init_tenant(tenant: Any) -> None:
+    """A new municipality's settings and its fagområder, seeded from the standard list."""
+    db.session.add(TenantSettings(tenant_id=tenant.id))
+    for position, name in enumerate(STANDARD_DOMAINS):
+        db.session.add(Domain(tenant_id=tenant.id, name=name, position=position))
+    db.session.flush()
+
+
+def settings_for(tenant_id: uuid.UUID) -> TenantSettings | None:
+    return db.session.get(TenantSettings, tenant_id)
+
+
+def list_domains(tenant_id: uuid.UUID, active_only: bool = True) -> list[Domain]:
+    query = select(Domain).where(Domain.tenant_id == tenant_id)
+    if active_only:
+        query = query.where(Domain.active)
+    return list(db.session.scalars(query.order_by(Domain.position, Domain.name)))
+
+
+def present(processes: list[Process] | Process, tenant_id: uuid.UUID) -> Any:
+    """Attach the tenant's settings, so the computed figures can be shown."""
+    settings = settings_for(tenant_id)
+    for process in processes if isinstance(processes, list) else [processes]:
+        process.settings = settings
+    return processes
+
+
+def _check_references(user: User, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Ids must name this municipality's users and fagområder; KLE codes must exist."""
+    errors: dict[str, list[str]] = {}
+    user_ids = {data[k] for k in ("owner_id", "contact_id") if data.get(k)}
+    user_ids |= set(data.get("associated_user_ids") or [])
+    if user_ids:
+        found = set(
+            db.session.scalars(
+                select(User.id).where(User.tenant_id == user.tenant_id, User.id.in_(user_ids))
+            )
+        )
+        for key in ("owner_id", "contact_id"):
+            if data.get(key) and data[key] not in found:
+                errors[key] = [_("Ukendt bruger.")]
+        if set(data.get("associated_user_ids") or []) - found:
+            errors["associated_user_ids"] = [_("Ukendt bruger.")]
+    if data.get("domain_ids"):
+        known = {d.id for d in list_domains(user.tenant_id, active_only=False)}
+        if set(data["domain_ids"]) - known:
+            errors["domain_ids"] = [_("Ukendt fagområde.")]
+    if data.get("kle_code"):
+        from autoproces.tenants.taxonomy.models import KleEntry
+
+        entry = db.session.get(KleEntry, data["kle_code"])
+        if entry is None or entry.level != 3:
+            errors["kle_code"] = [_("KLE-emnet findes ikke.")]
+    return errors
+
+
+def _set_relations(process: Process, data: dict[str, Any]) -> None:
+    if "domain_ids" in data:
+        db.session.execute(
+            delete(ProcessDomain).where(
+                ProcessDomain.tenant_id == process.tenant_id, ProcessDomain.process_id == process.id
+            )
+        )
+        for domain_id in dict.fromkeys(data["domain_ids"]):
+            db.session.add(
+                ProcessDomain(
+                    tenant_id=process.tenant_id, process_id=process.id, domain_id=domain_id
+                )
+            )
+    if "associated_user_ids" in data:
+        db.session.execute(
+            delete(ProcessAssociatedUser).where(
+                ProcessAssociatedUser.tenant_id == process.tenant_id,
+                ProcessAssociatedUser.process_id == process.id,
+            )
+        )
+        for user_id in dict.fromkeys(data["associated_user_ids"]):
+            db.session.add(
+                ProcessAssociatedUser(
+                    tenant_id=process.tenant_id, process_id=process.id, user_id=user_id
+                )
+            )
+    db.session.flush()
+    # The people and lists are read-only relationships: reload what this change touched.
+    stale = [
+        name
+        for key, name in (
+            ("domain_ids", "domains"),
+            ("associated_user_ids", "associated_users"),
+            ("owner_id", "owner"),
+            ("contact_id", "contact"),
+        )
+        if key in data
+    ]
+    if stale:
+        db.session.expire(process, stale)
+
+
+def _snapshot(process: Process) -> dict[str, Any]:
+    """The process as JSON-able values, for the history."""
+    values: dict[str, Any] = {}
+    for column in Process.__table__.columns:
+        if column.key in ("tenant_id", "id", "version", "created_at", "updated_at"):
+            continue
+        values[column.key] = _json(getattr(process, column.key))
+    values["domain_ids"] = sorted(d.name for d in process.domains)
+    values["associated_user_ids"] = sorted(u.name for u in process.associated_users)
+    for key in ("owner_id", "contact_id", "reporter_id"):
+        person = getattr(process, key.removesuffix("_id"))
+        values[key] = {"id": str(person.id), "name": person.name} if person else None
+    return values
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _phase_problems(process: Process, old_phase: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    order = list(Phase)
+    new = Phase(process.phase)
+    if order.index(new) > order.index(Phase(old_phase)):
+        label = str(PHASE_LABELS[new])
+        needed = [f for p in order[: order.index(new) + 1] for f in PHASE_REQUIREMENTS[p]]
+        present_values = {
+            "domain_ids": process.domains,
+            **{f: getattr(process, f) for f in needed if f != "domain_ids"},
+        }
+        missing = [f for f in needed if present_values.get(f) in (None, "", [])]
+        for field in missing:
+            errors[field] = [_("Skal udfyldes for fasen %(phase)s.", phase=label)]
+        if missing:
+            errors["phase"] = [
+                _("Fasen %(phase)s kræver: %(fields)s.", phase=label, fields=", ".join(missing))
+            ]
+    if Status(process.status) in REASON_STATUSES and not process.status_reason.strip():
+        errors["status_reason"] = [
+            _(
+                "Skriv hvorfor, når status er %(status)s.",
+                status=str(STATUS_LABELS[Status(process.status)]),
+            )
+        ]
+    return errors
+
+
+def _may_edit(user: User, process: Process, fields: set[str]) -> bool:
+    if user.can(Action.EDIT):
+        return True
+    # The reporter may still improve their own idea before the team takes it up.
+    return (
+        process.reporter_id == user.id and process.phase == Phase.IDEA and fields <= REPORTER_FIELDS
+    )
+
+
+def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> Process:
+    """Apply a validated change (ProcessPatchSchema) made against `data['version']`.
+
+    409 when someone else changed the process since; every changed field is recorded.
+    """
+    data = dict(data)
+    version = data.pop("version")
+    process = get_process(user, process_id)
+    if not _may_edit(user, process, set(data)):
+        raise Forbidden(_("Du må ikke ændre denne proces."))
+    if process.version != version:
+        raise Conflict(
+            _(
+                "%(name)s har ændret processen, mens du redigerede. Se ændringen, og prøv igen.",
+                name=_last_editor(process) or _("En anden"),
+            ),
+            {"version": [_("Processen er i version %(v)d.", v=process.version)]},
+        )
+    errors = _check_references(user, data)
+    if errors:
+        raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
+    before = _snapshot(process)
+    if not _requests_change(process, data, before):
+        return present(process, user.tenant_id)  # nothing to do: no write, same version
+    old_phase = process.phase
+    for key, value in data.items():
+        if key not in RELATION_FIELDS:
+            setattr(process, key, value)
+    if LESSON_FIELDS & set(data):
+        process.lessons_updated_at = datetime.now(UTC)
+    # Set before the one flush, so the version goes up by exactly one (optimistic lock).
+    process.updated_at = datetime.now(UTC)
+    try:
+        _set_relations(process, data)
+    except StaleDataError:
+        raise Conflict(_("Processen blev ændret samtidig. Hent den igen, og prøv igen.")) from None
+    errors = _phase_problems(process, old_phase)
+    if errors:
+        raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
+    after = _snapshot(process)
+    for key in sorted(k for k in after if after[k] != before.get(k) and k != "lessons_updated_at"):
+        db.session.add(
+            ProcessChange(
+                tenant_id=process.tenant_id,
+                process_id=process.id,
+                user_id=user.id,
+                field=_history_name(key),
+                old_value=before.get(key),
+                new_value=after[key],
+            )
+        )
+    db.session.flush()
+    return present(process, user.tenant_id)
+
+
+def _requests_change(process: Process, data: dict[str, Any], before: dict[str, Any]) -> bool:
+    for key, value in data.items():
+        if key == "domain_ids":
+            if {str(v) for v in value} != {str(d.id) for d in process.domains}:
+                return True
+        elif key == "associated_user_ids":
+            if {str(v) for v in value} != {str(u.id) for u in process.associated_users}:
+                return True
+        elif key in ("owner_id", "contact_id"):
+            current = before[key]["id"] if before[key] else None
+            if (str(value) if value else None) != current:
+                return True
+        elif _json(value) != before.get(key):
+            return True
+    return False
+
+
+def _history_name(key: str) -> str:
+    return {
+        "domain_ids": "domains",
+        "associated_user_ids": "associated_users",
+        "owner_id": "owner",
+        "contact_id": "contact",
+    }.get(key, key)
+
+
+def _last_editor(process: Process) -> str | None:
+    name = db.session.scalar(
+        select(User.name)
+        .join(
+            ProcessChange,
+            (ProcessChange.tenant_id == User.tenant_id) & (ProcessChange.user_id == User.id),
+        )
+        .where(ProcessChange.tenant_id == process.tenant_id, ProcessChange.process_id == process.id)
+        .order_by(ProcessChange.id.desc())
+        .limit(1)
+    )
+    return name
+
+
+def history(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
+    process = get_process(user, process_id)
+    rows = db.session.execute(
+        select(ProcessChange, User)
+        .outerjoin(
+            User, (User.tenant_id == ProcessChange.tenant_id) & (User.id == ProcessChange.user_id)
+        )
+        .where(ProcessChange.tenant_id == process.tenant_id, ProcessChange.process_id == process.id)
+        .order_by(ProcessChange.id.desc())
+    ).all()
+    return [
+        {
+            "id": c.id,
+            "changed_at": c.changed_at,
+            "user": u,
+            "field": c.field,
+            "old_value": c.old_value,
+            "new_value": c.new_value,
+        }
+        for c, u in rows
+    ]
+
+
+def delete_process(user: User, process_id: uuid.UUID) -> None:
+    process = get_process(user, process_id)
+    own_fresh_idea = (
+        process.reporter_id == user.id
+        and process.phase == Phase.IDEA
+        and process.status == Status.NOT_ASSESSED
+    )
+    if not (user.can(Action.EDIT) or own_fresh_idea):
+        raise Forbidden(_("Du må ikke slette denne proces."))
+    db.session.delete(process)
+    db.session.flush()

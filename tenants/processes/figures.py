@@ -1,0 +1,49 @@
+"""The formulas of DOMAIN.md: expected benefit, and the suitability of a process."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from .models import ASSESSMENT_FIELDS, INVERTED_ASSESSMENT, Level
+
+LEVEL_POINTS = {Level.VERY_HIGH: 100, Level.HIGH: 67, Level.LOW: 33, Level.VERY_LOW: 0}
+DEFAULT_HOURS_PER_FTE = Decimal("1924")  # 37 h × 52 weeks
+DEFAULT_COST_PER_HOUR = Decimal("450")
+
+
+def _round(value: Decimal, places: str = "0.01") -> float:
+    return float(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
+
+
+def expected_figures(process: Any, settings: Any | None) -> dict[str, float | None]:
+    """Hours per year = occurrences × minutes × automation share / 100 / 60; FTE = hours ÷
+    the tenant's hours per FTE; value = hours × the tenant's cost per hour."""
+    occurrences = process.occurrences_per_year
+    minutes = process.minutes_per_occurrence
+    share = process.automation_share_pct
+    if occurrences is None or minutes is None or share is None:
+        return {"expected_hours_per_year": None, "expected_fte": None, "expected_value_dkk": None}
+    hours = Decimal(occurrences) * Decimal(minutes) * Decimal(share) / 100 / 60
+    per_fte = settings.hours_per_fte if settings else DEFAULT_HOURS_PER_FTE
+    cost = settings.cost_per_hour_dkk if settings else DEFAULT_COST_PER_HOUR
+    return {
+        "expected_hours_per_year": _round(hours, "0.1"),
+        "expected_fte": _round(hours / Decimal(per_fte), "0.01"),
+        "expected_value_dkk": _round(hours * Decimal(cost), "1"),
+    }
+
+
+def suitability(process: Any) -> dict[str, float | None]:
+    """Mean of the answered levels (inverted where a high answer speaks against automation);
+    'unknown' and unanswered questions are left out and lower the confidence instead."""
+    points = []
+    for name in ASSESSMENT_FIELDS:
+        level = Level(getattr(process, name) or Level.UNSET)
+        if level in LEVEL_POINTS:
+            value = LEVEL_POINTS[level]
+            points.append(100 - value if name in INVERTED_ASSESSMENT else value)
+    return {
+        "suitability": round(sum(points) / len(points), 1) if points else None,
+        "confidence": round(100 * len(points) / len(ASSESSMENT_FIELDS), 1),
+    }

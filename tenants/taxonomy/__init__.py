@@ -1,0 +1,1 @@
+"""Taxonomies: KLE (Kommunernes Landsforenings Emnesystematik) and FORM, platform-wide."""
