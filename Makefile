@@ -64,7 +64,7 @@ lint: setup-dev
 	$(BIN)/ruff check .
 
 bench: setup-dev
-	$(BIN)/python -m pytest tests/benchmarks -p no:randomly -q
+	$(BIN)/python -m pytest tests/benchmarks/bench_*.py -q -s
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) instance build dist *.egg-info

@@ -53,6 +53,15 @@ class Settings:
     operator_oidc_role_claim: str = "roles"
     operator_oidc_role: str = "operator"
     operator_oidc_scopes: str | None = None
+    # Links in e-mails; unset, the address of the request that caused the mail.
+    base_url: str = ""
+    # Outgoing mail (`autoproces worker`).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "autoproces@localhost"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,6 +94,10 @@ class Settings:
             raise ConfigError(
                 "AUTOPROCES_IDLE_TIMEOUT_MINUTES and AUTOPROCES_TRUSTED_PROXIES are whole numbers."
             ) from None
+        try:
+            smtp_port = int(env.get("SMTP_PORT") or "25")
+        except ValueError:
+            raise ConfigError("SMTP_PORT is a whole number.") from None
         return cls(
             secret_key=secret_key,
             database_url=db_url,
@@ -102,4 +115,11 @@ class Settings:
             operator_oidc_role_claim=env.get("OPERATOR_OIDC_ROLE_CLAIM") or "roles",
             operator_oidc_role=env.get("OPERATOR_OIDC_ROLE") or "operator",
             operator_oidc_scopes=env.get("OPERATOR_OIDC_SCOPES") or None,
+            base_url=(env.get("AUTOPROCES_BASE_URL") or "").strip().rstrip("/"),
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=smtp_port,
+            smtp_username=env.get("SMTP_USERNAME") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_starttls=_flag(env, "SMTP_STARTTLS"),
+            smtp_from=env.get("SMTP_FROM") or "autoproces@localhost",
         )

@@ -201,15 +201,22 @@ def alpha_everywhere(app, make):
 
     a, b = make.tenant("alpha"), make.tenant("beta")
     user = make.user(a, "automation")
+    colleague = make.user(a, "employee")
     make.token(user)
     process = make.process(user, phase="preanalysis", associated_user_ids=[user.id])
     with app.app_context():
         from autoproces.platform.identity.models import User
+        from autoproces.tenants.engagement import services as engagement
         from autoproces.tenants.processes.services import update_process
 
         activate_tenant(tenant_by_slug("alpha"))
         u = db.session.get(User, (a.id, user.id))
         update_process(u, process.id, {"version": process.version, "title": "Ny titel"})
+        # Followers (the reporter), favourites, comments and the outbox (mail to a follower).
+        c = db.session.get(User, (a.id, colleague.id))
+        engagement.follow_process(c, process.id)
+        engagement.set_favourite(u, process.id, True)
+        engagement.add_comment(u, process.id, "En kommentar")
         save_idp(
             tenant_by_slug("alpha"),
             issuer="https://idp.alpha.example",

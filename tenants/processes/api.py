@@ -5,20 +5,40 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g
+from flask import Response, g, jsonify, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
 
-from autoproces.platform.identity.auth import api_blueprint
+from autoproces.platform.errors import json_error
+from autoproces.platform.identity.auth import api_blueprint, require
+from autoproces.platform.permissions import Action
+from autoproces.platform.tenancy import current_tenant
 
-from . import services
+from . import exchange, services
 from .schemas import (
     ChangeSchema,
     DomainRefSchema,
+    OverviewSchema,
     ProcessInSchema,
     ProcessOutSchema,
     ProcessPageSchema,
     ProcessPatchSchema,
     ProcessQuerySchema,
 )
+
+
+class ExportQuerySchema(ProcessQuerySchema):
+    """The list's filters, and the file format."""
+
+    class Meta:
+        exclude = ("page", "per_page")
+
+    format = fields.String(
+        load_default="xlsx",
+        validate=validate.OneOf(("xlsx", "csv"), error=_l("Ugyldig værdi. Tilladt: {choices}.")),
+    )
+
 
 bp = api_blueprint(
     "processes_api", __name__, "/processes", description="The municipality's process register"
@@ -44,6 +64,58 @@ def list_processes(args: dict[str, Any]) -> Any:
 @bp.response(201, ProcessOutSchema)
 def create_process(data: dict[str, Any]) -> Any:
     return services.create_process(g.api_user, data)
+
+
+@bp.get("/export")
+@bp.arguments(ExportQuerySchema, location="query")
+def export_processes(args: dict[str, Any]) -> Any:
+    """The filtered list (only what the caller may see) as an Excel sheet or CSV
+    (UTF-8 with BOM, `;`-separated), one row per process, with Danish headers."""
+    return export_response(g.api_user, args)
+
+
+def export_response(user: Any, args: dict[str, Any]) -> Response:
+    """The download, shared by the API and the list page."""
+    args = dict(args)
+    kind = args.pop("format", "xlsx")
+    tenant = current_tenant()
+    name = exchange.filename(tenant.slug if tenant else "kommune", kind)
+    rows = exchange.export_rows(user, args)
+    if kind == "csv":
+        # Generators run lazily: take the first row (the visibility check) now, not mid-stream.
+        header = next(rows)
+        body = stream_with_context(exchange.write_csv(_chain(header, rows)))
+        response = Response(body, mimetype="text/csv")
+        response.headers["Content-Type"] = exchange.CSV_MIME
+    else:
+        response = Response(exchange.write_xlsx(rows), mimetype=exchange.XLSX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _chain(first: list[Any], rest: Any) -> Any:
+    yield first
+    yield from rest
+
+
+@bp.post("/import")
+def import_processes() -> Any:
+    """Create or update processes from an Excel sheet in the export's layout (multipart
+    field `file`). All or none: 200 with the counts, or 422 with every error as
+    `{row, column, message}` and nothing written. Needs the right to edit."""
+    require(g.api_user, Action.EDIT)
+    upload = request.files.get("file")
+    if upload is None:
+        return json_error(400, _("Vælg en fil (feltet file)."))
+    data = upload.read(exchange.MAX_BYTES + 1)
+    result = exchange.import_xlsx(g.api_user, data)
+    if not result.ok:
+        response = json_error(422, _("Arket blev ikke indlæst. Intet er gemt."))
+        body = response.get_json()
+        body["errors"] = [e.as_dict() for e in result.errors]
+        return jsonify(body), 422
+    return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
 
 
 @bp.get("/<uuid:process_id>")
@@ -83,3 +155,15 @@ domains_bp = api_blueprint(
 @domains_bp.response(200, DomainRefSchema(many=True))
 def list_domains() -> Any:
     return services.list_domains(g.api_user.tenant_id)
+
+
+overview_bp = api_blueprint(
+    "overview_api", __name__, "/overview", description="Processes per fagområde"
+)
+
+
+@overview_bp.get("")
+@overview_bp.response(200, OverviewSchema(many=True))
+def overview() -> Any:
+    """For each fagområde: counts by phase and status, and expected hours per year."""
+    return services.overview(g.api_user)

@@ -17,6 +17,7 @@ def init_app(app: Flask, api: Any) -> None:
     app.register_blueprint(views.bp)
     api.register_blueprint(process_api.bp)
     api.register_blueprint(process_api.domains_bp)
+    api.register_blueprint(process_api.overview_bp)
 
 
 def init_tenant(tenant: Any) -> None:
@@ -39,5 +40,6 @@ component = Component(
     nav_items=(
         ("processes.list_processes", _l("Processer")),
         ("processes.new_process", _l("Indberet en idé")),
+        ("processes.overview", _l("Overblik")),
     ),
 )

@@ -205,7 +205,15 @@ class IntakeFormSchema(ProcessInSchema):
     """
 
     class Meta:
-        fields = ("title", "summary", "description", "visibility")
+        fields = (
+            "title",
+            "summary",
+            "description",
+            "visibility",
+            "domain_ids",
+            "occurrences_per_year",
+            "minutes_per_occurrence",
+        )
         unknown = EXCLUDE
 
 
@@ -241,6 +249,7 @@ class ProcessOutSchema(ProcessInSchema):
     expected_hours_per_year = fields.Float(allow_none=True)
     expected_fte = fields.Float(allow_none=True)
     expected_value_dkk = fields.Float(allow_none=True)
+    snippet = fields.String(allow_none=True)
     suitability = fields.Float(allow_none=True)
     confidence = fields.Float()
 
@@ -255,9 +264,27 @@ class ChangeSchema(Schema):
 
 
 class ProcessQuerySchema(Schema):
-    q = fields.String(validate=validate.Length(max=200))
+    """The register's filters; the same in the URL of the list page and in the API."""
+
+    q = fields.String(validate=validate.Length(max=200, error=_l("Højst {max} tegn.")))
+    domain = fields.UUID(error_messages={"invalid": _l("Ukendt fagområde.")})
     phase = choice(Phase)
     status = choice(Status)
+    kle = fields.String(
+        validate=validate.Regexp(
+            r"^[0-9]{2}(\.[0-9]{0,2}){0,2}$", error=_l("Skriv begyndelsen af et KLE-nummer.")
+        )
+    )
+    technology = text(100)
+    vendor = text(200)
+    mine = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
+    sort = fields.String(
+        load_default="relevance",
+        validate=validate.OneOf(
+            ("relevance", "updated", "created", "title", "phase", "hours"),
+            error=_l("Ugyldig værdi. Tilladt: {choices}."),
+        ),
+    )
     page = fields.Integer(
         load_default=1, validate=validate.Range(min=1, error=_l("Skal være mindst {min}."))
     )
@@ -273,3 +300,11 @@ class ProcessPageSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     pages = fields.Integer()
+
+
+class OverviewSchema(Schema):
+    domain = fields.Nested(DomainRefSchema, allow_none=True)
+    total = fields.Integer()
+    by_phase = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    expected_hours_per_year = fields.Float()

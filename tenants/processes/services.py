@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, case, delete, func, or_, select, true
 from sqlalchemy.orm.exc import StaleDataError
 
 from autoproces.platform.db import db
@@ -58,40 +58,166 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_processes(
+# Markers ts_headline puts around matches; the text is escaped before they become <mark>.
+_HIT_START, _HIT_STOP = "\u27e6", "\u27e7"
+SORTS = ("relevance", "updated", "created", "title", "phase", "hours")
+
+
+def _prefix_terms(q: str) -> str:
+    """'faktura løn' -> 'faktura:* & løn:*' (only letters and digits reach to_tsquery)."""
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in q.split()]
+    return " & ".join(f"{w}:*" for w in words if w and w.lower() not in ("or", "and"))
+
+
+def _tsquery(q: str) -> Any:
+    """Web-search syntax ("quoted phrases", OR, -not), plus every word as a prefix: Danish
+    joins words, so "faktura" must find "Fakturahåndtering"."""
+    query = func.websearch_to_tsquery("danish", q)
+    prefix = _prefix_terms(q)
+    if prefix:
+        query = query.op("||")(func.to_tsquery("danish", prefix))
+    return query
+
+
+def filtered_query(
     user: User,
     *,
     q: str | None = None,
+    domain: uuid.UUID | None = None,
     phase: str | None = None,
     status: str | None = None,
-    page: int = 1,
-    per_page: int = 25,
-) -> Page:
+    kle: str | None = None,
+    technology: str | None = None,
+    vendor: str | None = None,
+    mine: bool = False,
+) -> Any:
+    """The conditions of the register's list (and its export): what `user` may see,
+    narrowed by the filters. Returns a list of SQL conditions."""
     require(user, Action.READ)
     conditions = [Process.tenant_id == user.tenant_id, visible_to(user)]
     if q and q.strip():
-        pattern = f"%{_escape_like(q.strip())}%"
+        q = q.strip()
+        matches = [Process.search_vector.op("@@")(_tsquery(q))]
+        if len(q) >= 3:
+            # Inside a compound word ("håndtering" in "Fakturahåndtering"): trigram index.
+            pattern = f"%{_escape_like(q)}%"
+            matches += [Process.title.ilike(pattern, escape="\\"),
+                        Process.summary.ilike(pattern, escape="\\")]
+        conditions.append(or_(*matches))
+    if domain:
         conditions.append(
-            or_(
-                Process.title.ilike(pattern, escape="\\"),
-                Process.summary.ilike(pattern, escape="\\"),
+            select(ProcessDomain.process_id)
+            .where(
+                ProcessDomain.tenant_id == Process.tenant_id,
+                ProcessDomain.process_id == Process.id,
+                ProcessDomain.domain_id == domain,
             )
+            .exists()
         )
     if phase:
         conditions.append(Process.phase == phase)
     if status:
         conditions.append(Process.status == status)
-    total = db.session.scalar(select(func.count()).select_from(Process).where(*conditions)) or 0
-    items = db.session.scalars(
-        select(Process)
-        .where(*conditions)
-        .order_by(Process.updated_at.desc(), Process.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(
-        items=present(list(items), user.tenant_id), total=total, page=page, per_page=per_page
+    if kle:
+        conditions.append(Process.kle_code.like(_escape_like(kle) + "%", escape="\\"))
+    if technology:
+        conditions.append(Process.technologies.contains([technology]))
+    if vendor:
+        conditions.append(func.lower(Process.vendor) == vendor.strip().lower())
+    if mine:
+        conditions.append(
+            or_(
+                Process.reporter_id == user.id,
+                Process.owner_id == user.id,
+                Process.contact_id == user.id,
+                select(ProcessAssociatedUser.user_id)
+                .where(
+                    ProcessAssociatedUser.tenant_id == Process.tenant_id,
+                    ProcessAssociatedUser.process_id == Process.id,
+                    ProcessAssociatedUser.user_id == user.id,
+                )
+                .exists(),
+            )
+        )
+    return conditions
+
+
+def _order(sort: str, q: str | None) -> list[Any]:
+    hours = (
+        Process.occurrences_per_year * Process.minutes_per_occurrence * Process.automation_share_pct
     )
+    orders = {
+        "updated": [Process.updated_at.desc()],
+        "created": [Process.created_at.desc()],
+        "title": [func.lower(Process.title)],
+        "phase": [
+            case({p.value: i for i, p in enumerate(Phase)}, value=Process.phase),
+            Process.updated_at.desc(),
+        ],
+        "hours": [hours.desc().nulls_last()],
+    }
+    if sort == "relevance" or sort not in orders:
+        if q and q.strip():
+            return [
+                func.ts_rank(Process.search_vector, _tsquery(q.strip())).desc(),
+                Process.updated_at.desc(),
+            ]
+        return orders["updated"]
+    return orders[sort]
+
+
+def list_processes(
+    user: User,
+    *,
+    q: str | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 25,
+    **filters: Any,
+) -> Page:
+    conditions = filtered_query(user, q=q, **filters)
+    total = db.session.scalar(select(func.count()).select_from(Process).where(*conditions)) or 0
+    items = list(
+        db.session.scalars(
+            select(Process)
+            .where(*conditions)
+            .order_by(*_order(sort, q), Process.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    if q and q.strip() and items:
+        _attach_snippets(items, q.strip())
+    return Page(items=present(items, user.tenant_id), total=total, page=page, per_page=per_page)
+
+
+def _attach_snippets(items: list[Process], q: str) -> None:
+    """The matched words in context, highlighted with <mark> (the text itself escaped)."""
+    from markupsafe import Markup, escape
+
+    document = func.concat_ws(
+        " … ",
+        Process.title,
+        Process.summary,
+        Process.description,
+        Process.current_process,
+        Process.solution_ideas,
+    )
+    options = (
+        f"StartSel={_HIT_START}, StopSel={_HIT_STOP}, MaxFragments=2, MaxWords=20,"
+        ' MinWords=6, FragmentDelimiter=" … "'
+    )
+    rows = db.session.execute(
+        select(Process.id, func.ts_headline("danish", document, _tsquery(q), options)).where(
+            Process.tenant_id == items[0].tenant_id, Process.id.in_([p.id for p in items])
+        )
+    ).all()
+    snippets = {
+        pid: Markup(str(escape(text)).replace(_HIT_START, "<mark>").replace(_HIT_STOP, "</mark>"))
+        for pid, text in rows
+    }
+    for process in items:
+        process.snippet = snippets.get(process.id)
 
 
 def get_process(user: User, process_id: uuid.UUID) -> Process:
@@ -128,6 +254,9 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
     problems = _phase_problems(process, Phase.IDEA.value)
     if problems:
         raise Invalid(_("Oplysningerne kunne ikke gemmes."), problems)
+    from autoproces.tenants.engagement.services import follow
+
+    follow(user, process)  # the reporter follows their own idea
     return present(process, user.tenant_id)
 
 
@@ -289,7 +418,8 @@ def _snapshot(process: Process) -> dict[str, Any]:
     """The process as JSON-able values, for the history."""
     values: dict[str, Any] = {}
     for column in Process.__table__.columns:
-        if column.key in ("tenant_id", "id", "version", "created_at", "updated_at"):
+        if column.key in ("tenant_id", "id", "version", "created_at", "updated_at",
+                          "search_vector"):
             continue
         values[column.key] = _json(getattr(process, column.key))
     values["domain_ids"] = sorted(d.name for d in process.domains)
@@ -399,6 +529,12 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
             )
         )
     db.session.flush()
+    from autoproces.tenants.engagement.services import notify_followers
+
+    # Followers hear of a new phase or status by e-mail (queued in this transaction).
+    notify_followers(
+        process, user, {k: (before.get(k), after[k]) for k in after if after[k] != before.get(k)}
+    )
     return present(process, user.tenant_id)
 
 
@@ -476,3 +612,85 @@ def delete_process(user: User, process_id: uuid.UUID) -> None:
         raise Forbidden(_("Du må ikke slette denne proces."))
     db.session.delete(process)
     db.session.flush()
+
+
+# --- Overview per fagområde -------------------------------------------------------------
+
+
+@dataclass
+class DomainOverview:
+    domain: Domain | None  # None: processes without a fagområde
+    total: int
+    by_phase: dict[str, int]
+    by_status: dict[str, int]
+    expected_hours_per_year: float
+
+
+def overview(user: User) -> list[DomainOverview]:
+    """For each fagområde: processes by phase and by status, and expected hours per year.
+
+    A process in two fagområder counts in both; only what `user` may see is counted.
+    """
+    conditions = filtered_query(user)
+    hours = func.coalesce(
+        func.sum(
+            Process.occurrences_per_year
+            * Process.minutes_per_occurrence
+            * Process.automation_share_pct
+            / 6000.0
+        ),
+        0,
+    )
+    link = (ProcessDomain.tenant_id == Process.tenant_id) & (ProcessDomain.process_id == Process.id)
+    rows = db.session.execute(
+        select(ProcessDomain.domain_id, Process.phase, Process.status, func.count(), hours)
+        .select_from(Process)
+        .outerjoin(ProcessDomain, link)
+        .where(*conditions)
+        .group_by(ProcessDomain.domain_id, Process.phase, Process.status)
+    ).all()
+    domains = {d.id: d for d in list_domains(user.tenant_id, active_only=False)}
+    result: dict[uuid.UUID | None, DomainOverview] = {}
+    for domain_id, phase, status, n, h in rows:
+        entry = result.setdefault(
+            domain_id,
+            DomainOverview(
+                domain=domains.get(domain_id),
+                total=0,
+                by_phase={},
+                by_status={},
+                expected_hours_per_year=0.0,
+            ),
+        )
+        entry.total += n
+        entry.by_phase[phase] = entry.by_phase.get(phase, 0) + n
+        entry.by_status[status] = entry.by_status.get(status, 0) + n
+        entry.expected_hours_per_year += float(h or 0)
+    for entry in result.values():
+        entry.expected_hours_per_year = round(entry.expected_hours_per_year, 1)
+    # Every active fagområde is listed, also the empty ones, in the tenant's order.
+    for domain in domains.values():
+        if domain.active and domain.id not in result:
+            result[domain.id] = DomainOverview(domain, 0, {}, {}, 0.0)
+    return sorted(
+        result.values(), key=lambda e: (e.domain is None, e.domain.position if e.domain else 0)
+    )
+
+
+def similar_processes(user: User, title: str, limit: int = 5) -> list[Process]:
+    """Processes in the municipality whose title or summary looks like `title` (trigram
+    similarity), so the same idea is not reported twice."""
+    title = title.strip()
+    if len(title) < 4:
+        return []
+    score = func.greatest(
+        func.word_similarity(title, Process.title), func.word_similarity(title, Process.summary)
+    )
+    return list(
+        db.session.scalars(
+            select(Process)
+            .where(*filtered_query(user), score > 0.35)
+            .order_by(score.desc(), Process.updated_at.desc())
+            .limit(limit)
+        )
+    )

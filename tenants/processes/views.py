@@ -11,18 +11,37 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import EXCLUDE, ValidationError
 
-from autoproces.platform.errors import Invalid, normalise_messages
+from autoproces.platform.errors import Conflict, Forbidden, Invalid, normalise_messages
 from autoproces.platform.identity.auth import tenant_blueprint
+from autoproces.platform.identity.services import list_users
+from autoproces.platform.permissions import Action
+from autoproces.platform.tenancy import current_tenant
 
-from . import services
+from . import exchange, form, services
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
-from .schemas import IntakeFormSchema, ProcessQuerySchema
+from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
 
 FIELD_LABELS = {
     "title": _l("Titel"),
     "summary": _l("Resumé"),
     "description": _l("Beskrivelse"),
     "visibility": _l("Synlighed"),
+    "domain": _l("Fagområde"),
+    "occurrences_per_year": _l("Hvor mange gange om året?"),
+    "minutes_per_occurrence": _l("Hvor mange minutter tager det hver gang?"),
+}
+INTAKE_NUMBERS = [
+    form.Field("occurrences_per_year", "", "int"),
+    form.Field("minutes_per_occurrence", "", "decimal"),
+]
+
+SORT_LABELS = {
+    "relevance": _l("Bedste match / senest ændret"),
+    "updated": _l("Senest ændret"),
+    "created": _l("Nyeste"),
+    "title": _l("Titel"),
+    "phase": _l("Fase"),
+    "hours": _l("Forventede timer pr. år"),
 }
 
 bp = tenant_blueprint("processes", __name__, url_prefix="", template_folder="templates")
@@ -48,21 +67,66 @@ def list_processes() -> Any:
         "processes/list.html",
         page=page,
         args=args,
+        query_args={k: str(v) for k, v in args.items() if k not in ("page", "per_page")},
         errors=errors,
         phase_labels=PHASE_LABELS,
         status_labels=STATUS_LABELS,
+        domains=services.list_domains(current_user.tenant_id),
+        sort_labels=SORT_LABELS,
     )
+
+
+@bp.get("/processer/hent")
+def export_processes() -> Any:
+    """The list's download links: the same filters, as Excel or CSV."""
+    from .api import ExportQuerySchema, export_response
+
+    given = {k: v for k, v in request.args.items() if v.strip()}
+    try:
+        args = ExportQuerySchema().load(given, unknown=EXCLUDE)
+    except ValidationError:
+        args = ExportQuerySchema().load({"format": given.get("format", "xlsx")}, unknown=EXCLUDE)
+    return export_response(current_user, args)
+
+
+@bp.route("/processer/import", methods=["GET", "POST"])
+def import_processes() -> Any:
+    """The team's upload page: all rows or none, every error by row and column."""
+    if not current_user.can(Action.EDIT):
+        raise Forbidden(_("Kun automatiseringsteamet kan indlæse processer."))
+    result = None
+    problem = ""
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            problem = _("Vælg en fil.")
+        else:
+            result = exchange.import_xlsx(current_user, upload.read(exchange.MAX_BYTES + 1))
+    failed = bool(problem or (result and not result.ok))
+    return render_template(
+        "processes/import.html",
+        result=result,
+        problem=problem,
+        headers=exchange.headers(),
+    ), (422 if failed else 200)
 
 
 @bp.route("/processer/ny", methods=["GET", "POST"])
 def new_process() -> Any:
-    form: dict[str, Any] = {}
+    values: dict[str, Any] = {"domain": request.args.get("fagomraade", "")}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        form = request.form.to_dict()
+        values = request.form.to_dict()
+        data = {
+            k: v
+            for k, v in values.items()
+            if k in ("title", "summary", "description", "visibility")
+        }
+        data.update(form.parse(request.form, INTAKE_NUMBERS))
+        if values.get("domain"):
+            data["domain_ids"] = [values["domain"]]
         try:
-            data = IntakeFormSchema().load(form)
-            process = services.create_process(current_user, data)
+            process = services.create_process(current_user, IntakeFormSchema().load(data))
         except ValidationError as e:
             errors = normalise_messages(e.normalized_messages())
         except Invalid as e:
@@ -76,17 +140,127 @@ def new_process() -> Any:
                 "success",
             )
             return redirect(url_for("processes.show_process", process_id=process.id))
+        if "domain_ids" in errors:
+            errors["domain"] = errors.pop("domain_ids")
     status = 422 if errors else 200
     return render_template(
         "processes/new.html",
-        form=form,
+        form=values,
         errors=errors,
         visibility_labels=VISIBILITY_LABELS,
         field_labels=FIELD_LABELS,
+        domains=services.list_domains(current_user.tenant_id),
     ), status
+
+
+@bp.get("/processer/lignende")
+def similar() -> Any:
+    """htmx: processes that look like the title being typed on the intake form."""
+    return render_template(
+        "processes/_similar.html",
+        processes=services.similar_processes(current_user, request.args.get("title", "")[:120]),
+    )
+
+
+@bp.get("/processer/links")
+def intake_links() -> Any:
+    """For the administrator: a link per fagområde that opens the form with it chosen."""
+    from autoproces.platform.identity.auth import require
+
+    require(current_user, Action.ADMINISTER)
+    return render_template(
+        "processes/intake_links.html", domains=services.list_domains(current_user.tenant_id)
+    )
 
 
 @bp.get("/processer/<uuid:process_id>")
 def show_process(process_id: uuid.UUID) -> Any:
     process = services.get_process(current_user, process_id)
-    return render_template("processes/show.html", process=process)
+    team = current_user.can(Action.EDIT)
+    may_edit = team or (process.reporter_id == current_user.id and process.phase == "idea")
+    return render_template(
+        "processes/show.html",
+        process=process,
+        display_groups=form.display_groups(process, form.visible_groups(process.phase, team)),
+        history=services.history(current_user, process_id),
+        may_edit=may_edit,
+    )
+
+
+@bp.get("/overblik")
+def overview() -> Any:
+    """Status per fagområde: every number links to the filtered list."""
+    return render_template(
+        "processes/overview.html",
+        rows=services.overview(current_user),
+        phases=list(PHASE_LABELS.items()),
+        statuses=list(STATUS_LABELS.items()),
+    )
+
+
+@bp.route("/processer/<uuid:process_id>/rediger", methods=["GET", "POST"])
+def edit_process(process_id: uuid.UUID) -> Any:
+    """Edit a process: the fields shown grow with its phase; a stale edit (409) shows
+    what the other person changed, and keeps what this person typed."""
+    process = services.get_process(current_user, process_id)
+    team = current_user.can(Action.EDIT)
+    if not team and not (process.reporter_id == current_user.id and process.phase == "idea"):
+        raise Forbidden(_("Du må ikke ændre denne proces."))
+    groups = form.visible_groups(process.phase, team)
+    fields = [f for _title, group in groups for f in group]
+    values = form.form_values(process)
+    version = process.version
+    errors: dict[str, Any] = {}
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        values = {
+            **values,
+            **{
+                f.name: request.form.get(f.name, "")
+                for f in fields
+                if f.kind not in ("domains", "bool")
+            },
+        }
+        values.update({f.name: request.form.getlist(f.name) for f in fields if f.kind == "domains"})
+        values.update(
+            {f.name: request.form.get(f.name) == "on" for f in fields if f.kind == "bool"}
+        )
+        data = form.parse(request.form, fields)
+        data["version"] = request.form.get("version", "")
+        try:
+            services.update_process(
+                current_user, process_id, ProcessPatchSchema().load(data, unknown=EXCLUDE)
+            )
+        except ValidationError as e:
+            errors, status = normalise_messages(e.normalized_messages()), 422
+        except Invalid as e:
+            errors, status = e.errors, 422
+        except Conflict as e:
+            conflict, status = e.message, 409
+            version = services.get_process(current_user, process_id).version
+        else:
+            flash(_("Ændringerne er gemt."), "success")
+            return redirect(url_for("processes.show_process", process_id=process_id))
+        if status == 422:
+            version = request.form.get("version", version)
+    latest = services.history(current_user, process_id)
+    if latest:
+        latest = [c for c in latest if c["changed_at"] == latest[0]["changed_at"]]
+    return render_template(
+        "processes/edit.html",
+        process=process,
+        groups=groups,
+        values=values,
+        errors=errors,
+        conflict=conflict,
+        latest=latest if conflict else [],
+        version=version,
+        domains=services.list_domains(current_user.tenant_id),
+        users=[u for u in list_users(current_tenant()) if u.active],
+    ), status
+
+
+@bp.context_processor
+def _form_helpers() -> dict[str, Any]:
+    return {"field_labels": form.FIELD_LABELS, "display_value": form.display_value}

@@ -80,7 +80,7 @@ def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
     assert page.locator("#results tbody tr").count() > 0
     assert all(
         cell.inner_text() == "I drift"
-        for cell in page.locator("#results tbody tr td:nth-child(2)").all()
+        for cell in page.locator("#results tbody tr td:nth-child(3)").all()
     )
     assert page.get_by_role("heading", name="Processer").count() == 1  # swapped, not nested
     assert_accessible(page, "filtered list")
@@ -186,3 +186,46 @@ def test_administrator_and_operator_pages_are_accessible(page, live_server, seed
     assert_accessible(page, "operator new tenant with errors")
     page.goto(live_server + "/operator/log")
     assert_accessible(page, "operator audit log")
+
+
+def test_report_assess_move_to_preanalysis_and_see_the_overview(page, live_server, seeded):
+    # An employee reports an idea, with fagområde and time.
+    page.goto(live_server + "/norddjurs/login")
+    page.locator("label", has_text="Medarbejder").first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**/norddjurs/processer")
+    page.get_by_role("link", name="Indberet en idé").first.click()
+    page.get_by_label("Titel").fill("Automatisk afregning af tolkeregninger")
+    page.get_by_label("Resumé").fill("Tolkeregninger tastes i dag ind i hånden.")
+    page.get_by_label("Fagområde", exact=True).select_option(label="Social")
+    page.get_by_label("Hvor mange gange om året?").fill("1.500")
+    page.get_by_label("Hvor mange minutter tager det hver gang?").fill("6")
+    assert_accessible(page, "intake form filled in")
+    page.get_by_role("button", name="Send idéen").click()
+    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    url = page.url
+    page.get_by_role("button", name="Log af").click()
+
+    # The automation team assesses it and moves it to Foranalyse.
+    page.goto(live_server + "/norddjurs/login")
+    page.locator("label", has_text="Automatiseringskonsulent").first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.goto(url)
+    assert_accessible(page, "process detail")
+    page.get_by_role("link", name="Ret processen").click()
+    assert_accessible(page, "edit form")
+    page.get_by_label("Forventet automatiseringsgrad (%)").fill("80")
+    page.get_by_label("Fase", exact=True).select_option(label="Foranalyse")
+    page.get_by_label("Status", exact=True).select_option(label="I gang")
+    page.get_by_role("button", name="Gem ændringerne").click()
+    assert page.get_by_text("Ændringerne er gemt.").is_visible()
+    assert page.locator("#history").get_by_text("Idé → Foranalyse").is_visible()
+    assert page.locator("#expected-hours").inner_text() == "120"
+
+    # The overview counts it under Social / Foranalyse, and the number leads to the list.
+    page.get_by_role("link", name="Overblik").click()
+    assert_accessible(page, "overview")
+    row = page.locator("#overview-phases tr", has_text="Social")
+    row.locator("td").nth(1).get_by_role("link").click()
+    assert page.get_by_role("link", name="Automatisk afregning af tolkeregninger").is_visible()
+    assert_accessible(page, "filtered list")

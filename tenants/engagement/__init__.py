@@ -1,0 +1,1 @@
+"""Comments, following, favourites and the e-mail outbox of the process register."""

@@ -1,0 +1,24 @@
+"""Registers comments, following, favourites and the e-mail worker with the platform
+(entry point `autoproces.components`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from autoproces.platform.components import Component
+
+from .cli import worker
+
+
+def init_app(app: Flask, api: Any) -> None:
+    from . import api as engagement_api
+    from . import views
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(engagement_api.bp)
+    api.register_blueprint(engagement_api.me_bp)
+
+
+component = Component(name="engagement", init_app=init_app, cli=worker)

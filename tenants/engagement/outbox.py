@@ -1,0 +1,186 @@
+"""Sending the outbox: claim due messages of every tenant, send them over SMTP, mark them.
+
+The app role sees one tenant per transaction, so the worker goes through two narrow
+SECURITY DEFINER functions (migration 0005): `outbox_claim` leases due messages with
+FOR UPDATE SKIP LOCKED (two workers never hold the same message) and `outbox_mark`
+marks one sent or schedules another try (1, 2, 4 … minutes, at most an hour; failed
+after ten attempts). Each claim and each mark is committed at once, so a message the
+SMTP server accepted is not sent again, and nothing is lost while the server is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from autoproces.platform.db import db
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 50
+DEFAULT_LOCK_SECONDS = 300  # longer than any one send can take (timeout below)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    sender: str = "autoproces@localhost"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SmtpConfig:
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            sender=settings.smtp_from,
+        )
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0  # failed this time: another try is scheduled (or given up after ten)
+
+
+def claim(limit: int = DEFAULT_BATCH, lock_seconds: int = DEFAULT_LOCK_SECONDS) -> list[Any]:
+    """Lease up to `limit` due messages of any tenant, and commit the lease."""
+    rows = db.session.execute(
+        text("select * from outbox_claim(:limit, :lock)"), {"limit": limit, "lock": lock_seconds}
+    ).all()
+    db.session.commit()
+    return list(rows)
+
+
+def mark(row: Any, ok: bool, error: str | None = None) -> None:
+    db.session.execute(
+        text("select outbox_mark(:tenant, :id, :ok, :error)"),
+        {"tenant": row.tenant_id, "id": row.id, "ok": ok, "error": error},
+    )
+    db.session.commit()
+
+
+def build_message(row: Any, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Date"] = formatdate(localtime=True)
+    # Stable per outbox row: a receiving system can spot a repeat.
+    domain = sender.rpartition("@")[2] or "autoproces"
+    message["Message-ID"] = f"<{row.id}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row.body_text)
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+def _connect(smtp: SmtpConfig) -> smtplib.SMTP:
+    connection = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    try:
+        if smtp.starttls:
+            connection.starttls(context=ssl.create_default_context())
+        if smtp.username:
+            connection.login(smtp.username, smtp.password or "")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def deliver_due(
+    smtp: SmtpConfig, limit: int = DEFAULT_BATCH, lock_seconds: int = DEFAULT_LOCK_SECONDS
+) -> DeliveryReport:
+    """Send one batch of due messages. Needs an app context."""
+    rows = claim(limit, lock_seconds)
+    report = DeliveryReport(claimed=len(rows))
+    if not rows:
+        return report
+    try:
+        connection = _connect(smtp)
+    except (OSError, smtplib.SMTPException) as e:
+        log.warning("mail server %s:%s unreachable: %s", smtp.host, smtp.port, e)
+        for row in rows:
+            mark(row, False, f"connect: {e}")
+        report.retried = len(rows)
+        return report
+    try:
+        for index, row in enumerate(rows):
+            try:
+                message = build_message(row, smtp.sender)
+                connection.send_message(message)
+            except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError) as e:
+                # The connection is gone: this and the rest of the batch wait for a retry.
+                for rest in rows[index:]:
+                    mark(rest, False, f"send: {e}")
+                report.retried += len(rows) - index
+                break
+            except (smtplib.SMTPException, ValueError, TypeError) as e:
+                # This message only (a refused recipient, a malformed header).
+                mark(row, False, f"send: {e}")
+                report.retried += 1
+            except OSError as e:
+                for rest in rows[index:]:
+                    mark(rest, False, f"send: {e}")
+                report.retried += len(rows) - index
+                break
+            else:
+                mark(row, True)
+                report.sent += 1
+    finally:
+        try:
+            connection.quit()
+        except (OSError, smtplib.SMTPException):
+            connection.close()
+    if report.retried:
+        log.warning("%d of %d e-mails will be retried", report.retried, report.claimed)
+    return report
+
+
+def run_worker(
+    smtp: SmtpConfig,
+    *,
+    once: bool = False,
+    batch: int = DEFAULT_BATCH,
+    lock_seconds: int = DEFAULT_LOCK_SECONDS,
+    interval: float = 10.0,
+    stop: threading.Event | None = None,
+) -> int:
+    """Deliver due messages until `stop` is set (or, with `once`, until none is due).
+    Returns the number sent. Needs an app context."""
+    stop = stop or threading.Event()
+    sent = 0
+    while not stop.is_set():
+        try:
+            report = deliver_due(smtp, batch, lock_seconds)
+        except OperationalError as e:  # the database is away: try again later
+            db.session.rollback()
+            if once:
+                raise
+            log.warning("outbox: database unavailable: %s", e)
+            stop.wait(interval)
+            continue
+        sent += report.sent
+        if report.claimed >= batch:
+            continue  # more may be due right now
+        if once:
+            break
+        stop.wait(interval)
+    return sent

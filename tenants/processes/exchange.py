@@ -1,0 +1,805 @@
+"""The register as a spreadsheet: export of the filtered list to Excel and CSV, and import
+of an Excel sheet in the same layout (one row per process, Danish column headers).
+
+The export stays inside the municipality, so it carries the private fields too (internal
+notes, ESDH reference); it shows only what the user may see (services.filtered_query).
+The import is all or none: every row is validated first, then all are applied in one
+transaction, and any error leaves the register untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from autoproces.platform.db import db
+from autoproces.platform.errors import DomainError, normalise_messages
+from autoproces.platform.identity.auth import require
+from autoproces.platform.identity.models import User
+from autoproces.platform.permissions import Action
+
+from . import services
+from .figures import expected_figures, suitability
+from .models import (
+    ASSESSMENT_FIELDS,
+    LEVEL_LABELS,
+    PHASE_LABELS,
+    RUN_SCHEDULE_LABELS,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+    AiActRisk,
+    Level,
+    Process,
+)
+from .schemas import ProcessInSchema, ProcessPatchSchema
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 5_000
+# An xlsx is a zip: refuse one that unpacks to far more than any register needs (zip bomb).
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
+LIST_SEPARATOR = ";"
+
+AI_ACT_LABELS = {
+    AiActRisk.NONE: _l("Ingen"),
+    AiActRisk.MINIMAL: _l("Minimal"),
+    AiActRisk.LIMITED: _l("Begrænset"),
+    AiActRisk.HIGH: _l("Høj"),
+}
+ASSESSMENT_HEADERS = {
+    "professional_judgement": _l("I hvor høj grad indgår faglig vurdering?"),
+    "frequent_change": _l("I hvor høj grad ændres processen ofte?"),
+    "structured_input": _l("I hvor høj grad er input struktureret?"),
+    "uniformity": _l("I hvor høj grad foregår opgaven ens hver gang?"),
+    "digital_input": _l("I hvor høj grad er input digitalt?"),
+    "quality_gain": _l("I hvor høj grad vil automatisering give bedre kvalitet?"),
+    "speed_gain": _l("I hvor høj grad vil automatisering give hurtigere sagsbehandling?"),
+    "routine_reduction": _l("I hvor høj grad fjerner automatisering rutineopgaver?"),
+    "automation_feasibility": _l("I hvor høj grad er opgaven teknisk mulig at automatisere?"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the sheet: the process attribute, its Danish header and its kind.
+
+    Kinds: text, int, decimal, date, datetime, flag (yes/no), bool (yes/no/blank), list
+    (`;`-separated), enum (Danish labels in `labels`), domains, person, people, it_systems,
+    links, id; `readonly` columns are exported and ignored on import.
+    """
+
+    key: str
+    header: Any
+    kind: str = "text"
+    labels: dict[Any, Any] | None = None
+    readonly: bool = False
+    width: int = 18
+    number_format: str | None = None
+
+
+def _columns() -> tuple[Column, ...]:
+    c = Column
+    return (
+        c("title", _l("Titel"), width=40),
+        c("summary", _l("Resumé"), width=50),
+        c("description", _l("Beskrivelse"), width=50),
+        c("visibility", _l("Synlighed"), "enum", VISIBILITY_LABELS),
+        c("domain_ids", _l("Fagområder"), "domains", width=30),
+        c("kle_code", _l("KLE-nummer"), width=12),
+        c("form_code", _l("FORM"), width=12),
+        c("legal_basis", _l("Lovgrundlag"), width=30),
+        c("legal_basis_verified_at", _l("Lovgrundlaget er kontrolleret"), "date", width=14),
+        c("org_unit", _l("Afdeling"), width=24),
+        c("targets_citizens", _l("Rettet mod borgere"), "flag", width=12),
+        c("targets_companies", _l("Rettet mod virksomheder"), "flag", width=12),
+        c("keywords", _l("Nøgleord"), "list", width=24),
+        c("current_process", _l("Sådan foregår det i dag"), width=40),
+        c("challenges", _l("Udfordringer i den nuværende proces"), width=40),
+        c("solution_ideas", _l("Idéer til løsning"), width=40),
+        c("it_systems", _l("Nuværende systemer"), "it_systems", width=30),
+        c("occurrences_per_year", _l("Antal gange om året"), "int", number_format="#,##0"),
+        c("minutes_per_occurrence", _l("Minutter pr. gang"), "decimal", number_format="0.00"),
+        c("employees_doing_it", _l("Medarbejdere"), "int", number_format="0"),
+        c(
+            "automation_share_pct",
+            _l("Forventet automatiseringsgrad (%)"),
+            "int",
+            number_format="0",
+        ),
+        c("time_comment", _l("Kommentar til tidsforbruget"), width=30),
+        c(
+            "expected_hours_per_year",
+            _l("Forventede timer pr. år"),
+            "decimal",
+            readonly=True,
+            number_format="#,##0.0",
+        ),
+        c("expected_fte", _l("Forventede årsværk"), "decimal", readonly=True, number_format="0.00"),
+        c(
+            "expected_value_dkk",
+            _l("Forventet værdi (kr.)"),
+            "decimal",
+            readonly=True,
+            number_format="#,##0",
+        ),
+        *(c(name, ASSESSMENT_HEADERS[name], "enum", LEVEL_LABELS) for name in ASSESSMENT_FIELDS),
+        c("suitability", _l("Egnethed (0-100)"), "decimal", readonly=True, number_format="0.0"),
+        c("expected_dev_hours", _l("Forventede udviklingstimer"), "int", number_format="#,##0"),
+        c("expected_cost_dkk", _l("Forventet udgift (kr.)"), "int", number_format="#,##0"),
+        c("strategic_fit", _l("Strategisk match (0–3)"), "int", number_format="0"),
+        c("risk_notes", _l("Risici"), width=30),
+        c("gdpr_personal_data", _l("Behandler personoplysninger"), "bool", width=12),
+        c("automated_decision", _l("Automatisk afgørelse (GDPR art. 22)"), "bool", width=12),
+        c("ai_act_risk", _l("Risiko efter AI-forordningen"), "enum", AI_ACT_LABELS),
+        c("phase", _l("Fase"), "enum", PHASE_LABELS),
+        c("status", _l("Status"), "enum", STATUS_LABELS),
+        c("status_reason", _l("Statusbegrundelse"), width=30),
+        c(
+            "priority_rank",
+            _l("Prioritet (styregruppens rækkefølge)"),
+            "int",
+            number_format="0",
+            width=10,
+        ),
+        c("owner_id", _l("Faglig kontaktperson"), "person", width=24),
+        c("contact_id", _l("Teknisk kontaktperson"), "person", width=24),
+        c("associated_user_ids", _l("Tilknyttede brugere"), "people", width=30),
+        c("planned_start", _l("Planlagt start"), "date", width=14),
+        c("put_into_operation_at", _l("I drift fra"), "date", width=14),
+        c("decommissioned_at", _l("Taget ud af drift"), "date", width=14),
+        c("run_schedule", _l("Kørselsfrekvens"), "enum", RUN_SCHEDULE_LABELS),
+        c("technologies", _l("Anvendt teknologi"), "list", width=24),
+        c("vendor", _l("Leverandør"), width=24),
+        c("services", _l("Systemer og snitflader, løsningen bruger"), "list", width=30),
+        c("technical_notes", _l("Tekniske noter"), width=40),
+        c("organisational_notes", _l("Organisatoriske noter"), width=40),
+        c("code_repository_url", _l("Kodearkiv (adresse)"), width=30),
+        c("links", _l("Links"), "links", width=30),
+        c("realised_hours_per_year", _l("Realiserede timer pr. år"), "int", number_format="#,##0"),
+        c(
+            "realised_benefit_rating",
+            _l("I hvor høj grad indfriede løsningen de forventede gevinster? (0–3)"),
+            "int",
+            number_format="0",
+        ),
+        c("what_worked", _l("Hvad virkede"), width=40),
+        c("what_did_not", _l("Hvad virkede ikke"), width=40),
+        c("advice_to_others", _l("Råd til andre kommuner"), width=40),
+        c("lessons_updated_at", _l("Erfaringer opdateret"), "datetime", readonly=True),
+        c("internal_notes", _l("Interne noter"), width=40),
+        c("esdh_reference", _l("Sagsreference i ESDH"), width=20),
+        c("reporter", _l("Indberetter"), "person", readonly=True, width=24),
+        c("created_at", _l("Oprettet"), "datetime", readonly=True),
+        c("updated_at", _l("Opdateret"), "datetime", readonly=True),
+        # Exported so an import can tell that the process changed after the export.
+        c("version", _l("Version"), "int", readonly=True, number_format="0", width=9),
+        c("id", _l("Id"), "id", width=38),
+    )
+
+
+COLUMNS = _columns()
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def headers() -> list[str]:
+    return [str(column.header) for column in COLUMNS]
+
+
+# --- Export -----------------------------------------------------------------------------
+
+
+def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
+    """The header, then one row per process `user` may see under `filters` (the list's
+    query arguments), in the list's order. Streams in batches of 500."""
+    filters = dict(filters)
+    sort = filters.pop("sort", "relevance")
+    for key in ("page", "per_page", "format"):
+        filters.pop(key, None)
+    conditions = services.filtered_query(user, **filters)
+    stored = services.settings_for(user.tenant_id)
+    # Plain values: a CSV streams after the request's commit, when ORM objects are expired.
+    settings = (
+        SimpleNamespace(
+            hours_per_fte=stored.hours_per_fte, cost_per_hour_dkk=stored.cost_per_hour_dkk
+        )
+        if stored
+        else None
+    )
+    yield headers()
+    getters = [_getter(column) for column in COLUMNS]
+    query = (
+        select(Process)
+        .where(*conditions)
+        .order_by(*services._order(sort, filters.get("q")), Process.id)
+        .execution_options(yield_per=500)
+    )
+    for partition in db.session.scalars(query).partitions():
+        for process in partition:
+            figures = {**expected_figures(process, settings), **suitability(process)}
+            yield [get(process, figures) for get in getters]
+        # Done with the batch: keep the session (and memory) small.
+        for process in partition:
+            db.session.expunge(process)
+
+
+def _getter(column: Column) -> Callable[[Process, dict[str, Any]], Any]:
+    """How to read the column's cell from a process (labels translated once per export)."""
+    key, kind = column.key, column.kind
+    if key in ("expected_hours_per_year", "expected_fte", "expected_value_dkk", "suitability"):
+        return lambda p, figures: figures[key]
+    if kind == "domains":
+        return lambda p, f: LIST_SEPARATOR.join(d.name for d in p.domains) or None
+    if kind == "people":
+        return lambda p, f: LIST_SEPARATOR.join(u.name for u in p.associated_users) or None
+    if kind == "person":
+        relation = key.removesuffix("_id")
+
+        def person(p: Process, f: Any) -> str | None:
+            found = getattr(p, relation)
+            return found.name if found else None
+
+        return person
+    if kind == "id":
+        return lambda p, f: str(p.id)
+    if kind == "enum":
+        labels = {str(code): str(label) for code, label in column.labels.items()}
+        return lambda p, f: labels.get(v, v) if (v := getattr(p, key)) else None
+    if kind in ("flag", "bool"):
+        yes, no = _("Ja"), _("Nej")
+        return lambda p, f: None if (v := getattr(p, key)) is None else (yes if v else no)
+    if kind == "list":
+        return lambda p, f: LIST_SEPARATOR.join(getattr(p, key) or []) or None
+    if kind == "it_systems":
+        return lambda p, f: (
+            LIST_SEPARATOR.join(
+                f"{s.get('name', '')} ({s['vendor']})" if s.get("vendor") else s.get("name", "")
+                for s in p.it_systems or []
+            )
+            or None
+        )
+    if kind == "links":
+        return lambda p, f: (
+            LIST_SEPARATOR.join(
+                f"{link.get('title')} ({link['url']})" if link.get("title") else link["url"]
+                for link in p.links or []
+            )
+            or None
+        )
+    if kind == "datetime":
+        # Excel has no time zones: local Danish time, naive.
+        return lambda p, f: (
+            v.astimezone(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+            if (v := getattr(p, key))
+            else None
+        )
+    if kind == "text":
+        return lambda p, f: getattr(p, key) or None
+    return lambda p, f: getattr(p, key)
+
+
+def write_xlsx(rows: Iterable[list[Any]]) -> bytes:
+    """An .xlsx of `rows` (the first is the header): real dates and numbers, a frozen
+    bold header row, an auto-filter and column widths. Written in write-only mode."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Processer"))
+    sheet.freeze_panes = "A2"
+    iterator = iter(rows)
+    header = next(iterator)
+    by_header = {str(c.header): c for c in COLUMNS}
+    columns = [by_header.get(h) for h in header]
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width if column else 18
+    bold = Font(bold=True)
+    cells = []
+    for title in header:
+        cell = WriteOnlyCell(sheet, title)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    # One reusable cell per column that needs a number format (dates, decimals): a write-only
+    # sheet writes each row as it is appended, so the cell objects can be refilled.
+    formatted: list[Any] = []
+    for column in columns:
+        kind = column.kind if column else None
+        number_format = (
+            DATE_FORMAT
+            if kind == "date"
+            else DATETIME_FORMAT
+            if kind == "datetime"
+            else column.number_format
+            if kind == "decimal"
+            else None
+        )
+        if number_format:
+            template = WriteOnlyCell(sheet)
+            template.number_format = number_format
+            formatted.append(template)
+        else:
+            formatted.append(None)
+
+    def cell(value: Any, template: Any) -> Any:
+        # Plain values are cheapest; a cell object only where a format or type is needed.
+        if value is None:
+            return None
+        if template is not None:
+            template.value = value
+            return template
+        if isinstance(value, str) and value.startswith("="):
+            text = WriteOnlyCell(sheet, value)
+            text.data_type = "s"  # text stays text: no formula injection
+            return text
+        return value
+
+    count = 0
+    for row in iterator:
+        sheet.append([cell(v, t) for v, t in zip(row, formatted, strict=True)])
+        count += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_csv(rows: Iterable[list[Any]]) -> Iterator[str]:
+    """CSV as Danish Excel opens it: UTF-8 with BOM, `;` between fields, decimal comma."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    yield "\ufeff"
+    for row in rows:
+        writer.writerow([_csv_value(v) for v in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float | Decimal):
+        return format(value, "f").rstrip("0").rstrip(".").replace(".", ",") if value else "0"
+    text = str(value)
+    # A spreadsheet would run a cell starting like a formula (CSV injection).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def filename(slug: str, extension: str) -> str:
+    return f"processer-{slug}-{date.today().isoformat()}.{extension}"
+
+
+# --- Import -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int | None  # the sheet's row number (the header is row 1); None: the file itself
+    column: str | None  # the column's header
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+
+class _Fail(Exception):
+    """A cell that cannot be read; the message names what is wrong."""
+
+
+def import_xlsx(user: User, data: bytes) -> ImportResult:
+    """Create (no Id) or update (Id) one process per row of an .xlsx in the export's layout.
+
+    Every row is checked first (labels, the schemas, the references); only when no row
+    has an error are all applied, in one transaction (a savepoint here), with history.
+    """
+    require(user, Action.EDIT)
+    result = ImportResult()
+    try:
+        header, rows = _read_sheet(data)
+    except _Fail as e:
+        result.errors.append(RowError(None, None, str(e)))
+        return result
+    columns, problems = _match_header(header)
+    result.errors += problems
+    if len(rows) > MAX_ROWS:
+        result.errors.append(
+            RowError(None, None, _("Arket har over %(max)d rækker.", max=MAX_ROWS))
+        )
+    if result.errors:
+        return result
+    lookup = _Lookup(user)
+    planned = []
+    rows_of: dict[uuid.UUID, int] = {}
+    for number, values in rows:
+        process_id, row_data = _validate_row(user, lookup, columns, number, values, result)
+        if process_id is not None and process_id in rows_of:
+            result.errors.append(
+                RowError(
+                    number,
+                    str(_l("Id")),
+                    _("Processen står også i række %(row)d.", row=rows_of[process_id]),
+                )
+            )
+        elif process_id is not None:
+            rows_of[process_id] = number
+        planned.append((number, (process_id, row_data)))
+    if result.errors:
+        return result
+    savepoint = db.session.begin_nested()
+    for number, (process_id, data_) in planned:
+        try:
+            if process_id is None:
+                services.create_process(user, data_)
+                result.created += 1
+            else:
+                changes = _changes(user, process_id, data_)
+                if len(changes) > 1:
+                    services.update_process(user, process_id, changes)
+                    result.updated += 1
+                else:
+                    result.unchanged += 1
+        except DomainError as e:
+            _add_errors(result, number, e.errors or {"": [e.message]})
+    if result.errors:
+        savepoint.rollback()
+        result.created = result.updated = result.unchanged = 0
+    else:
+        savepoint.commit()
+    return result
+
+
+def _changes(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields the row changes (and the version): what others changed in the
+    columns this row leaves alone stays, and unchanged rows write nothing."""
+    process = services.get_process(user, process_id)
+    before = services._snapshot(process)
+    changes = {"version": data["version"]}
+    for key, value in data.items():
+        if key != "version" and services._requests_change(process, {key: value}, before):
+            changes[key] = value
+    return changes
+
+
+def _read_sheet(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
+    from openpyxl import load_workbook
+
+    not_xlsx = _("Filen er ikke et Excel-ark (.xlsx).")
+    if len(data) > MAX_BYTES:
+        raise _Fail(_("Filen er for stor. Den må højst fylde %(mb)d MB.", mb=MAX_BYTES // 2**20))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(i.file_size for i in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise _Fail(not_xlsx)
+            if "xl/workbook.xml" not in archive.namelist():
+                raise _Fail(not_xlsx)
+    except zipfile.BadZipFile:
+        raise _Fail(not_xlsx) from None
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on a broken file
+        raise _Fail(not_xlsx) from None
+    try:
+        sheet = workbook.worksheets[0]
+        iterator = sheet.iter_rows(values_only=True)
+        header = list(next(iterator, None) or [])
+        rows = []
+        for number, values in enumerate(iterator, start=2):
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            rows.append((number, list(values)))
+            if len(rows) > MAX_ROWS:
+                break
+    finally:
+        workbook.close()
+    if not any(isinstance(h, str) and h.strip() for h in header):
+        raise _Fail(_("Arkets første række skal være kolonneoverskrifterne."))
+    return header, rows
+
+
+def _norm(text: Any) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def _match_header(header: list[Any]) -> tuple[list[tuple[int, Column]], list[RowError]]:
+    """The columns the sheet has (by header, order free); unknown or repeated ones are errors."""
+    known = {_norm(c.header): c for c in COLUMNS}
+    columns: list[tuple[int, Column]] = []
+    seen: set[str] = set()
+    errors = []
+    for index, title in enumerate(header):
+        if title is None or not str(title).strip():
+            continue
+        column = known.get(_norm(title))
+        if column is None:
+            errors.append(RowError(1, str(title), _("Ukendt kolonne.")))
+        elif column.key in seen:
+            errors.append(RowError(1, str(title), _("Kolonnen findes flere gange.")))
+        else:
+            seen.add(column.key)
+            columns.append((index, column))
+    return columns, errors
+
+
+class _Lookup:
+    """The tenant's fagområder, users and the processes the sheet names, loaded once."""
+
+    def __init__(self, user: User) -> None:
+        self.domains = {
+            _norm(d.name): d.id for d in services.list_domains(user.tenant_id, active_only=False)
+        }
+        self.users: dict[str, list[uuid.UUID]] = {}
+        for uid, name, email in db.session.execute(
+            select(User.id, User.name, User.email).where(User.tenant_id == user.tenant_id)
+        ):
+            for key in {_norm(name), _norm(email or "")} - {""}:
+                self.users.setdefault(key, []).append(uid)
+
+    def person(self, text: str) -> uuid.UUID:
+        found = self.users.get(_norm(text), [])
+        if not found:
+            raise _Fail(_("Ukendt bruger: %(name)s.", name=text))
+        if len(found) > 1:
+            raise _Fail(
+                _("Flere brugere hedder %(name)s. Skriv e-mailadressen i stedet.", name=text)
+            )
+        return found[0]
+
+
+def _validate_row(
+    user: User,
+    lookup: _Lookup,
+    columns: list[tuple[int, Column]],
+    number: int,
+    values: list[Any],
+    result: ImportResult,
+) -> tuple[uuid.UUID | None, dict[str, Any]]:
+    """The row as service input, or its errors added to `result` (every one of them)."""
+    raw: dict[str, Any] = {}
+    process_id: uuid.UUID | None = None
+    sheet_version: Any = None
+    errors_before = len(result.errors)
+    for index, column in columns:
+        value = values[index] if index < len(values) else None
+        if isinstance(value, str):
+            value = value.strip()
+            value = value or None
+        if column.kind == "id":
+            if value is not None:
+                try:
+                    process_id = uuid.UUID(str(value))
+                except ValueError:
+                    result.errors.append(RowError(number, str(column.header), _("Ugyldigt id.")))
+            continue
+        if column.key == "version":
+            sheet_version = int(value) if isinstance(value, float) else value
+            continue
+        if column.readonly:
+            continue
+        try:
+            converted = _convert(column, value, lookup)
+        except _Fail as e:
+            result.errors.append(RowError(number, str(column.header), str(e)))
+            continue
+        if converted is not _OMIT:
+            raw[column.key] = converted
+    current = None
+    if process_id is not None:
+        current = db.session.scalar(
+            select(Process).where(
+                Process.tenant_id == user.tenant_id,
+                Process.id == process_id,
+                services.visible_to(user),
+            )
+        )
+        if current is None:
+            result.errors.append(RowError(number, str(_l("Id")), _("Processen findes ikke.")))
+        elif sheet_version is not None and str(sheet_version) != str(current.version):
+            result.errors.append(
+                RowError(
+                    number,
+                    str(_l("Version")),
+                    _(
+                        "Processen er ændret efter udtrækket (nu version %(v)d)."
+                        " Hent et nyt udtræk.",
+                        v=current.version,
+                    ),
+                )
+            )
+    if len(result.errors) > errors_before:
+        # Still check the other cells, but without the ones already found wrong.
+        failed = {e.column for e in result.errors[errors_before:]}
+        raw = {k: v for k, v in raw.items() if _header(k) not in failed}
+    try:
+        if current is not None:
+            data = ProcessPatchSchema().load({**raw, "version": current.version})
+        else:
+            schema = ProcessInSchema(partial=process_id is not None)
+            data = schema.load(raw)
+    except ValidationError as e:
+        _add_errors(result, number, normalise_messages(e.normalized_messages()))
+        return process_id, {}
+    _add_errors(result, number, services._check_references(user, data))
+    return process_id, data
+
+
+_OMIT = object()
+NULLABLE_TEXT = frozenset({"kle_code", "form_code"})
+_TRUE = {"ja", "sand", "true", "1", "x", "yes"}
+_FALSE = {"nej", "falsk", "false", "0", "no"}
+_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y")
+
+
+def _convert(column: Column, value: Any, lookup: _Lookup) -> Any:
+    """A cell as the schema's input. A blank cell clears the field (keeps it for the
+    fields that cannot be blank: visibility, phase, status)."""
+    kind = column.kind
+    if value is None and column.key in NULLABLE_TEXT:
+        return None
+    if value is None:
+        return {
+            "text": "",
+            "list": [],
+            "domains": [],
+            "people": [],
+            "it_systems": [],
+            "links": [],
+            "flag": False,
+            "enum": _blank_enum(column),
+        }.get(kind)
+    if kind == "text":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return value.isoformat() if isinstance(value, date) else str(value)
+    if kind == "int":
+        if isinstance(value, bool):
+            raise _Fail(_("Skal være et helt tal."))
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value if isinstance(value, int) else str(value).replace(" ", "")
+    if kind == "decimal":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return Decimal(str(value))
+        try:
+            return Decimal(str(value).replace(" ", "").replace(",", "."))
+        except InvalidOperation:
+            raise _Fail(_("Skal være et tal.")) from None
+    if kind == "date":
+        return _date(value).isoformat()
+    if kind in ("flag", "bool"):
+        if isinstance(value, bool):
+            return value
+        text = _norm(value)
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise _Fail(_("Skriv Ja eller Nej."))
+    if kind == "enum":
+        return _enum(column, value)
+    parts = [p.strip() for p in str(value).split(LIST_SEPARATOR) if p.strip()]
+    if kind == "list":
+        return parts
+    if kind == "domains":
+        unknown = [p for p in parts if _norm(p) not in lookup.domains]
+        if unknown:
+            raise _Fail(_("Ukendt fagområde: %(names)s.", names=", ".join(unknown)))
+        return [str(lookup.domains[_norm(p)]) for p in parts]
+    if kind == "person":
+        return str(lookup.person(str(value)))
+    if kind == "people":
+        return [str(lookup.person(p)) for p in parts]
+    if kind == "it_systems":
+        return [_named(p, "name", "vendor") for p in parts]
+    if kind == "links":
+        links = []
+        for p in parts:
+            found = re.fullmatch(r"(.*?)\s*\((\S+)\)", p)
+            links.append({"title": found[1], "url": found[2]} if found else {"url": p})
+        return links
+    raise _Fail(_("Kolonnen kan ikke indlæses."))  # pragma: no cover
+
+
+def _named(text: str, name: str, extra: str) -> dict[str, str]:
+    found = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", text)
+    return {name: found[1], extra: found[2]} if found else {name: text}
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(str(value), pattern).date()
+        except ValueError:
+            continue
+    raise _Fail(_("Skal være en dato (ÅÅÅÅ-MM-DD)."))
+
+
+def _blank_enum(column: Column) -> Any:
+    if column.labels is LEVEL_LABELS:
+        return Level.UNSET.value
+    if column.key in ("ai_act_risk", "run_schedule"):
+        return None
+    return _OMIT
+
+
+def _enum(column: Column, value: Any) -> str:
+    text = _norm(value)
+    for code, label in column.labels.items():
+        if text in (_norm(label), _norm(code)):
+            return str(code)
+    raise _Fail(
+        _(
+            "Ukendt værdi: %(value)s. Tilladt: %(allowed)s.",
+            value=value,
+            allowed=", ".join(str(label) for label in column.labels.values()),
+        )
+    )
+
+
+def _header(key: str) -> str:
+    for column in COLUMNS:
+        if column.key == key:
+            return str(column.header)
+    return key
+
+
+def _add_errors(result: ImportResult, number: int, errors: dict[str, Any]) -> None:
+    for key, messages in errors.items():
+        for message in _flatten(messages):
+            result.errors.append(RowError(number, _header(key) if key else None, message))
+
+
+def _flatten(messages: Any) -> Iterator[str]:
+    if isinstance(messages, dict):
+        for value in messages.values():
+            yield from _flatten(value)
+    elif isinstance(messages, list | tuple):
+        for value in messages:
+            yield from _flatten(value)
+    else:
+        yield str(messages)

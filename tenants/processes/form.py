@@ -1,0 +1,330 @@
+"""The process edit form: which fields show in which phase, their labels, and how the
+HTML form's strings become the values ProcessPatchSchema validates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+
+from .models import (
+    ASSESSMENT_FIELDS,
+    LEVEL_LABELS,
+    PHASE_LABELS,
+    RUN_SCHEDULE_LABELS,
+    STATUS_LABELS,
+    VISIBILITY_LABELS,
+    Phase,
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: Any
+    kind: str = "text"  # text, textarea, int, decimal, date, select, bool, lines, domains, user
+    hint: Any = ""
+    options: Any = None  # for select: {code: label}
+
+
+ASSESSMENT_LABELS = {
+    "professional_judgement": _l("I hvor høj grad indgår faglig vurdering?"),
+    "frequent_change": _l("I hvor høj grad ændres processen ofte?"),
+    "structured_input": _l("I hvor høj grad er input struktureret?"),
+    "uniformity": _l("I hvor høj grad foregår opgaven ens hver gang?"),
+    "digital_input": _l("I hvor høj grad er input digitalt?"),
+    "quality_gain": _l("I hvor høj grad vil automatisering give bedre kvalitet?"),
+    "speed_gain": _l("I hvor høj grad vil automatisering give hurtigere sagsbehandling?"),
+    "routine_reduction": _l("I hvor høj grad fjerner automatisering rutineopgaver?"),
+    "automation_feasibility": _l("I hvor høj grad er opgaven teknisk mulig at automatisere?"),
+}
+AI_ACT_LABELS = {
+    "none": _l("Ingen"),
+    "minimal": _l("Minimal"),
+    "limited": _l("Begrænset"),
+    "high": _l("Høj"),
+}
+SCALE_0_3 = {"0": "0", "1": "1", "2": "2", "3": "3"}
+
+# (group title, first phase in which the group shows, team only, fields)
+GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
+    (
+        _l("Idéen"),
+        Phase.IDEA,
+        False,
+        [
+            Field("title", _l("Titel")),
+            Field("summary", _l("Resumé"), "textarea"),
+            Field("description", _l("Beskrivelse"), "textarea"),
+            Field("domain_ids", _l("Fagområder"), "domains"),
+            Field("visibility", _l("Hvem må se processen?"), "select", options=VISIBILITY_LABELS),
+        ],
+    ),
+    (
+        _l("Sådan foregår det i dag"),
+        Phase.IDEA,
+        False,
+        [
+            Field("current_process", _l("Sådan foregår det i dag"), "textarea"),
+            Field("challenges", _l("Udfordringer i den nuværende proces"), "textarea"),
+            Field("solution_ideas", _l("Idéer til løsning"), "textarea"),
+            Field(
+                "it_systems",
+                _l("Nuværende systemer"),
+                "lines",
+                _l("Ét system pr. linje: navn; leverandør"),
+            ),
+            Field("occurrences_per_year", _l("Antal gange om året"), "int"),
+            Field("minutes_per_occurrence", _l("Minutter pr. gang"), "decimal"),
+            Field("employees_doing_it", _l("Antal medarbejdere, der udfører opgaven"), "int"),
+            Field("automation_share_pct", _l("Forventet automatiseringsgrad (%)"), "int"),
+            Field("time_comment", _l("Kommentar til tidsforbruget"), "textarea"),
+        ],
+    ),
+    (
+        _l("Forløb"),
+        Phase.IDEA,
+        True,
+        [
+            Field("phase", _l("Fase"), "select", options=PHASE_LABELS),
+            Field("status", _l("Status"), "select", options=STATUS_LABELS),
+            Field(
+                "status_reason",
+                _l("Begrundelse for status"),
+                "textarea",
+                _l("Skal udfyldes ved Afvist, Mislykket, Afventer og Ikke relevant mere."),
+            ),
+            Field("priority_rank", _l("Prioritet (styregruppens rækkefølge)"), "int"),
+            Field("owner_id", _l("Faglig kontaktperson"), "user"),
+            Field("contact_id", _l("Teknisk kontaktperson"), "user"),
+            Field("planned_start", _l("Planlagt start"), "date"),
+            Field("put_into_operation_at", _l("I drift fra"), "date"),
+            Field("decommissioned_at", _l("Taget ud af drift"), "date"),
+            Field("run_schedule", _l("Kørselsfrekvens"), "select", options=RUN_SCHEDULE_LABELS),
+        ],
+    ),
+    (
+        _l("Klassifikation og vurdering"),
+        Phase.PREANALYSIS,
+        True,
+        [
+            Field("kle_code", _l("KLE-nummer"), "text", _l("Et KLE-emne, fx 32.18.08")),
+            Field("form_code", _l("FORM-kode")),
+            Field("legal_basis", _l("Lovgrundlag"), "textarea"),
+            Field("legal_basis_verified_at", _l("Lovgrundlaget er kontrolleret"), "date"),
+            Field("org_unit", _l("Afdeling")),
+            Field("targets_citizens", _l("Rettet mod borgere"), "bool"),
+            Field("targets_companies", _l("Rettet mod virksomheder"), "bool"),
+            *[
+                Field(name, ASSESSMENT_LABELS[name], "select", options=LEVEL_LABELS)
+                for name in ASSESSMENT_FIELDS
+            ],
+            Field("expected_dev_hours", _l("Forventede udviklingstimer"), "int"),
+            Field("expected_cost_dkk", _l("Forventet udgift (kr.)"), "int"),
+            Field("strategic_fit", _l("Strategisk match (0–3)"), "select", options=SCALE_0_3),
+            Field("risk_notes", _l("Risici"), "textarea"),
+            Field("gdpr_personal_data", _l("Behandler personoplysninger"), "bool"),
+            Field("automated_decision", _l("Automatisk afgørelse (GDPR art. 22)"), "bool"),
+            Field(
+                "ai_act_risk", _l("Risiko efter AI-forordningen"), "select", options=AI_ACT_LABELS
+            ),
+        ],
+    ),
+    (
+        _l("Løsningen"),
+        Phase.DEVELOPMENT,
+        True,
+        [
+            Field("technologies", _l("Anvendt teknologi"), "lines", _l("Én pr. linje, fx RPA")),
+            Field("vendor", _l("Leverandør")),
+            Field("services", _l("Systemer og snitflader, løsningen bruger"), "lines"),
+            Field("technical_notes", _l("Tekniske noter"), "textarea"),
+            Field("organisational_notes", _l("Organisatoriske noter"), "textarea"),
+            Field("code_repository_url", _l("Kodearkiv (adresse)")),
+        ],
+    ),
+    (
+        _l("Erfaringer"),
+        Phase.OPERATION,
+        True,
+        [
+            Field("realised_hours_per_year", _l("Realiserede timer pr. år"), "int"),
+            Field(
+                "realised_benefit_rating",
+                _l("I hvor høj grad indfriede løsningen de forventede gevinster? (0–3)"),
+                "select",
+                options=SCALE_0_3,
+            ),
+            Field("what_worked", _l("Hvad virkede"), "textarea"),
+            Field("what_did_not", _l("Hvad virkede ikke"), "textarea"),
+            Field("advice_to_others", _l("Råd til andre kommuner"), "textarea"),
+        ],
+    ),
+    (
+        _l("Internt"),
+        Phase.IDEA,
+        True,
+        [
+            Field(
+                "internal_notes",
+                _l("Interne noter"),
+                "textarea",
+                _l("Forlader aldrig kommunen og deles aldrig i kataloget."),
+            ),
+            Field("esdh_reference", _l("Sagsreference i ESDH")),
+        ],
+    ),
+]
+
+
+def visible_groups(phase: str, team: bool) -> list[tuple[Any, list[Field]]]:
+    """The groups of fields to show: later groups open as the process advances."""
+    order = list(Phase)
+    current = order.index(Phase(phase))
+    return [
+        (title, fields)
+        for title, first, team_only, fields in GROUPS
+        if (team or not team_only) and order.index(first) <= current
+    ]
+
+
+def form_values(process: Any) -> dict[str, Any]:
+    """The process's current values as the form shows them."""
+    values: dict[str, Any] = {}
+    for _title, _first, _team, fields in GROUPS:
+        for f in fields:
+            if f.kind == "domains":
+                values[f.name] = [str(d.id) for d in process.domains]
+            elif f.name == "it_systems":
+                values[f.name] = "\n".join(
+                    f"{s.get('name', '')}; {s.get('vendor', '')}".rstrip("; ")
+                    for s in process.it_systems
+                )
+            elif f.kind == "lines":
+                values[f.name] = "\n".join(getattr(process, f.name) or [])
+            else:
+                value = getattr(process, f.name)
+                values[f.name] = "" if value is None else value
+    return values
+
+
+def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
+    """Form strings to schema input: blanks become None, lines become lists."""
+    data: dict[str, Any] = {}
+    for f in fields:
+        if f.kind == "bool":
+            data[f.name] = form.get(f.name) == "on"
+            continue
+        if f.kind == "domains":
+            data[f.name] = form.getlist(f.name)
+            continue
+        if f.name not in form:
+            continue
+        raw = form.get(f.name, "")
+        if f.name == "it_systems":
+            data[f.name] = [
+                {"name": name.strip(), "vendor": vendor.strip()}
+                for name, _sep, vendor in (line.partition(";") for line in raw.splitlines())
+                if name.strip()
+            ]
+        elif f.kind == "lines":
+            data[f.name] = [line.strip() for line in raw.splitlines() if line.strip()]
+        elif f.kind == "int":
+            # Danish writing: "1.200" or "1 200" is twelve hundred.
+            data[f.name] = raw.replace(".", "").replace(" ", "").strip() or None
+        elif f.kind == "decimal":
+            # Danish writing: "7,5" and "1.200,5"; a lone "." still reads as a decimal point.
+            value = raw.strip().replace(" ", "")
+            if "," in value:
+                value = value.replace(".", "").replace(",", ".")
+            data[f.name] = value or None
+        elif f.kind in ("date", "user") or (
+            f.kind == "select"
+            and f.name
+            in ("run_schedule", "ai_act_risk", "strategic_fit", "realised_benefit_rating")
+        ):
+            data[f.name] = raw.strip() or None
+        else:
+            data[f.name] = raw
+    return data
+
+
+# Labels for every field name the history can mention.
+FIELD_LABELS: dict[str, Any] = {f.name: f.label for _t, _p, _team, fields in GROUPS for f in fields}
+FIELD_LABELS.update(
+    {
+        "domains": _l("Fagområder"),
+        "owner": _l("Faglig kontaktperson"),
+        "contact": _l("Teknisk kontaktperson"),
+        "associated_users": _l("Tilknyttede brugere"),
+        "associated_user_ids": _l("Tilknyttede brugere"),
+        "reporter_id": _l("Indberetter"),
+        "version": _l("Version"),
+        "lessons_updated_at": _l("Erfaringer opdateret"),
+    }
+)
+SUMMARY_FIELDS = frozenset(
+    {
+        "title",
+        "summary",
+        "visibility",
+        "domain_ids",
+        "phase",
+        "status",
+        "status_reason",
+        "owner_id",
+        "contact_id",
+    }
+)
+
+
+def _options_for(field: str) -> Any:
+    for _t, _p, _team, fields in GROUPS:
+        for f in fields:
+            if f.name == field:
+                return f.options
+    return None
+
+
+def display_value(value: Any, field: str = "") -> str:
+    """A history or field value as a person reads it (Danish labels for codes)."""
+    from flask_babel import gettext as _
+
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return _("Ja") if value else _("Nej")
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("title") or value.get("url") or value)
+    if isinstance(value, list):
+        return ", ".join(display_value(v) for v in value)
+    options = _options_for(field)
+    if options:
+        return str(options.get(value, options.get(str(value), value)))
+    return str(value)
+
+
+def display_groups(process: Any, groups: list[tuple[Any, list[Field]]]) -> list[tuple[Any, list]]:
+    """The filled-in fields of each visible group, as (label, text) pairs."""
+    result = []
+    for title, fields in groups:
+        shown = []
+        for f in fields:
+            if f.name in SUMMARY_FIELDS:
+                continue
+            value = getattr(process, f.name, None)
+            if value in (None, "", [], "unset") or value is False:
+                continue
+            if f.name == "it_systems":
+                text = ", ".join(
+                    s.get("name", "") + (f" ({s['vendor']})" if s.get("vendor") else "")
+                    for s in value
+                )
+            else:
+                text = display_value(value, f.name)
+            shown.append((f.label, text))
+        if shown:
+            result.append((title, shown))
+    return result

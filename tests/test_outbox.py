@@ -1,0 +1,303 @@
+"""The e-mail worker against a real SMTP server (aiosmtpd on loopback): every tenant's
+messages, sent once, kept and retried with backoff while the server is down."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from email import policy
+
+import pytest
+from click.testing import CliRunner
+from helpers import app_env, bearer
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+
+class Collector:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address.startswith("refuse"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.collector = Collector()
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        return self.collector.messages
+
+    def config(self):
+        from autoproces.tenants.engagement.outbox import SmtpConfig
+
+        return SmtpConfig(
+            host="127.0.0.1", port=self.port, sender="autoproces@kommune.example", timeout=5
+        )
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down():
+    """A port where no server listens (yet): start() brings one up on it."""
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+def queue(app, tenant, n: int, subject: str = "Ny kommentar til “Lønrefusion”") -> None:
+    from autoproces.platform.db import db, use_tenant
+    from autoproces.tenants.engagement.models import OutboxMessage
+
+    with app.app_context():
+        use_tenant(tenant.id)
+        for i in range(n):
+            db.session.add(
+                OutboxMessage(
+                    tenant_id=tenant.id,
+                    to_address=f"person{i}@{tenant.slug}.dk",
+                    subject=subject,
+                    body_text=f"Hej nr. {i}\n\nSe processen: https://x/{tenant.slug}",
+                    kind="comment_added",
+                )
+            )
+        db.session.commit()
+
+
+def rows(su_engine) -> list:
+    with su_engine.connect() as conn:
+        return conn.execute(
+            text(
+                "select tenant_id, id, status, attempts, next_attempt_at, locked_until, sent_at,"
+                " last_error from outbox_message order by to_address"
+            )
+        ).all()
+
+
+def run_once(app, server, **kw) -> int:
+    from autoproces.tenants.engagement.outbox import run_worker
+
+    with app.app_context():
+        return run_worker(server.config(), once=True, **kw)
+
+
+def test_the_worker_sends_every_tenants_mail_once(app, make, smtp, su_engine):
+    alpha, beta = make.tenant("alpha"), make.tenant("beta")
+    queue(app, alpha, 3)
+    queue(app, beta, 2)
+    assert run_once(app, smtp) == 5
+    assert len(smtp.messages) == 5
+    assert {m["To"] for m in smtp.messages} >= {"person0@alpha.dk", "person1@beta.dk"}
+    message = smtp.messages[0]
+    assert message["Subject"] == "Ny kommentar til “Lønrefusion”"  # Danish, encoded and back
+    assert message["From"] == "autoproces@kommune.example"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_content().startswith("Hej nr.")
+    assert all(r.status == "sent" and r.sent_at and r.attempts == 1 for r in rows(su_engine))
+    assert run_once(app, smtp) == 0 and len(smtp.messages) == 5
+
+
+def test_a_comment_reaches_the_follower_by_mail(app, client, make, smtp, su_engine):
+    tenant = make.tenant("alpha", "Alfa Kommune")
+    erik = make.user(tenant, "employee", name="Erik", email="erik@alpha.dk")
+    mona = make.user(tenant, "employee", name="Mona", email="mona@alpha.dk")
+    process = make.process(erik, title="Lønrefusion")
+    r = client.post(
+        f"/api/v1/processes/{process.id}/comments",
+        json={"body": "Vi har det samme problem"},
+        headers=bearer(make.token(mona)),
+    )
+    assert r.status_code == 201
+    assert run_once(app, smtp) == 1
+    (message,) = smtp.messages
+    assert message["To"] == "erik@alpha.dk"
+    assert message["Subject"] == "Ny kommentar til “Lønrefusion”"
+    body = message.get_content()
+    assert "Mona har skrevet en kommentar til “Lønrefusion”" in body
+    assert f"/alpha/processer/{process.id}" in body
+
+
+def test_nothing_is_lost_while_the_mail_server_is_down(app, make, smtp_down, su_engine):
+    from autoproces.tenants.engagement.outbox import deliver_due
+
+    tenant = make.tenant("alpha")
+    queue(app, tenant, 3)
+    before = datetime.now(UTC)
+    with app.app_context():
+        report = deliver_due(smtp_down.config())
+    assert (report.claimed, report.sent, report.retried) == (3, 0, 3)
+    for r in rows(su_engine):
+        assert r.status == "pending" and r.attempts == 1 and r.sent_at is None
+        assert r.locked_until is None and "connect" in r.last_error
+        assert r.next_attempt_at >= before + timedelta(seconds=55)  # the first retry: 1 minute
+    # Not due yet: the next run leaves them alone, even with the server back.
+    smtp_down.start()
+    assert run_once(app, smtp_down) == 0 and smtp_down.messages == []
+    with su_engine.begin() as conn:
+        conn.execute(text("update outbox_message set next_attempt_at = now() - interval '1s'"))
+    assert run_once(app, smtp_down) == 3
+    assert run_once(app, smtp_down) == 0
+    assert len(smtp_down.messages) == 3
+    assert {(r.status, r.attempts, r.last_error) for r in rows(su_engine)} == {("sent", 2, None)}
+
+
+def test_a_refused_recipient_does_not_hold_up_the_others(app, make, smtp, su_engine):
+    from autoproces.platform.db import db, use_tenant
+    from autoproces.tenants.engagement.models import OutboxMessage
+
+    tenant = make.tenant("alpha")
+    queue(app, tenant, 2)
+    with app.app_context():
+        use_tenant(tenant.id)
+        db.session.add(
+            OutboxMessage(
+                tenant_id=tenant.id,
+                to_address="refuse@alpha.dk",
+                subject="Ny fase",
+                body_text="Hej",
+                kind="process_changed",
+            )
+        )
+        db.session.commit()
+    assert run_once(app, smtp) == 2
+    by_status = {r.status: r for r in rows(su_engine)}
+    assert len(smtp.messages) == 2
+    refused = [r for r in rows(su_engine) if r.status == "pending"]
+    assert len(refused) == 1 and refused[0].attempts == 1 and "550" in refused[0].last_error
+    assert "sent" in by_status
+
+
+def test_retries_back_off_and_give_up_after_ten_attempts(app, make, app_engine, su_engine):
+    tenant = make.tenant("alpha")
+    queue(app, tenant, 1)
+    delays = []
+    for _attempt in range(10):
+        with su_engine.begin() as conn:
+            conn.execute(text("update outbox_message set next_attempt_at = now()"))
+        with app_engine.begin() as conn:  # as the app role, no tenant set
+            (row,) = conn.execute(text("select * from outbox_claim(10, 60)")).all()
+            conn.execute(
+                text("select outbox_mark(:t, :i, false, 'boom')"), {"t": row.tenant_id, "i": row.id}
+            )
+        (r,) = rows(su_engine)
+        delays.append(round((r.next_attempt_at - datetime.now(UTC)).total_seconds() / 60))
+        if r.attempts < 10:
+            assert r.status == "pending"
+    assert delays[:9] == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    (r,) = rows(su_engine)
+    assert (r.status, r.attempts, r.last_error) == ("failed", 10, "boom")
+    with app_engine.begin() as conn:
+        assert conn.execute(text("select * from outbox_claim(10, 60)")).all() == []
+
+
+def test_two_claims_never_share_a_message(app, make, app_engine):
+    tenant = make.tenant("alpha")
+    queue(app, tenant, 4)
+    with app_engine.connect() as first, app_engine.connect() as second:
+        with first.begin():
+            claimed = first.execute(text("select id from outbox_claim(100, 60)")).all()
+            assert len(claimed) == 4
+            # Still uncommitted: the rows are locked and skipped, not waited for.
+            with second.begin():
+                assert second.execute(text("select id from outbox_claim(100, 60)")).all() == []
+        # Committed: the lease (locked_until) keeps them from a second worker.
+        with second.begin():
+            assert second.execute(text("select id from outbox_claim(100, 60)")).all() == []
+
+
+def test_two_workers_at_once_send_each_message_once(app, make, smtp, su_engine):
+    alpha, beta = make.tenant("alpha"), make.tenant("beta")
+    queue(app, alpha, 30)
+    queue(app, beta, 30)
+    start = threading.Barrier(2)
+    sent: list[int] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            start.wait()
+            sent.append(run_once(app, smtp, batch=4))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sum(sent) == 60
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == 60 and len(set(ids)) == 60
+    assert {r.status for r in rows(su_engine)} == {"sent"}
+
+
+def test_the_app_role_cannot_change_or_read_other_tenants_mail(app, make, app_engine):
+    alpha, beta = make.tenant("alpha"), make.tenant("beta")
+    queue(app, alpha, 1)
+    with app_engine.begin() as conn:
+        conn.execute(text("select set_config('app.tenant_id', :t, true)"), {"t": str(beta.id)})
+        assert conn.scalar(text("select count(*) from outbox_message")) == 0
+    with app_engine.begin() as conn:
+        conn.execute(text("select set_config('app.tenant_id', :t, true)"), {"t": str(alpha.id)})
+        assert conn.scalar(text("select count(*) from outbox_message")) == 1
+    with pytest.raises(DBAPIError, match="permission denied"):
+        with app_engine.begin() as conn:
+            conn.execute(text("select set_config('app.tenant_id', :t, true)"), {"t": str(alpha.id)})
+            conn.execute(text("update outbox_message set status = 'sent'"))
+
+
+def test_the_worker_command(database, app, make, smtp, su_engine):
+    from autoproces.platform.cli import main
+
+    tenant = make.tenant("alpha")
+    queue(app, tenant, 2)
+    env = app_env(database, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port))
+    result = CliRunner().invoke(main, ["worker", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Sent 2 e-mail(s)." in result.output
+    assert len(smtp.messages) == 2
+    result = CliRunner().invoke(main, ["worker", "--once"], env={**env, "SMTP_HOST": ""})
+    assert result.exit_code != 0 and "SMTP_HOST" in result.output

@@ -1,0 +1,239 @@
+"""The process pages: detail with every filled-in field and the history, and the edit form
+whose fields grow with the phase, with Danish errors and the 409 message."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from helpers import login
+
+
+@pytest.fixture
+def alpha(make):
+    tenant = make.tenant("alpha")
+    team = make.user(tenant, "automation", name="Tea Team")
+    other = make.user(tenant, "automation", name="Otto Anden")
+    employee = make.user(tenant, "employee", name="Erik Medarbejder")
+    return tenant, team, other, employee
+
+
+def edit_form(client, pid):
+    html = client.get(f"/alpha/processer/{pid}/rediger").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    return html, version
+
+
+def test_edit_form_grows_with_the_phase(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team, title="Journalisering")
+    login(client, team)
+    html, version = edit_form(client, p.id)
+    assert 'name="current_process"' in html and 'name="phase"' in html
+    assert 'name="quality_gain"' not in html and 'name="what_worked"' not in html
+    p2 = make.process(team, title="I drift", phase="operation")
+    html, _v = edit_form(client, p2.id)
+    assert 'name="quality_gain"' in html and 'name="technologies"' in html
+    assert 'name="what_worked"' in html
+
+
+def test_reporter_sees_only_the_idea_fields(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(employee, title="Min idé")
+    login(client, employee)
+    html, _v = edit_form(client, p.id)
+    assert 'name="summary"' in html and 'name="phase"' not in html
+    assert 'name="internal_notes"' not in html
+    theirs = make.process(team)
+    assert client.get(f"/alpha/processer/{theirs.id}/rediger").status_code == 403
+
+
+def test_save_from_the_form_and_see_the_history(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team, title="Journalisering")
+    login(client, team)
+    html, version = edit_form(client, p.id)
+    domain = re.search(r'name="domain_ids" value="([0-9a-f-]+)"', html).group(1)
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={
+            "version": version,
+            "title": "Automatisk journalisering",
+            "summary": p.summary,
+            "domain_ids": [domain],
+            "occurrences_per_year": "1.200",
+            "minutes_per_occurrence": "7,5",
+            "automation_share_pct": "80",
+            "phase": "preanalysis",
+            "status": "in_progress",
+            "it_systems": "SBSYS; SBSYS\nOutlook",
+            "visibility": "municipality",
+        },
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)
+    html = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Automatisk journalisering" in html and "Foranalyse" in html
+    assert "SBSYS (SBSYS), Outlook" in html
+    assert 'id="expected-hours">120' in html  # 1200 × 7.5 × 80 % / 60
+    history = html[html.index('id="history"') :]
+    assert "Tea Team" in history and "Idé → Foranalyse" in history
+    assert "Journalisering → Automatisk journalisering" in history
+
+
+def test_form_errors_are_danish_and_keep_the_input(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team)
+    login(client, team)
+    _html, version = edit_form(client, p.id)
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={
+            "version": version,
+            "title": "Ny titel",
+            "summary": p.summary,
+            "automation_share_pct": "150",
+            "phase": "operation",
+            "status": "rejected",
+            "status_reason": "",
+            "occurrences_per_year": "mange",
+        },
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Ændringerne kunne ikke gemmes" in html
+    assert "Skal være mellem 0 og 100." in html and "Skal være et helt tal." in html
+    assert 'value="Ny titel"' in html
+
+
+def test_phase_rules_in_the_form(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team)
+    login(client, team)
+    _html, version = edit_form(client, p.id)
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={
+            "version": version,
+            "title": p.title,
+            "summary": p.summary,
+            "phase": "operation",
+            "status": "not_assessed",
+        },
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Skal udfyldes for fasen I drift." in html and 'href="#put_into_operation_at"' in html
+
+
+def test_a_stale_edit_shows_the_other_persons_change(client, make, alpha, app):
+    tenant, team, other, employee = alpha
+    p = make.process(team, title="Oprindelig")
+    login(client, team)
+    _html, version = edit_form(client, p.id)
+    other_client = app.test_client()
+    login(other_client, other)
+    _h, v2 = edit_form(other_client, p.id)
+    assert (
+        other_client.post(
+            f"/alpha/processer/{p.id}/rediger",
+            data={
+                "version": v2,
+                "title": "Ottos titel",
+                "summary": p.summary,
+                "phase": "idea",
+                "status": "not_assessed",
+            },
+        ).status_code
+        == 302
+    )
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={
+            "version": version,
+            "title": "Min titel",
+            "summary": p.summary,
+            "phase": "idea",
+            "status": "not_assessed",
+        },
+    )
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert "Otto Anden har ændret processen" in html
+    assert "Oprindelig → Ottos titel" in html
+    assert 'value="Min titel"' in html  # what this person typed is kept
+    # Saving again (now against the new version) overwrites.
+    new_version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    assert (
+        client.post(
+            f"/alpha/processer/{p.id}/rediger",
+            data={
+                "version": new_version,
+                "title": "Min titel",
+                "summary": p.summary,
+                "phase": "idea",
+                "status": "not_assessed",
+            },
+        ).status_code
+        == 302
+    )
+
+
+def test_intake_with_fagomraade_and_time_in_danish_numbers(client, make, alpha, su_engine):
+    from sqlalchemy import text
+
+    tenant, team, other, employee = alpha
+    login(client, employee)
+    html = client.get("/alpha/processer/ny").get_data(as_text=True)
+    domain = re.search(r'<option value="([0-9a-f-]+)"[^>]*>Økonomi</option>', html).group(1)
+    r = client.post(
+        "/alpha/processer/ny",
+        data={
+            "title": "Bogføring af bilag",
+            "summary": "Bilag bogføres i hånden.",
+            "domain": domain,
+            "occurrences_per_year": "2.400",
+            "minutes_per_occurrence": "2,5",
+            "visibility": "municipality",
+        },
+    )
+    assert r.status_code == 302
+    with su_engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "select occurrences_per_year, minutes_per_occurrence,"
+                " (select count(*) from process_domain) from process"
+            )
+        ).one()
+    assert row[0] == 2400 and float(row[1]) == 2.5 and row[2] == 1
+    r = client.post(
+        "/alpha/processer/ny", data={"title": "t", "summary": "s", "occurrences_per_year": "mange"}
+    )
+    assert r.status_code == 422 and "Skal være et helt tal." in r.get_data(as_text=True)
+
+
+def test_link_per_fagomraade_opens_the_form_with_it_chosen(client, make, alpha):
+    tenant, team, other, employee = alpha
+    admin = make.user(tenant, "tenant_admin")
+    login(client, employee)
+    assert client.get("/alpha/processer/links").status_code == 403
+    login(client, admin)
+    html = client.get("/alpha/processer/links").get_data(as_text=True)
+    link = re.search(
+        r'href="http://localhost(/alpha/processer/ny\?fagomraade=[0-9a-f-]+)"', html
+    ).group(1)
+    form = client.get(link).get_data(as_text=True)
+    assert re.search(r'<option value="[0-9a-f-]+" selected>Administration</option>', form)
+
+
+def test_similar_ideas_are_shown_while_typing(client, make, alpha):
+    tenant, team, other, employee = alpha
+    make.process(team, title="Automatisk journalisering af e-mails")
+    make.process(team, title="Fakturahåndtering", summary="Kreditorer betales til tiden.")
+    make.process(team, title="Privat journalisering", visibility="personal")
+    login(client, employee)
+    html = client.get("/alpha/processer/lignende?title=journalisering af mails").get_data(
+        as_text=True
+    )
+    assert "Automatisk journalisering af e-mails" in html
+    assert "Fakturahåndtering" not in html and "Privat journalisering" not in html
+    assert client.get("/alpha/processer/lignende?title=ab").get_data(as_text=True).strip() == ""

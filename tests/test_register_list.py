@@ -1,0 +1,187 @@
+"""The register's list: filters in the URL, Danish full-text search with highlighted
+snippets, sorting and pagination, in the API and on the page."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import bearer, login
+
+
+@pytest.fixture
+def register(make, app):
+    tenant = make.tenant("alpha")
+    team = make.user(tenant, "automation")
+    employee = make.user(tenant, "employee")
+    from autoproces.tenants.processes.services import list_domains
+
+    with app.app_context():
+        from autoproces.platform.db import use_tenant
+
+        use_tenant(tenant.id)
+        d = {x.name: x.id for x in list_domains(tenant.id)}
+    make.process(
+        team,
+        title="Sygedagpenge opfølgning",
+        summary="Robot følger op på sager",
+        description="Sagsbehandlerne i jobcentret bruger mange timer på breve.",
+        phase="development",
+        domain_ids=[d["Beskæftigelse"]],
+        technologies=["RPA"],
+        vendor="Netcompany",
+        kle_code=None,
+        occurrences_per_year=5000,
+    )
+    make.process(
+        team,
+        title="Fakturahåndtering",
+        summary="Kreditorfakturaer konteres",
+        phase="operation",
+        domain_ids=[d["Økonomi"]],
+        technologies=["RPA", "AI"],
+        vendor="KMD",
+        occurrences_per_year=20000,
+    )
+    make.process(
+        employee,
+        title="Venteliste til dagtilbud",
+        summary="Pladsanvisningens lister",
+        description="Forældre ændrer ønsker.",
+    )
+    make.process(
+        team, title="Privat idé om sygefravær", summary="Kun teamet", visibility="personal"
+    )
+    return tenant, team, employee, d, make.token(team), make.token(employee)
+
+
+def titles(client, token, query=""):
+    body = client.get(f"/api/v1/processes?{query}", headers=bearer(token)).get_json()
+    return [i["title"] for i in body["items"]]
+
+
+def test_filters(client, register):
+    tenant, team, employee, d, team_token, employee_token = register
+    assert titles(client, team_token, f"domain={d['Økonomi']}") == ["Fakturahåndtering"]
+    assert titles(client, team_token, "phase=operation") == ["Fakturahåndtering"]
+    assert set(titles(client, team_token, "technology=RPA")) == {
+        "Sygedagpenge opfølgning",
+        "Fakturahåndtering",
+    }
+    assert titles(client, team_token, "technology=AI") == ["Fakturahåndtering"]
+    assert titles(client, team_token, "vendor=netcompany") == ["Sygedagpenge opfølgning"]
+    assert titles(client, employee_token, "mine=true") == ["Venteliste til dagtilbud"]
+    assert "Privat idé om sygefravær" not in titles(client, employee_token, "q=sygefravær")
+
+
+def test_kle_prefix(client, register, su_engine):
+    from sqlalchemy import text
+
+    tenant, team, *_rest, team_token, _e = register
+    with su_engine.begin() as conn:
+        conn.execute(text("update process set kle_code = '15.17.06' where title like 'Syge%'"))
+    assert titles(client, team_token, "kle=15.17") == ["Sygedagpenge opfølgning"]
+    assert titles(client, team_token, "kle=15") == ["Sygedagpenge opfølgning"]
+    assert titles(client, team_token, "kle=16") == []
+    r = client.get("/api/v1/processes?kle=abc", headers=bearer(team_token))
+    assert r.status_code == 422 and "kle" in r.get_json()["errors"]["query"]
+
+
+def test_danish_full_text_search_with_stemming_and_snippets(client, register):
+    *_rest, team_token, _e = register
+    # "fakturaer" finds "Fakturahåndtering"? No: Danish stemming matches word forms.
+    body = client.get("/api/v1/processes?q=sager", headers=bearer(team_token)).get_json()
+    assert [i["title"] for i in body["items"]] == ["Sygedagpenge opfølgning"]
+    assert "<mark>" in body["items"][0]["snippet"]
+    # Stemming: "brevene" matches "breve" in the description.
+    assert titles(client, team_token, "q=brevene") == ["Sygedagpenge opfølgning"]
+    # Web-search syntax: quoted phrases and OR.
+    assert set(titles(client, team_token, "q=kreditorfakturaer OR forældre")) == {
+        "Fakturahåndtering",
+        "Venteliste til dagtilbud",
+    }
+    assert titles(client, team_token, "q=xyzzy") == []
+    # Danish compounds: a word's beginning, and a part inside the compound.
+    assert titles(client, team_token, "q=faktura") == ["Fakturahåndtering"]
+    assert titles(client, team_token, "q=håndtering") == ["Fakturahåndtering"]
+    assert titles(client, team_token, "q=sygedag") == ["Sygedagpenge opfølgning"]
+
+
+def test_snippets_escape_the_text(client, make, register):
+    tenant, team, *_rest, team_token, _e = register
+    make.process(
+        team,
+        title="Robot",
+        summary="Kort",
+        description="<img src=x onerror=alert(1)> robot <b>kører</b> hver dag",
+    )
+    body = client.get("/api/v1/processes?q=robot", headers=bearer(team_token)).get_json()
+    snippet = next(i["snippet"] for i in body["items"] if i["title"] == "Robot")
+    assert "<mark>" in snippet
+    assert "<img" not in snippet and "<b>" not in snippet and "&lt;" in snippet
+
+
+def test_sorting_and_pagination(client, register):
+    *_rest, team_token, _e = register
+    assert titles(client, team_token, "sort=title") == [
+        "Fakturahåndtering",
+        "Privat idé om sygefravær",
+        "Sygedagpenge opfølgning",
+        "Venteliste til dagtilbud",
+    ]
+    assert titles(client, team_token, "sort=hours")[:2] == [
+        "Fakturahåndtering",
+        "Sygedagpenge opfølgning",
+    ]
+    assert titles(client, team_token, "sort=phase")[-1] == "Fakturahåndtering"
+    page = client.get(
+        "/api/v1/processes?sort=title&per_page=3&page=2", headers=bearer(team_token)
+    ).get_json()
+    assert [i["title"] for i in page["items"]] == ["Venteliste til dagtilbud"]
+    assert (
+        client.get("/api/v1/processes?sort=random", headers=bearer(team_token)).status_code == 422
+    )
+
+
+def test_list_page_filters_live_in_the_url(client, register):
+    tenant, team, employee, d, *_tokens = register
+    login(client, team)
+    html = client.get(
+        f"/alpha/processer?q=sager&domain={d['Beskæftigelse']}&sort=title&per_page=1"
+    ).get_data(as_text=True)
+    assert "Sygedagpenge opfølgning" in html and "<mark>" in html
+    assert "Beskæftigelse" in html and "1 proces" in html
+    html = client.get("/alpha/processer?per_page=2&sort=title").get_data(as_text=True)
+    assert "page=2" in html and "sort=title" in html  # the next page keeps the filters
+
+
+def test_overview_per_fagomraade(client, register, make):
+    tenant, team, employee, d, team_token, employee_token = register
+    body = client.get("/api/v1/overview", headers=bearer(team_token)).get_json()
+    rows = {(r["domain"] or {}).get("name"): r for r in body}
+    assert rows["Økonomi"]["by_phase"] == {"operation": 1}
+    # 20,000 a year × 10 min × 80 % / 60 = 2,666.7 hours
+    assert rows["Økonomi"]["expected_hours_per_year"] == 2666.7
+    assert rows["Beskæftigelse"]["total"] == 1 and rows["Teknik"]["total"] == 0
+    assert rows[None]["total"] == 2  # the idea and the private one have no fagområde
+    # The employee does not count the team's private idea.
+    employee_rows = {
+        (r["domain"] or {}).get("name"): r
+        for r in client.get("/api/v1/overview", headers=bearer(employee_token)).get_json()
+    }
+    assert employee_rows[None]["total"] == 1
+    # Another municipality's overview is its own.
+    beta_token = make.token(make.user(make.tenant("beta"), "manager"))
+    assert all(
+        r["total"] == 0
+        for r in client.get("/api/v1/overview", headers=bearer(beta_token)).get_json()
+    )
+
+
+def test_overview_page_links_to_the_filtered_list(client, register):
+    tenant, team, employee, d, *_t = register
+    login(client, team)
+    html = client.get("/alpha/overblik").get_data(as_text=True)
+    assert "Overblik pr. fagområde" in html
+    assert (
+        f"/alpha/processer?phase=operation&amp;domain={d['Økonomi']}" in html
+        or f"/alpha/processer?domain={d['Økonomi']}&amp;phase=operation" in html
+    )
