@@ -286,3 +286,6 @@ def test_list_page_download_links_carry_the_filters(client, alpha):
     assert r.status_code == 200
     titles = {row["Titel"].value for row in as_dicts(sheet_of(r.data))}
     assert "Kims private idé" not in titles
+    # Filters that cannot be used are dropped, as on the list page.
+    r = client.get("/alpha/processer/hent?format=pdf&phase=nonsense")
+    assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
