@@ -97,13 +97,22 @@ def filtered_query(
     conditions = [Process.tenant_id == user.tenant_id, visible_to(user)]
     if q and q.strip():
         q = q.strip()
-        matches = [Process.search_vector.op("@@")(_tsquery(q))]
-        if len(q) >= 3:
-            # Inside a compound word ("håndtering" in "Fakturahåndtering"): trigram index.
+        fulltext = Process.search_vector.op("@@")(_tsquery(q))
+        if len(q) >= 3 and not db.session.scalar(
+            select(select(Process.id).where(*conditions, fulltext).exists())
+        ):
+            # No word matches: look inside compound words ("håndtering" in
+            # "Fakturahåndtering") through the trigram index. Only then, because an OR
+            # with the full-text match would keep the GIN index from being used.
             pattern = f"%{_escape_like(q)}%"
-            matches += [Process.title.ilike(pattern, escape="\\"),
-                        Process.summary.ilike(pattern, escape="\\")]
-        conditions.append(or_(*matches))
+            conditions.append(
+                or_(
+                    Process.title.ilike(pattern, escape="\\"),
+                    Process.summary.ilike(pattern, escape="\\"),
+                )
+            )
+        else:
+            conditions.append(fulltext)
     if domain:
         conditions.append(
             select(ProcessDomain.process_id)
@@ -418,8 +427,14 @@ def _snapshot(process: Process) -> dict[str, Any]:
     """The process as JSON-able values, for the history."""
     values: dict[str, Any] = {}
     for column in Process.__table__.columns:
-        if column.key in ("tenant_id", "id", "version", "created_at", "updated_at",
-                          "search_vector"):
+        if column.key in (
+            "tenant_id",
+            "id",
+            "version",
+            "created_at",
+            "updated_at",
+            "search_vector",
+        ):
             continue
         values[column.key] = _json(getattr(process, column.key))
     values["domain_ids"] = sorted(d.name for d in process.domains)
