@@ -156,6 +156,16 @@ VISIBILITY_LABELS = {
 }
 
 
+class _Figure:
+    """A read-only attribute that is one key of the process's computed `figures`."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, process: Any, owner: type | None = None) -> Any:
+        return self if process is None else process.figures[self.name]
+
+
 class Process(db.Model):
     __tablename__ = "process"
     __table_args__ = (
@@ -312,25 +322,12 @@ class Process(db.Model):
 
         return {**expected_figures(self, self.settings), **suitability(self)}
 
-    @property
-    def expected_hours_per_year(self) -> float | None:
-        return self.figures["expected_hours_per_year"]
-
-    @property
-    def expected_fte(self) -> float | None:
-        return self.figures["expected_fte"]
-
-    @property
-    def expected_value_dkk(self) -> float | None:
-        return self.figures["expected_value_dkk"]
-
-    @property
-    def suitability(self) -> float | None:
-        return self.figures["suitability"]
-
-    @property
-    def confidence(self) -> float | None:
-        return self.figures["confidence"]
+    # The computed figures, each read from `figures` (the formulas live in figures.py).
+    expected_hours_per_year = _Figure()
+    expected_fte = _Figure()
+    expected_value_dkk = _Figure()
+    suitability = _Figure()
+    confidence = _Figure()
 
     @property
     def phase_label(self) -> str:
