@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Api
 
-from . import errors, health, i18n, security, views
+from . import errors, health, i18n, security, storage, views
 from .components import load_components
 from .config import Settings
 from .crypto import demo_key
@@ -85,6 +85,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
 
     db.init_app(app)
     security.init_app(app, settings)
+    storage.init_app(app, settings)
     i18n.init_app(app)
     auth.init_app(app)
     api = Api(app)

@@ -62,6 +62,13 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_from: str = "autoproces@localhost"
+    # Uploaded files: the instance folder, or an S3-compatible bucket when one is named.
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -122,4 +129,10 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_starttls=_flag(env, "SMTP_STARTTLS"),
             smtp_from=env.get("SMTP_FROM") or "autoproces@localhost",
+            s3_bucket=env.get("AUTOPROCES_S3_BUCKET") or None,
+            s3_prefix=env.get("AUTOPROCES_S3_PREFIX") or "",
+            s3_endpoint_url=env.get("AUTOPROCES_S3_ENDPOINT_URL") or None,
+            s3_region=env.get("AUTOPROCES_S3_REGION") or None,
+            s3_access_key_id=env.get("AUTOPROCES_S3_ACCESS_KEY_ID") or None,
+            s3_secret_access_key=env.get("AUTOPROCES_S3_SECRET_ACCESS_KEY") or None,
         )

@@ -4,6 +4,7 @@ and the all-or-none import of an Excel sheet in the same layout."""
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import date, datetime
 from types import SimpleNamespace
 
@@ -289,3 +290,58 @@ def test_list_page_download_links_carry_the_filters(client, alpha):
     # Filters that cannot be used are dropped, as on the list page.
     r = client.get("/alpha/processer/hent?format=pdf&phase=nonsense")
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
+
+
+def test_export_honours_the_following_filter(client, alpha):
+    team_ids = {
+        p["title"]: p["id"]
+        for p in client.get(
+            "/api/v1/processes?per_page=100", headers=bearer(alpha.team_token)
+        ).get_json()["items"]
+    }
+    # The employee reported nothing, so follows nothing yet.
+    assert as_dicts(sheet_of(export(client, alpha.employee_token, following="true").data)) == []
+    url = f"/api/v1/processes/{team_ids['Lønrefusion']}/follow"
+    assert client.put(url, headers=bearer(alpha.employee_token)).status_code == 204
+    rows = as_dicts(sheet_of(export(client, alpha.employee_token, following="true").data))
+    assert [r["Titel"].value for r in rows] == ["Lønrefusion"]
+    lines = (
+        export(client, alpha.employee_token, format="csv", following="1")
+        .data.decode("utf-8-sig")
+        .splitlines()
+    )
+    assert len(lines) == 2 and lines[1].startswith("Lønrefusion;")
+    # The team follows what it reported; the employee's follow does not count for it.
+    rows = as_dicts(sheet_of(export(client, alpha.team_token, following="true").data))
+    assert {r["Titel"].value for r in rows} == {"Lønrefusion", '=HYPERLINK("http://x")'}
+    # The list page's download link carries the filter as the page writes it.
+    login(client, alpha.employee)
+    r = client.get("/alpha/processer/hent?format=csv&following=True")
+    assert r.status_code == 200
+    assert len(r.data.decode("utf-8-sig").splitlines()) == 2
+
+
+def test_export_names_people_and_fagomraader_in_order(client, alpha, make):
+    domains = {
+        d["name"]: uuid.UUID(d["id"])
+        for d in client.get("/api/v1/domains", headers=bearer(alpha.team_token)).get_json()
+    }
+    make.process(
+        alpha.team,
+        title="Navne",
+        phase="preanalysis",
+        domain_ids=[domains["Økonomi"], domains["Administration"]],
+        owner_id=alpha.employee.id,
+        contact_id=alpha.team.id,
+        associated_user_ids=[alpha.team.id, alpha.employee.id],
+    )
+    rows = {r["Titel"].value: r for r in as_dicts(sheet_of(export(client, alpha.team_token).data))}
+    row = rows["Navne"]
+    assert row["Fagområder"].value == "Administration;Økonomi"  # the municipality's order
+    assert row["Tilknyttede brugere"].value == "Erik Medarbejder;Tea Team"
+    assert row["Faglig kontaktperson"].value == "Erik Medarbejder"
+    assert row["Teknisk kontaktperson"].value == "Tea Team"
+    assert row["Indberetter"].value == "Tea Team"
+    idea = rows['=HYPERLINK("http://x")']
+    assert idea["Fagområder"].value is None and idea["Faglig kontaktperson"].value is None
+    assert idea["Tilknyttede brugere"].value is None

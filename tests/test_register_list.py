@@ -185,3 +185,124 @@ def test_overview_page_links_to_the_filtered_list(client, register):
         f"/alpha/processer?phase=operation&amp;domain={d['Økonomi']}" in html
         or f"/alpha/processer?domain={d['Økonomi']}&amp;phase=operation" in html
     )
+
+
+def ids_by_title(client, token):
+    body = client.get("/api/v1/processes?per_page=100", headers=bearer(token)).get_json()
+    return {i["title"]: i["id"] for i in body["items"]}
+
+
+def test_following_filter_shows_only_what_the_user_follows(client, register, make):
+    tenant, team, employee, d, team_token, employee_token = register
+    ids = ids_by_title(client, team_token)
+    # The reporter follows their own idea; the employee also follows the invoice robot.
+    assert titles(client, employee_token, "following=true") == ["Venteliste til dagtilbud"]
+    url = f"/api/v1/processes/{ids['Fakturahåndtering']}/follow"
+    assert client.put(url, headers=bearer(employee_token)).status_code == 204
+    assert set(titles(client, employee_token, "following=1")) == {
+        "Venteliste til dagtilbud",
+        "Fakturahåndtering",
+    }
+    # Another user's follows do not count: the team follows what it reported, not the
+    # employee's idea, and the employee's follow adds nothing to the team's list.
+    assert set(titles(client, team_token, "following=true")) == {
+        "Sygedagpenge opfølgning",
+        "Fakturahåndtering",
+        "Privat idé om sygefravær",
+    }
+    url = f"/api/v1/processes/{ids['Sygedagpenge opfølgning']}/follow"
+    assert client.delete(url, headers=bearer(team_token)).status_code == 204
+    assert "Sygedagpenge opfølgning" not in titles(client, team_token, "following=true")
+    # A colleague who follows nothing sees nothing; false means no filter.
+    colleague_token = make.token(make.user(tenant, "employee"))
+    assert titles(client, colleague_token, "following=true") == []
+    assert len(titles(client, colleague_token, "following=false")) == 3
+    body = client.get("/api/v1/processes?following=true", headers=bearer(colleague_token))
+    assert body.get_json()["total"] == 0
+    r = client.get("/api/v1/processes?following=maybe", headers=bearer(team_token))
+    assert r.status_code == 422 and "following" in r.get_json()["errors"]["query"]
+
+
+def test_following_combines_with_the_other_filters(client, register):
+    tenant, team, employee, d, team_token, _employee_token = register
+    assert titles(client, team_token, "following=true&phase=operation") == ["Fakturahåndtering"]
+    assert titles(client, team_token, f"following=true&domain={d['Beskæftigelse']}") == [
+        "Sygedagpenge opfølgning"
+    ]
+    assert titles(client, team_token, "following=true&q=faktura") == ["Fakturahåndtering"]
+    assert titles(client, team_token, "following=true&technology=AI&mine=true") == [
+        "Fakturahåndtering"
+    ]
+    assert titles(client, team_token, "following=true&q=venteliste") == []
+    assert titles(client, team_token, "following=true&sort=title") == [
+        "Fakturahåndtering",
+        "Privat idé om sygefravær",
+        "Sygedagpenge opfølgning",
+    ]
+
+
+def test_following_never_shows_what_the_user_may_not_see(client, register, su_engine):
+    from sqlalchemy import text
+
+    tenant, team, employee, d, _team_token, employee_token = register
+    # A follow left over from before the process became private (written directly).
+    with su_engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into process_follower (tenant_id, process_id, user_id)"
+                " select tenant_id, id, :user from process where title like 'Privat%'"
+            ),
+            {"user": employee.id},
+        )
+    assert titles(client, employee_token, "following=true") == ["Venteliste til dagtilbud"]
+
+
+def test_list_page_has_the_following_checkbox_kept_in_the_url(client, register):
+    tenant, team, employee, d, *_tokens = register
+    login(client, employee)
+    html = client.get("/alpha/processer").get_data(as_text=True)
+    assert 'name="following"' in html and "Jeg følger" in html
+    assert 'id="following" name="following" value="true" >' in html  # not checked
+    html = client.get("/alpha/processer?following=true&sort=title").get_data(as_text=True)
+    assert 'id="following" name="following" value="true" checked>' in html
+    assert "Venteliste til dagtilbud" in html and "Fakturahåndtering" not in html
+    assert "1 proces" in html
+    # The download links carry the filter too.
+    assert "/alpha/processer/hent?format=xlsx" in html and "following=True" in html
+    html = client.get("/alpha/processer?following=true&phase=operation").get_data(as_text=True)
+    assert "Ingen processer matcher." in html
+
+
+def test_list_page_rows_show_fagomraader_hours_and_snippets(client, register, make):
+    tenant, team, employee, d, *_tokens = register
+    make.process(
+        team,
+        title="Løn og refusion",
+        summary="Refusion af sygedagpenge",
+        phase="preanalysis",
+        domain_ids=[d["Økonomi"], d["Administration"]],
+        occurrences_per_year=1200,
+        minutes_per_occurrence=5,
+        automation_share_pct=50,
+    )
+    login(client, team)
+    html = client.get("/alpha/processer?sort=title").get_data(as_text=True)
+    # The fagområder in the municipality's order, the hours by the formula (50.0).
+    assert "<td>Administration, Økonomi</td>" in html
+    assert '<td class="text-align-right">50</td>' in html
+    assert "Foranalyse" in html and "Ikke vurderet" in html
+    html = client.get("/alpha/processer?q=refusion").get_data(as_text=True)
+    assert "<mark>" in html and "Løn og refusion" in html
+    html = client.get("/alpha/processer?sort=title&per_page=2&page=9").get_data(as_text=True)
+    assert "5 processer" in html and "Ingen processer matcher." in html
+
+
+def test_api_list_items_stay_full_processes(client, register):
+    *_rest, team_token, _e = register
+    body = client.get("/api/v1/processes?q=sager", headers=bearer(team_token)).get_json()
+    item = body["items"][0]
+    assert item["domains"][0]["name"] == "Beskæftigelse" and item["owner"]["id"]
+    assert item["version"] == 1 and item["expected_hours_per_year"] is not None
+    assert "<mark>" in item["snippet"] and body["total"] == 1
+    page = client.get("/api/v1/processes?per_page=2&page=5", headers=bearer(team_token))
+    assert page.get_json()["items"] == [] and page.get_json()["total"] == 4

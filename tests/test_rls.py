@@ -217,6 +217,12 @@ def alpha_everywhere(app, make):
         engagement.follow_process(c, process.id)
         engagement.set_favourite(u, process.id, True)
         engagement.add_comment(u, process.id, "En kommentar")
+        from autoproces.tenants.processes import attachments
+        from autoproces.tenants.processes.services import get_process
+
+        attachments.add_attachments(
+            u, get_process(u, process.id), [attachments.Upload("notat.txt", b"Et notat")]
+        )
         save_idp(
             tenant_by_slug("alpha"),
             issuer="https://idp.alpha.example",

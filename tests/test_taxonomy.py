@@ -409,7 +409,8 @@ def test_api_searches_kle_with_a_token(client, make, employee, small_kle):
     assert client.get("/api/v1/taxonomy/kle", headers=bearer(token)).get_json() == []
 
 
-def test_picker_fragment_needs_login_and_lists_buttons(client, employee, small_kle):
+def test_picker_fragment_needs_login_and_lists_topics(client, employee, small_kle):
+    # More in test_kle_picker.py.
     _tenant, user = employee
     r = client.get("/alpha/kle/soeg?q=børn")
     assert r.status_code == 302 and "/alpha/login" in r.headers["Location"]
@@ -418,9 +419,11 @@ def test_picker_fragment_needs_login_and_lists_buttons(client, employee, small_k
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert "<html" not in html  # a fragment, not a page
-    assert 'data-code="27.66.04"' in html and 'data-code="27.66"' in html
+    # The topics (what a process takes), also those found by their group's title.
+    assert 'data-value="27.66.04"' in html and 'data-value="27.66.17"' in html
+    assert 'data-value="27.66"' not in html
     assert "Magtanvendelse, børn og unge" in html and 'role="option"' in html
     r = client.get("/alpha/kle/soeg?q=<script>")
     assert r.status_code == 200 and "<script>" not in r.get_data(as_text=True)
-    assert "data-code" not in client.get("/alpha/kle/soeg?q=").get_data(as_text=True)
+    assert "data-value" not in client.get("/alpha/kle/soeg?q=").get_data(as_text=True)
     assert client.get("/nowhere/kle/soeg?q=x").status_code == 404

@@ -4,3 +4,179 @@ document.addEventListener("DOMContentLoaded", function () {
     window.DKFDS.init();
   }
 });
+
+// Pickers (the KLE field of the process form, processes/_field.html): the search field
+// beside a code field becomes an ARIA 1.2 combobox. htmx fetches its options into
+// [data-picker-results]; arrow keys move through them, Enter or a click chooses one, which
+// fills the code field, and htmx (its trigger "picked") then shows the chosen title in a
+// live region. Without JavaScript the search opens a look-up page instead.
+(function () {
+  "use strict";
+
+  function partsOf(element) {
+    var root = element && element.closest ? element.closest("[data-picker]") : null;
+    if (!root) {
+      return null;
+    }
+    return {
+      root: root,
+      value: root.querySelector("[data-picker-value]"),
+      search: root.querySelector("[data-picker-search]"),
+      results: root.querySelector("[data-picker-results]"),
+      announce: root.querySelector("[data-picker-announce]")
+    };
+  }
+
+  function optionsOf(p) {
+    return Array.prototype.slice.call(p.results.querySelectorAll('[role="option"]'));
+  }
+
+  function activeIndex(p) {
+    return optionsOf(p).findIndex(function (o) {
+      return o.getAttribute("aria-selected") === "true";
+    });
+  }
+
+  function setActive(p, index) {
+    var options = optionsOf(p);
+    options.forEach(function (o, i) {
+      o.setAttribute("aria-selected", i === index ? "true" : "false");
+    });
+    if (index >= 0 && options[index]) {
+      p.search.setAttribute("aria-activedescendant", options[index].id);
+      options[index].scrollIntoView({ block: "nearest" });
+    } else {
+      p.search.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  // Open shows whatever the last search returned (options, or "no match");
+  // aria-expanded says whether a listbox of options is showing.
+  function setOpen(p, open) {
+    var hasOptions = optionsOf(p).length > 0;
+    var hasContent = p.results.textContent.trim() !== "";
+    p.results.hidden = !(open && hasContent);
+    p.search.setAttribute("aria-expanded", open && hasOptions ? "true" : "false");
+    if (!(open && hasOptions)) {
+      setActive(p, -1);
+    }
+  }
+
+  function isOpen(p) {
+    return p.search.getAttribute("aria-expanded") === "true";
+  }
+
+  function choose(p, option) {
+    p.value.value = option.getAttribute("data-value");
+    setOpen(p, false);
+    p.announce.textContent = "";
+    if (window.htmx) {
+      window.htmx.trigger(p.value, "picked");
+    }
+  }
+
+  function searchNow(p) {
+    if (window.htmx) {
+      window.htmx.trigger(p.search, "search-now");
+    }
+  }
+
+  function onKeydown(event) {
+    var p = partsOf(event.target);
+    var count = optionsOf(p).length;
+    var index = activeIndex(p);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!count) {
+        return;
+      }
+      event.preventDefault();
+      var down = event.key === "ArrowDown";
+      if (!isOpen(p)) {
+        setOpen(p, true);
+        setActive(p, down ? 0 : count - 1);
+      } else if (index < 0) {
+        setActive(p, down ? 0 : count - 1);
+      } else {
+        setActive(p, Math.max(0, Math.min(count - 1, index + (down ? 1 : -1))));
+      }
+    } else if (event.key === "Enter") {
+      // Never submit the search form (a new window) once JavaScript runs.
+      event.preventDefault();
+      if (isOpen(p) && index >= 0) {
+        choose(p, optionsOf(p)[index]);
+      } else {
+        searchNow(p);
+      }
+    } else if (event.key === "Escape") {
+      if (!p.results.hidden) {
+        event.preventDefault();
+        setOpen(p, false);
+      }
+    }
+  }
+
+  function enhance(root) {
+    var p = partsOf(root);
+    if (!p || !p.value || !p.search || !p.results || !p.announce) {
+      return;
+    }
+    p.search.setAttribute("role", "combobox");
+    p.search.setAttribute("aria-autocomplete", "list");
+    p.search.setAttribute("aria-controls", p.search.getAttribute("data-picker-listbox"));
+    setOpen(p, false);
+    root.querySelectorAll(".app-picker-js-only").forEach(function (e) {
+      e.hidden = false;
+    });
+    root.querySelectorAll(".app-picker-nojs-only").forEach(function (e) {
+      e.remove();
+    });
+    var form = p.search.form; // the search's own form (form="…"), outside the process form
+    if (form) {
+      form.removeAttribute("target");
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        p.search.focus();
+        searchNow(p);
+      });
+    }
+    p.search.addEventListener("keydown", onKeydown);
+    p.search.addEventListener("blur", function () {
+      setOpen(p, false);
+    });
+    // Keep the focus in the search field while an option is clicked.
+    p.results.addEventListener("mousedown", function (event) {
+      if (event.target.closest('[role="option"]')) {
+        event.preventDefault();
+      }
+    });
+    p.results.addEventListener("click", function (event) {
+      var option = event.target.closest('[role="option"]');
+      if (option) {
+        choose(p, option);
+        p.search.focus();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-picker]").forEach(enhance);
+  });
+
+  // New options from htmx: give them ids, announce how many, and show them.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var p = partsOf(event.detail.target);
+    if (!p || event.detail.target !== p.results) {
+      return;
+    }
+    var listbox = p.results.querySelector('[role="listbox"]');
+    if (listbox) {
+      listbox.id = p.search.getAttribute("data-picker-listbox");
+      optionsOf(p).forEach(function (o, i) {
+        o.id = listbox.id + "-" + i;
+      });
+    }
+    var status = p.results.querySelector("[data-picker-status]");
+    p.announce.textContent = status ? status.getAttribute("data-picker-status") : "";
+    setOpen(p, document.activeElement === p.search);
+  });
+})();

@@ -12,9 +12,11 @@ from autoproces.platform.components import Component
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as process_api
-    from . import views
+    from . import attachment_views, attachments_api, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(attachment_views.bp)
+    api.register_blueprint(attachments_api.bp)
     api.register_blueprint(process_api.bp)
     api.register_blueprint(process_api.domains_bp)
     api.register_blueprint(process_api.overview_bp)

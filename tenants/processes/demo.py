@@ -46,6 +46,28 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
                     tenant_id=tenant.id, process_id=process.id, domain_id=domains[item["domain"]].id
                 )
             )
+        if phase >= list(Phase).index(Phase.DEVELOPMENT):
+            _attach_description(process, rng.choice(users["automations"]))
         count += 1
     db.session.flush()
     return count
+
+
+def _attach_description(process: Process, author: Any) -> None:
+    """A process description as a shareable Markdown attachment, as a team would write it."""
+    from .attachments import Upload, add_attachments
+
+    text = "\n\n".join(
+        part
+        for part in (
+            f"# {process.title}",
+            process.summary,
+            "## Sådan foregår det i dag",
+            process.current_process or process.description,
+            "## Udfordringer",
+            process.challenges,
+        )
+        if part
+    )
+    upload = Upload(f"Procesbeskrivelse - {process.title[:80]}.md", text.encode())
+    add_attachments(author, process, [upload], shareable=True, description="Procesbeskrivelse")

@@ -24,7 +24,9 @@ from .models import (
 class Field:
     name: str
     label: Any
-    kind: str = "text"  # text, textarea, int, decimal, date, select, bool, lines, domains, user
+    # text, textarea, int, decimal, date, select, bool, lines, domains, user, kle (the code
+    # field with a search in the KLE taxonomy: processes/_field.html)
+    kind: str = "text"
     hint: Any = ""
     options: Any = None  # for select: {code: label}
 
@@ -110,7 +112,7 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
         Phase.PREANALYSIS,
         True,
         [
-            Field("kle_code", _l("KLE-nummer"), "text", _l("Et KLE-emne, fx 32.18.08")),
+            Field("kle_code", _l("KLE-nummer"), "kle", _l("Et KLE-emne, fx 32.18.08")),
             Field("form_code", _l("FORM-kode")),
             Field("legal_basis", _l("Lovgrundlag"), "textarea"),
             Field("legal_basis_verified_at", _l("Lovgrundlaget er kontrolleret"), "date"),
@@ -240,6 +242,9 @@ def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
             if "," in value:
                 value = value.replace(".", "").replace(",", ".")
             data[f.name] = value or None
+        elif f.kind == "kle" or f.name == "form_code":
+            # A code left blank is no code, not an invalid one.
+            data[f.name] = raw.strip() or None
         elif f.kind in ("date", "user") or (
             f.kind == "select"
             and f.name
@@ -322,6 +327,11 @@ def display_groups(process: Any, groups: list[tuple[Any, list[Field]]]) -> list[
                     s.get("name", "") + (f" ({s['vendor']})" if s.get("vendor") else "")
                     for s in value
                 )
+            elif f.name == "kle_code":
+                from autoproces.tenants.taxonomy.services import kle_topic
+
+                topic = kle_topic(value)
+                text = f"{value} {topic.title}" if topic else value
             else:
                 text = display_value(value, f.name)
             shown.append((f.label, text))

@@ -278,6 +278,8 @@ class ProcessQuerySchema(Schema):
     technology = text(100)
     vendor = text(200)
     mine = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
+    # Only the processes the user follows ("Jeg følger").
+    following = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
     sort = fields.String(
         load_default="relevance",
         validate=validate.OneOf(

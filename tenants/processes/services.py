@@ -7,10 +7,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, case, delete, func, or_, select, true
+from markupsafe import Markup, escape
+from sqlalchemy import ColumnElement, Row, Subquery, case, delete, func, null, or_, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm.exc import StaleDataError
 
 from autoproces.platform.db import db
@@ -18,7 +20,9 @@ from autoproces.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
+from autoproces.tenants.engagement.models import Follower  # a leaf module: no import cycle
 
+from .figures import expected_figures
 from .models import (
     PHASE_LABELS,
     STANDARD_DOMAINS,
@@ -34,10 +38,12 @@ from .models import (
     Visibility,
 )
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
-class Page:
-    items: list[Process]
+class Page(Generic[T]):
+    items: list[T]
     total: int
     page: int
     per_page: int
@@ -45,6 +51,30 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.per_page))
+
+
+@dataclass(frozen=True)
+class ProcessSummary:
+    """A row of the register's list page: only what the page shows. A page of these is
+    one narrow query, where full processes are 76 columns and four relationships."""
+
+    id: uuid.UUID
+    title: str
+    summary: str
+    phase: str
+    status: str
+    domains: tuple[str, ...]  # the fagområder's names, in the tenant's order
+    expected_hours_per_year: float | None
+    updated_at: datetime
+    snippet: Markup | None = None
+
+    @property
+    def phase_label(self) -> str:
+        return str(PHASE_LABELS.get(Phase(self.phase), self.phase))
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(Status(self.status), self.status))
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
@@ -90,7 +120,8 @@ def filtered_query(
     technology: str | None = None,
     vendor: str | None = None,
     mine: bool = False,
-) -> Any:
+    following: bool = False,
+) -> list[ColumnElement[bool]]:
     """The conditions of the register's list (and its export): what `user` may see,
     narrowed by the filters. Returns a list of SQL conditions."""
     require(user, Action.READ)
@@ -148,10 +179,23 @@ def filtered_query(
                 .exists(),
             )
         )
+    if following:
+        # Only the user's own follows ("Jeg følger"). engagement builds on this package, but
+        # its models import only the platform, so reading its table here makes no cycle.
+        conditions.append(
+            select(Follower.user_id)
+            .where(
+                Follower.tenant_id == Process.tenant_id,
+                Follower.process_id == Process.id,
+                Follower.user_id == user.id,
+            )
+            .exists()
+        )
     return conditions
 
 
-def _order(sort: str, q: str | None) -> list[Any]:
+def sort_order(sort: str, q: str | None) -> list[Any]:
+    """The ORDER BY of the list for `sort` (relevance falls back to last changed)."""
     hours = (
         Process.occurrences_per_year * Process.minutes_per_occurrence * Process.automation_share_pct
     )
@@ -183,27 +227,132 @@ def list_processes(
     page: int = 1,
     per_page: int = 25,
     **filters: Any,
-) -> Page:
+) -> Page[Process]:
+    """A page of the register's list as full processes (the API's list items)."""
+    q = q.strip() if q else None
     conditions = filtered_query(user, q=q, **filters)
-    total = db.session.scalar(select(func.count()).select_from(Process).where(*conditions)) or 0
-    items = list(
-        db.session.scalars(
-            select(Process)
-            .where(*conditions)
-            .order_by(*_order(sort, q), Process.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
+    rows, total = _page_rows(
+        user, [Process, _snippet(q)], conditions, sort=sort, q=q, page=page, per_page=per_page
     )
-    if q and q.strip() and items:
-        _attach_snippets(items, q.strip())
+    items = []
+    for row in rows:
+        process = row[0]
+        process.snippet = _highlight(row.snippet)
+        items.append(process)
     return Page(items=present(items, user.tenant_id), total=total, page=page, per_page=per_page)
 
 
-def _attach_snippets(items: list[Process], q: str) -> None:
-    """The matched words in context, highlighted with <mark> (the text itself escaped)."""
-    from markupsafe import Markup, escape
+def list_summaries(
+    user: User,
+    *,
+    q: str | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 25,
+    **filters: Any,
+) -> Page[ProcessSummary]:
+    """The same page as `list_processes`, with only what the list page shows."""
+    q = q.strip() if q else None
+    conditions = filtered_query(user, q=q, **filters)
+    domain_names = (
+        select(func.array_agg(aggregate_order_by(Domain.name, Domain.position, Domain.name)))
+        .join(
+            ProcessDomain,
+            (ProcessDomain.tenant_id == Domain.tenant_id) & (ProcessDomain.domain_id == Domain.id),
+        )
+        .where(ProcessDomain.tenant_id == Process.tenant_id, ProcessDomain.process_id == Process.id)
+        .scalar_subquery()
+        .label("domain_names")
+    )
+    columns = [
+        Process.id,
+        Process.title,
+        Process.summary,
+        Process.phase,
+        Process.status,
+        Process.updated_at,
+        Process.occurrences_per_year,
+        Process.minutes_per_occurrence,
+        Process.automation_share_pct,
+        domain_names,
+        _snippet(q),
+    ]
+    rows, total = _page_rows(
+        user, columns, conditions, sort=sort, q=q, page=page, per_page=per_page
+    )
+    items = [
+        ProcessSummary(
+            id=row.id,
+            title=row.title,
+            summary=row.summary,
+            phase=row.phase,
+            status=row.status,
+            domains=tuple(row.domain_names or ()),
+            # Hours need none of the tenant's settings (only FTE and value do).
+            expected_hours_per_year=expected_figures(row, None)["expected_hours_per_year"],
+            updated_at=row.updated_at,
+            snippet=_highlight(row.snippet),
+        )
+        for row in rows
+    ]
+    return Page(items=items, total=total, page=page, per_page=per_page)
 
+
+def _page_rows(
+    user: User,
+    columns: list[Any],
+    conditions: list[ColumnElement[bool]],
+    *,
+    sort: str,
+    q: str | None,
+    page: int,
+    per_page: int,
+) -> tuple[list[Row[Any]], int]:
+    """`columns` of the processes on the page, in the list's order, and the list's total."""
+    paged = _page_ids(conditions, sort=sort, q=q, page=page, per_page=per_page)
+    rows = list(
+        db.session.execute(
+            select(*columns, paged.c.total)
+            .select_from(Process)
+            .join(paged, (Process.tenant_id == user.tenant_id) & (Process.id == paged.c.id))
+            .order_by(paged.c.position)
+        ).all()
+    )
+    if rows:
+        return rows, rows[0].total
+    if page == 1:
+        return rows, 0
+    # A page past the end has no row to carry the total.
+    total = db.session.scalar(select(func.count()).select_from(Process).where(*conditions))
+    return rows, total or 0
+
+
+def _page_ids(
+    conditions: list[ColumnElement[bool]], *, sort: str, q: str | None, page: int, per_page: int
+) -> Subquery:
+    """The ids on the page, their place in the list and the filtered total, in one pass:
+    count(*) OVER () spares a second scan for the count, and only narrow rows are sorted
+    (the wide columns are then read for the page's rows alone)."""
+    ordering = [*sort_order(sort, q), Process.id]
+    return (
+        select(
+            Process.id,
+            func.count().over().label("total"),
+            func.row_number().over(order_by=ordering).label("position"),
+        )
+        .where(*conditions)
+        .order_by(*ordering)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery("page")
+    )
+
+
+def _snippet(q: str | None) -> Any:
+    """The matched words in context, marked for _highlight (NULL without a search). In the
+    outer query of a page, so ts_headline runs for the page's rows only."""
+    if not q:
+        return null().label("snippet")
     document = func.concat_ws(
         " … ",
         Process.title,
@@ -216,17 +365,14 @@ def _attach_snippets(items: list[Process], q: str) -> None:
         f"StartSel={_HIT_START}, StopSel={_HIT_STOP}, MaxFragments=2, MaxWords=20,"
         ' MinWords=6, FragmentDelimiter=" … "'
     )
-    rows = db.session.execute(
-        select(Process.id, func.ts_headline("danish", document, _tsquery(q), options)).where(
-            Process.tenant_id == items[0].tenant_id, Process.id.in_([p.id for p in items])
-        )
-    ).all()
-    snippets = {
-        pid: Markup(str(escape(text)).replace(_HIT_START, "<mark>").replace(_HIT_STOP, "</mark>"))
-        for pid, text in rows
-    }
-    for process in items:
-        process.snippet = snippets.get(process.id)
+    return func.ts_headline("danish", document, _tsquery(q), options).label("snippet")
+
+
+def _highlight(snippet: str | None) -> Markup | None:
+    """The snippet as HTML: the text escaped, the matches in <mark>."""
+    if snippet is None:
+        return None
+    return Markup(str(escape(snippet)).replace(_HIT_START, "<mark>").replace(_HIT_STOP, "</mark>"))
 
 
 def get_process(user: User, process_id: uuid.UUID) -> Process:
@@ -252,7 +398,7 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
         }
         if refused:
             raise Invalid(_("Oplysningerne kunne ikke gemmes."), refused)
-    errors = _check_references(user, data)
+    errors = check_references(user, data)
     if errors:
         raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
     fields = {k: v for k, v in data.items() if k not in RELATION_FIELDS}
@@ -352,7 +498,7 @@ def present(processes: list[Process] | Process, tenant_id: uuid.UUID) -> Any:
     return processes
 
 
-def _check_references(user: User, data: dict[str, Any]) -> dict[str, list[str]]:
+def check_references(user: User, data: dict[str, Any]) -> dict[str, list[str]]:
     """Ids must name this municipality's users and fagområder; KLE codes must exist."""
     errors: dict[str, list[str]] = {}
     user_ids = {data[k] for k in ("owner_id", "contact_id") if data.get(k)}
@@ -423,7 +569,7 @@ def _set_relations(process: Process, data: dict[str, Any]) -> None:
         db.session.expire(process, stale)
 
 
-def _snapshot(process: Process) -> dict[str, Any]:
+def snapshot(process: Process) -> dict[str, Any]:
     """The process as JSON-able values, for the history."""
     values: dict[str, Any] = {}
     for column in Process.__table__.columns:
@@ -510,11 +656,11 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
             ),
             {"version": [_("Processen er i version %(v)d.", v=process.version)]},
         )
-    errors = _check_references(user, data)
+    errors = check_references(user, data)
     if errors:
         raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
-    before = _snapshot(process)
-    if not _requests_change(process, data, before):
+    before = snapshot(process)
+    if not requests_change(process, data, before):
         return present(process, user.tenant_id)  # nothing to do: no write, same version
     old_phase = process.phase
     for key, value in data.items():
@@ -531,7 +677,7 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
     errors = _phase_problems(process, old_phase)
     if errors:
         raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
-    after = _snapshot(process)
+    after = snapshot(process)
     for key in sorted(k for k in after if after[k] != before.get(k) and k != "lessons_updated_at"):
         db.session.add(
             ProcessChange(
@@ -553,7 +699,8 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
     return present(process, user.tenant_id)
 
 
-def _requests_change(process: Process, data: dict[str, Any], before: dict[str, Any]) -> bool:
+def requests_change(process: Process, data: dict[str, Any], before: dict[str, Any]) -> bool:
+    """Whether `data` would change `process` (`before` is its `snapshot`)."""
     for key, value in data.items():
         if key == "domain_ids":
             if {str(v) for v in value} != {str(d.id) for d in process.domains}:
@@ -625,6 +772,9 @@ def delete_process(user: User, process_id: uuid.UUID) -> None:
     )
     if not (user.can(Action.EDIT) or own_fresh_idea):
         raise Forbidden(_("Du må ikke slette denne proces."))
+    from .attachments import forget_files_of  # attachments builds on this module
+
+    forget_files_of(process)
     db.session.delete(process)
     db.session.flush()
 

@@ -17,7 +17,8 @@ from autoproces.platform.identity.services import list_users
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import exchange, form, services
+from . import attachments, exchange, form, services
+from .attachments_api import read_uploads
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
 
@@ -62,7 +63,8 @@ def list_processes() -> Any:
     except ValidationError as e:
         errors = normalise_messages(e.normalized_messages())
         args = {}
-    page = services.list_processes(current_user, **args)
+    # The page shows a few columns: no need for full processes (the API lists those).
+    page = services.list_summaries(current_user, **args)
     return render_template(
         "processes/list.html",
         page=page,
@@ -129,6 +131,7 @@ def new_process() -> Any:
             data["domain_ids"] = [values["domain"]]
         try:
             process = services.create_process(current_user, IntakeFormSchema().load(data))
+            _attach_intake_files(process, values.get("attachment_description", ""))
         except ValidationError as e:
             errors = normalise_messages(e.normalized_messages())
         except Invalid as e:
@@ -149,10 +152,31 @@ def new_process() -> Any:
         "processes/new.html",
         form=values,
         errors=errors,
+        attachment_errors={
+            "file": errors.get("attachment-file", []),
+            "description": errors.get("attachment-description", []),
+        },
+        attachment_form=values,
         visibility_labels=VISIBILITY_LABELS,
-        field_labels=FIELD_LABELS,
+        field_labels={
+            **FIELD_LABELS,
+            "attachment-file": _("Vedhæft filer"),
+            "attachment-description": _("Beskrivelse af filerne"),
+        },
         domains=services.list_domains(current_user.tenant_id),
     ), status
+
+
+def _attach_intake_files(process: Any, description: str) -> None:
+    """The intake form's files, in the idea's transaction: a refused file keeps the idea
+    from being saved too (the form comes back with the error)."""
+    uploads = read_uploads(request.files.getlist("file"))
+    if not uploads:
+        return
+    try:
+        attachments.add_attachments(current_user, process, uploads, description=description)
+    except Invalid as e:
+        raise Invalid(e.message, {f"attachment-{k}": v for k, v in e.errors.items()}) from e
 
 
 @bp.get("/processer/lignende")

@@ -20,6 +20,7 @@ from xml.parsers import expat
 
 from sqlalchemy import and_, case, exists, func, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
 
 from autoproces.platform.db import db
 from autoproces.platform.errors import Invalid
@@ -29,6 +30,7 @@ from .models import FormEntry, KleEntry
 SEED_DIR = Path(__file__).parent / "seed"
 
 KLE_CODE = re.compile(r"[0-9]{2}(\.[0-9]{2}){0,2}")
+KLE_TOPIC = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}")
 FORM_CODE = re.compile(r"[0-9]{2}(\.[0-9]{2}){0,4}")
 # A search term that looks like the start of a KLE code: "3", "32", "32.", "32.1", "32.01.0".
 CODE_PREFIX = re.compile(r"[0-9]{1,2}(\.[0-9]{0,2}){0,2}")
@@ -473,9 +475,16 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _folded(column: Any) -> Any:
+    return func.lower(func.translate(column, _UPPER, _LOWER))
+
+
+def _contains(column: Any, word: str) -> Any:
+    return _folded(column).like(f"%{_escape_like(word)}%", escape="\\")
+
+
 def _title_contains_all(words: Iterable[str]) -> Any:
-    folded = func.lower(func.translate(KleEntry.title, _UPPER, _LOWER))
-    return and_(true(), *(folded.like(f"%{_escape_like(w)}%", escape="\\") for w in words))
+    return and_(true(), *(_contains(KleEntry.title, w) for w in words))
 
 
 def search_kle(q: str, limit: int = 20, levels: tuple[int, ...] = (2, 3)) -> list[KleEntry]:
@@ -519,3 +528,53 @@ def kle_title(code: str | None) -> str | None:
     if not code or not KLE_CODE.fullmatch(code.strip()):
         return None
     return db.session.scalar(select(KleEntry.title).where(KleEntry.code == code.strip()))
+
+
+def search_kle_topics(q: str, limit: int = 20) -> list[tuple[KleEntry, str | None]]:
+    """KLE topics for the process form's picker, each with the title of its group.
+
+    Only topics (`NN.NN.NN`), the codes a process takes. As `search_kle`, and a word may
+    also match the group's title: "byggearbejde" finds 02.34.30 "Nedrivning af
+    bebyggelse" under "Byggetilladelse og anmeldelse om byggearbejde". Code prefix
+    matches come first, then topics whose own title has every word, then the rest.
+    """
+    terms = unicodedata.normalize("NFC", q or "").lower().split()
+    if not terms:
+        return []
+    limit = max(1, min(int(limit), 101))
+    group = aliased(KleEntry)
+    prefixes = [t for t in terms if CODE_PREFIX.fullmatch(t)]
+    words = [t for t in terms if not CODE_PREFIX.fullmatch(t)]
+    by_code = and_(true(), *(KleEntry.code.startswith(p, autoescape=True) for p in prefixes))
+    in_own_title = _title_contains_all(words)
+    in_either_title = and_(
+        true(), *(or_(_contains(KleEntry.title, w), _contains(group.title, w)) for w in words)
+    )
+    order: list[Any] = []
+    if prefixes and words:
+        condition = and_(by_code, in_either_title)
+    elif prefixes:
+        # "32" may be a code or a number in a title ("§ 32"): both, codes first.
+        condition = or_(by_code, _title_contains_all(prefixes))
+        order.append(case((by_code, 0), else_=1))
+    else:
+        condition = in_either_title
+    if words:
+        order.append(case((in_own_title, 0), else_=1))
+    rows = db.session.execute(
+        select(KleEntry, group.title)
+        .outerjoin(group, group.code == KleEntry.parent_code)
+        .where(KleEntry.level == 3, condition)
+        .order_by(*order, KleEntry.code)
+        .limit(limit)
+    )
+    return [(entry, group_title) for entry, group_title in rows]
+
+
+def kle_topic(code: str | None) -> KleEntry | None:
+    """The KLE topic `code` names (retired ones included), or None: for showing its title."""
+    code = (code or "").strip()
+    if not KLE_TOPIC.fullmatch(code):
+        return None
+    entry = db.session.get(KleEntry, code)
+    return entry if entry is not None and entry.level == 3 else None

@@ -44,7 +44,7 @@ def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded
 
     page.get_by_label("Titel").fill("Automatisk registrering af sygemeldinger")
     page.get_by_label("Resumé").fill("Sygemeldinger tastes i dag ind to gange.")
-    page.get_by_label("Beskrivelse").fill("Lønkontoret bruger en time hver mandag.")
+    page.get_by_label("Beskrivelse", exact=True).fill("Lønkontoret bruger en time hver mandag.")
     page.get_by_role("button", name="Send idéen").click()
 
     page.wait_for_url("**/processer/*-*")

@@ -1,0 +1,327 @@
+"""Attachments on processes: files from the reporter and the team (screenshots, process
+diagrams, documents). The bytes go to the platform's storage; this module is the only code
+that writes either. A file is accepted only when its bytes are what its name says, from a
+short allow-list, and at most 20 MB.
+
+Who may do what: whoever may see the process may read and add attachments (like comments);
+the uploader and the automation team may delete one; only the team decides what is
+`shareable` (goes along when the process is published to the shared catalogue)."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import filetype
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, DateTime, Integer, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from autoproces.platform.db import db
+from autoproces.platform.errors import DomainError, Forbidden, Invalid, NotFound
+from autoproces.platform.identity.models import User
+from autoproces.platform.permissions import Action
+from autoproces.platform.storage import (
+    StorageError,
+    delete_after_commit,
+    put_in_transaction,
+    storage,
+)
+
+from .models import Process
+from .services import get_process
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PER_PROCESS = 50
+MAX_DESCRIPTION = 300
+
+# Extension → the content type its bytes must have. Binary kinds are recognised by
+# `filetype` (magic numbers, and the parts inside an Office or OpenDocument zip); text
+# kinds must be text: no NUL or control characters, UTF-8 or Windows-1252.
+BINARY_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "heic": "image/heic",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odp": "application/vnd.oasis.opendocument.presentation",
+}
+TEXT_TYPES = {
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "md": "text/markdown",
+    # BPMN and other process diagrams exported as XML.
+    "bpmn": "application/xml",
+    "xml": "application/xml",
+}
+ALLOWED_EXTENSIONS = tuple(sorted({*BINARY_TYPES, *TEXT_TYPES}))
+# What the browser may show in place; everything else is always downloaded.
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+ERROR_MESSAGE = _l("Filen kunne ikke gemmes.")
+
+
+class StorageUnavailable(DomainError):
+    status = 503
+
+
+class Attachment(db.Model):
+    __tablename__ = "process_attachment"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    process_id: Mapped[uuid.UUID]
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    shareable: Mapped[bool] = mapped_column(Boolean, default=False)
+    uploaded_by: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    uploader: Mapped[User | None] = relationship(
+        User,
+        primaryjoin="and_(Attachment.tenant_id == User.tenant_id, "
+        "Attachment.uploaded_by == User.id)",
+        foreign_keys="[Attachment.tenant_id, Attachment.uploaded_by]",
+        viewonly=True,
+        lazy="selectin",
+    )
+
+    @property
+    def inline(self) -> bool:
+        return self.content_type in INLINE_TYPES
+
+
+# --- Checking a file ---------------------------------------------------------------------
+
+
+def clean_filename(name: str) -> str:
+    """The name as the user knows it, without folders or control characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip(" .")
+    if len(name) > 255:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 254 - len(ext)] + dot + ext) if dot and len(ext) < 20 else name[:255]
+    return name
+
+
+def _extension(name: str) -> str:
+    return name.rpartition(".")[2].lower() if "." in name else ""
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")  # CSV from a Danish Excel
+        except UnicodeDecodeError:
+            return False
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text)
+
+
+def sniff(filename: str, data: bytes) -> str:
+    """The content type of an allowed file, or Invalid naming the field `file`."""
+
+    def refuse(message: str) -> Invalid:
+        return Invalid(str(ERROR_MESSAGE), {"file": [message]})
+
+    if not data:
+        raise refuse(_("Filen er tom."))
+    if len(data) > MAX_BYTES:
+        raise refuse(_("Filen fylder mere end 20 MB."))
+    ext = _extension(filename)
+    allowed = ", ".join(ALLOWED_EXTENSIONS)
+    if ext not in BINARY_TYPES and ext not in TEXT_TYPES:
+        raise refuse(_("Filtypen er ikke tilladt. Tilladte filtyper: %(types)s.", types=allowed))
+    kind = filetype.guess(data)
+    if ext in BINARY_TYPES:
+        if kind is None or kind.mime != BINARY_TYPES[ext]:
+            raise refuse(_("Filens indhold passer ikke til filtypen .%(ext)s.", ext=ext))
+        return BINARY_TYPES[ext]
+    if kind is not None or not _is_text(data):
+        raise refuse(_("Filens indhold passer ikke til filtypen .%(ext)s.", ext=ext))
+    if TEXT_TYPES[ext] == "application/xml" and not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(
+        b"<"
+    ):
+        raise refuse(_("Filens indhold passer ikke til filtypen .%(ext)s.", ext=ext))
+    return TEXT_TYPES[ext]
+
+
+# --- Services ----------------------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    """A file as it arrived: its name and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+def attachments_for(process: Process) -> list[Attachment]:
+    """The attachments of a process the caller has already been allowed to see."""
+    return list(
+        db.session.scalars(
+            select(Attachment)
+            .where(Attachment.tenant_id == process.tenant_id, Attachment.process_id == process.id)
+            .order_by(Attachment.created_at, Attachment.filename, Attachment.id)
+        )
+    )
+
+
+def list_attachments(user: User, process_id: uuid.UUID) -> list[Attachment]:
+    return attachments_for(get_process(user, process_id))
+
+
+def may_delete(user: User, attachment: Attachment) -> bool:
+    return attachment.uploaded_by == user.id or user.can(Action.EDIT)
+
+
+def may_share(user: User) -> bool:
+    return user.can(Action.EDIT)
+
+
+def add_attachments(
+    user: User,
+    process: Process,
+    uploads: list[Upload],
+    shareable: bool = False,
+    description: str = "",
+) -> list[Attachment]:
+    """Check every file, then store them all; one bad file refuses the lot.
+
+    `process` must come from get_process/create_process for `user`. A file is kept only if
+    the request's transaction commits (see platform/storage.py)."""
+    if shareable and not may_share(user):
+        raise Forbidden(_("Kun automatiseringsteamet kan markere bilag til deling."))
+    description = (description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise Invalid(
+            str(ERROR_MESSAGE), {"description": [_("Højst %(max)d tegn.", max=MAX_DESCRIPTION)]}
+        )
+    checked = []
+    for upload in uploads:
+        name = clean_filename(upload.filename)
+        if not name:
+            raise Invalid(str(ERROR_MESSAGE), {"file": [_("Filen mangler et navn.")]})
+        checked.append((name, sniff(name, upload.data), upload.data))
+    if not checked:
+        raise Invalid(str(ERROR_MESSAGE), {"file": [_("Vælg en fil.")]})
+    existing = db.session.scalar(
+        select(func.count())
+        .select_from(Attachment)
+        .where(Attachment.tenant_id == process.tenant_id, Attachment.process_id == process.id)
+    )
+    if existing + len(checked) > MAX_PER_PROCESS:
+        raise Invalid(
+            str(ERROR_MESSAGE),
+            {"file": [_("En proces kan højst have %(max)d bilag.", max=MAX_PER_PROCESS)]},
+        )
+    added = []
+    for name, content_type, data in checked:
+        attachment = Attachment(
+            tenant_id=process.tenant_id,
+            id=uuid.uuid4(),
+            process_id=process.id,
+            filename=name,
+            content_type=content_type,
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            description=description,
+            shareable=shareable,
+            uploaded_by=user.id,
+        )
+        # Tenant and process in the key keep one municipality's files apart in a shared bucket.
+        attachment.storage_key = f"{process.tenant_id}/{process.id}/{attachment.id}"
+        try:
+            put_in_transaction(db.session(), attachment.storage_key, data, content_type)
+        except StorageError as e:
+            raise StorageUnavailable(_("Filen kunne ikke gemmes lige nu. Prøv igen senere.")) from e
+        db.session.add(attachment)
+        added.append(attachment)
+    db.session.flush()
+    return added
+
+
+def get_attachment(user: User, process_id: uuid.UUID, attachment_id: uuid.UUID) -> Attachment:
+    """The attachment, or NotFound when the caller may not see its process."""
+    process = get_process(user, process_id)
+    attachment = db.session.scalar(
+        select(Attachment).where(
+            Attachment.tenant_id == process.tenant_id,
+            Attachment.process_id == process.id,
+            Attachment.id == attachment_id,
+        )
+    )
+    if attachment is None:
+        raise NotFound(_("Bilaget findes ikke."))
+    return attachment
+
+
+def open_attachment(attachment: Attachment) -> Iterator[bytes]:
+    try:
+        return storage().read(attachment.storage_key)
+    except StorageError as e:
+        raise StorageUnavailable(_("Filen kan ikke hentes lige nu. Prøv igen senere.")) from e
+
+
+def update_attachment(
+    user: User, process_id: uuid.UUID, attachment_id: uuid.UUID, data: dict[str, Any]
+) -> Attachment:
+    """Change `shareable` (the team) or `description` (the uploader or the team)."""
+    attachment = get_attachment(user, process_id, attachment_id)
+    if "shareable" in data and data["shareable"] != attachment.shareable:
+        if not may_share(user):
+            raise Forbidden(_("Kun automatiseringsteamet kan markere bilag til deling."))
+        attachment.shareable = bool(data["shareable"])
+    if "description" in data:
+        if not may_delete(user, attachment):
+            raise Forbidden(_("Du må ikke rette dette bilag."))
+        description = (data["description"] or "").strip()
+        if len(description) > MAX_DESCRIPTION:
+            raise Invalid(
+                str(ERROR_MESSAGE),
+                {"description": [_("Højst %(max)d tegn.", max=MAX_DESCRIPTION)]},
+            )
+        attachment.description = description
+    db.session.flush()
+    return attachment
+
+
+def delete_attachment(user: User, process_id: uuid.UUID, attachment_id: uuid.UUID) -> None:
+    attachment = get_attachment(user, process_id, attachment_id)
+    if not may_delete(user, attachment):
+        raise Forbidden(_("Du må ikke slette dette bilag."))
+    db.session.delete(attachment)
+    db.session.flush()
+    delete_after_commit(db.session(), attachment.storage_key)
+
+
+def forget_files_of(process: Process) -> None:
+    """Before a process is deleted (its rows go by cascade): remove its files after commit."""
+    keys = db.session.scalars(
+        select(Attachment.storage_key).where(
+            Attachment.tenant_id == process.tenant_id, Attachment.process_id == process.id
+        )
+    )
+    for key in keys:
+        delete_after_commit(db.session(), key)

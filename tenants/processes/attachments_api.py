@@ -1,0 +1,152 @@
+"""Attachments in the REST API: /api/v1/processes/{id}/attachments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, g, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, fields
+from werkzeug.http import dump_options_header
+
+from autoproces.platform.errors import Invalid
+from autoproces.platform.identity.auth import api_blueprint
+
+from . import attachments, services
+from .schemas import UserRefSchema, text
+
+BOOLEAN_ERRORS = {"invalid": _l("Skal være sand eller falsk.")}
+
+bp = api_blueprint(
+    "attachments_api",
+    __name__,
+    "/processes",
+    description="Files attached to processes (at most 20 MB each, allowed file types only)",
+)
+
+
+class AttachmentOutSchema(Schema):
+    id = fields.UUID()
+    process_id = fields.UUID()
+    filename = fields.String()
+    content_type = fields.String(
+        metadata={"description": "Found from the file's bytes when it was uploaded"}
+    )
+    size_bytes = fields.Integer()
+    sha256 = fields.String()
+    description = fields.String()
+    shareable = fields.Boolean(
+        metadata={"description": "Goes along when the process is published to the catalogue"}
+    )
+    uploaded_by = fields.Nested(UserRefSchema, attribute="uploader", allow_none=True)
+    created_at = fields.DateTime()
+
+
+class AttachmentFormSchema(Schema):
+    """The form fields beside the file(s) of an upload."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    shareable = fields.Boolean(load_default=False, error_messages=BOOLEAN_ERRORS)
+    description = text(attachments.MAX_DESCRIPTION, load_default="")
+
+
+class AttachmentFilesSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    file = fields.Raw(
+        metadata={"type": "string", "format": "binary", "description": "One or more files"}
+    )
+
+
+class AttachmentPatchSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    shareable = fields.Boolean(error_messages=BOOLEAN_ERRORS)
+    description = text(attachments.MAX_DESCRIPTION)
+
+
+@bp.get("/<uuid:process_id>/attachments")
+@bp.response(200, AttachmentOutSchema(many=True))
+def list_attachments(process_id: uuid.UUID) -> Any:
+    return attachments.list_attachments(g.api_user, process_id)
+
+
+@bp.post("/<uuid:process_id>/attachments")
+@bp.arguments(AttachmentFormSchema, location="form")
+@bp.arguments(AttachmentFilesSchema, location="files")
+@bp.response(201, AttachmentOutSchema(many=True))
+def add_attachments(form: dict[str, Any], _files: dict[str, Any], process_id: uuid.UUID) -> Any:
+    """Upload one or more files as multipart/form-data (field `file`, repeatable). Every
+    file must be one of the allowed types, with bytes that match its name, and at most
+    20 MB; one bad file refuses them all (422 naming `file`). `shareable` needs the right
+    to edit."""
+    process = services.get_process(g.api_user, process_id)
+    uploads = read_uploads(request.files.getlist("file"))
+    if not uploads:
+        raise Invalid(_("Filen kunne ikke gemmes."), {"file": [_("Vælg en fil.")]})
+    return attachments.add_attachments(
+        g.api_user, process, uploads, form["shareable"], form["description"]
+    ), 201
+
+
+def read_uploads(files: list[Any]) -> list[attachments.Upload]:
+    """Read each upload, at most one byte past the limit (enough to know it is too big)."""
+    return [
+        attachments.Upload(f.filename or "", f.read(attachments.MAX_BYTES + 1))
+        for f in files
+        if f is not None and (f.filename or f.content_length)
+    ]
+
+
+@bp.get("/<uuid:process_id>/attachments/<uuid:attachment_id>")
+@bp.response(200, AttachmentOutSchema)
+def get_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
+    return attachments.get_attachment(g.api_user, process_id, attachment_id)
+
+
+@bp.get("/<uuid:process_id>/attachments/<uuid:attachment_id>/content")
+def download_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
+    """The file's bytes, with the content type found at upload."""
+    attachment = attachments.get_attachment(g.api_user, process_id, attachment_id)
+    return file_response(attachment, inline=False)
+
+
+def file_response(attachment: attachments.Attachment, inline: bool) -> Response:
+    """The stored file as a download (or shown in place, for a PDF or an image)."""
+    chunks = attachments.open_attachment(attachment)
+    # The chunks need no request context: the request (and its transaction) ends first.
+    response = Response(chunks, mimetype=attachment.content_type, direct_passthrough=True)
+    response.content_length = attachment.size_bytes
+    name = attachment.filename
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    disposition = "inline" if inline and attachment.inline else "attachment"
+    # RFC 6266: a plain fallback plus the UTF-8 name (æ, ø, å survive).
+    response.headers["Content-Disposition"] = dump_options_header(
+        disposition, {"filename": ascii_name, "filename*": "UTF-8''" + quote(name, safe="")}
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.patch("/<uuid:process_id>/attachments/<uuid:attachment_id>")
+@bp.arguments(AttachmentPatchSchema)
+@bp.response(200, AttachmentOutSchema)
+def update_attachment(data: dict[str, Any], process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
+    """Change `shareable` (the automation team) or `description` (uploader or team)."""
+    return attachments.update_attachment(g.api_user, process_id, attachment_id, data)
+
+
+@bp.delete("/<uuid:process_id>/attachments/<uuid:attachment_id>")
+@bp.response(204)
+def delete_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> None:
+    """The uploader or the automation team deletes an attachment (and its file)."""
+    attachments.delete_attachment(g.api_user, process_id, attachment_id)

@@ -1,0 +1,66 @@
+"""Attachments in a real browser: a file sent with an idea, shared and downloaded by the
+team, with axe-core on the pages that show them."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import assert_accessible
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+@pytest.fixture
+def seeded(demo_app):
+    from autoproces.platform.db import db
+    from autoproces.platform.demo import seed_demo
+
+    with demo_app.app_context():
+        seed_demo()
+        db.session.commit()
+
+
+def log_in(page, live_server, role: str) -> None:
+    page.goto(live_server + "/syddjurs/login")
+    page.locator("label", has_text=role).first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**/syddjurs/processer")
+
+
+def test_report_an_idea_with_a_file_then_share_and_download_it(page, live_server, seeded, tmp_path):
+    pdf = tmp_path / "Blanket for kørsel.pdf"
+    pdf.write_bytes(PDF)
+    wrong = tmp_path / "regneark.xlsx"
+    wrong.write_bytes(b"not a spreadsheet")
+
+    log_in(page, live_server, "Automatiseringskonsulent")
+    page.get_by_role("link", name="Indberet en idé").first.click()
+    page.get_by_label("Titel").fill("Kørselsgodtgørelse uden tastearbejde")
+    page.get_by_label("Resumé").fill("Kørselsblanketter tastes i dag manuelt.")
+    # A file whose bytes are not what its name says: the idea is not saved, the error is shown.
+    page.get_by_label("Vedhæft filer").set_input_files(str(wrong))
+    page.get_by_role("button", name="Send idéen").click()
+    assert page.get_by_text("Filens indhold passer ikke til filtypen .xlsx.").first.is_visible()
+    assert_accessible(page, "intake form with a refused file")
+
+    page.get_by_label("Vedhæft filer").set_input_files(str(pdf))
+    page.get_by_label("Beskrivelse af filerne").fill("Den blanket borgerne sender")
+    page.get_by_role("button", name="Send idéen").click()
+    page.wait_for_url("**/processer/*-*")
+    link = page.get_by_role("link", name="Blanket for kørsel.pdf")
+    assert link.is_visible()
+    assert page.get_by_text("Den blanket borgerne sender").is_visible()
+    assert_accessible(page, "process page with an attachment")
+
+    # The team marks it for sharing with other municipalities.
+    page.get_by_role("button", name="Del", exact=True).click()
+    page.wait_for_url("**#bilag")
+    assert page.get_by_text("deles, når processen offentliggøres").is_visible()
+    assert page.get_by_role("button", name="Del ikke").is_visible()
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Blanket for kørsel.pdf").click()
+    path = download.value.path()
+    assert download.value.suggested_filename == "Blanket for kørsel.pdf"
+    assert open(path, "rb").read() == PDF
