@@ -432,3 +432,25 @@ def test_pages_refuse_what_the_user_may_not_see(client, alpha, make, su_engine):
     r = client.post(f"/alpha/processer/{public.id}/kommentarer", data={"body": "Hej"})
     assert r.status_code == 302 and r.headers["Location"] != f"/alpha/processer/{public.id}"
     assert count(su_engine, "process_comment") == 2
+
+
+def test_an_idea_from_the_intake_form_gets_a_receipt_by_email(client, alpha, su_engine):
+    login(client, alpha.erik)
+    r = client.post(
+        "/alpha/processer/ny",
+        data={"title": "Sygemeldinger i lønsystemet", "summary": "Tastes to gange."},
+    )
+    assert r.status_code == 302
+    [(to, subject, body, kind, status)] = outbox(su_engine, alpha.tenant.id)
+    assert (to, kind, status) == ("erik@alpha.dk", "receipt", "pending")
+    assert subject == "Tak for din idé: “Sygemeldinger i lønsystemet”"
+    assert "Automatiseringsteamet vurderer den" in body
+    assert "http://localhost/alpha/processer/" + r.headers["Location"].rsplit("/", 1)[1] in body
+    # A refused idea sends nothing; nor does the API (imports and integrations create in bulk).
+    client.post("/alpha/processer/ny", data={"title": "", "summary": ""})
+    client.post(
+        "/api/v1/processes",
+        json={"title": "Fra API", "summary": "s"},
+        headers=bearer(alpha.erik_token),
+    )
+    assert len(outbox(su_engine, alpha.tenant.id)) == 1

@@ -8,9 +8,10 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 
 from ..db import db
 from ..errors import Invalid, NotFound
@@ -82,6 +83,47 @@ def get_user(tenant: Tenant, user_id: uuid.UUID) -> User:
 def list_users(tenant: Tenant) -> list[User]:
     return list(
         db.session.scalars(select(User).where(User.tenant_id == tenant.id).order_by(User.name))
+    )
+
+
+# lower() follows the database's locale; under "C" it folds ASCII only, so Danish (and a
+# few other) capitals are folded explicitly (as in the KLE search).
+_UPPER = "ÆØÅÄÖÜÉÈÊÀÁÍÓÚÑ"
+_LOWER = _UPPER.lower()
+
+
+def _folded(column: Any) -> Any:
+    return func.lower(func.translate(column, _UPPER, _LOWER))
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_active_users(tenant: Tenant, q: str, limit: int) -> list[Any]:
+    """For a person picker: up to `limit` active users of `tenant` whose name or e-mail
+    address contains every word of `q` (case folded), those whose name begins with `q`
+    first. Only the name and the e-mail address (rows with .name and .email)."""
+    words = q.lower().split()
+    if not words:
+        return []
+    conditions = [User.tenant_id == tenant.id, User.active]
+    for word in words:
+        pattern = f"%{_escape_like(word)}%"
+        conditions.append(
+            or_(
+                _folded(User.name).like(pattern, escape="\\"),
+                _folded(User.email).like(pattern, escape="\\"),
+            )
+        )
+    begins = _folded(User.name).like(_escape_like(" ".join(words)) + "%", escape="\\")
+    return list(
+        db.session.execute(
+            select(User.name, User.email)
+            .where(*conditions)
+            .order_by(begins.desc(), User.name, User.email)
+            .limit(limit)
+        )
     )
 
 

@@ -81,6 +81,11 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   }
 
+  // The search's own form, outside the page's form ([data-picker-form], the KLE field's).
+  function hasSearchForm(p) {
+    return !!(p.search.form && p.search.form.hasAttribute("data-picker-form"));
+  }
+
   function onKeydown(event) {
     var p = partsOf(event.target);
     var count = optionsOf(p).length;
@@ -100,13 +105,16 @@ document.addEventListener("DOMContentLoaded", function () {
         setActive(p, Math.max(0, Math.min(count - 1, index + (down ? 1 : -1))));
       }
     } else if (event.key === "Enter") {
-      // Never submit the search form (a new window) once JavaScript runs.
-      event.preventDefault();
       if (isOpen(p) && index >= 0) {
+        event.preventDefault();
         choose(p, optionsOf(p)[index]);
-      } else {
+      } else if (hasSearchForm(p)) {
+        // Never submit the search form (a new window) once JavaScript runs.
+        event.preventDefault();
         searchNow(p);
       }
+      // A search that is a field of the page's own form (a picker in one field): Enter
+      // submits that form, as in any other field, unless it chose an option.
     } else if (event.key === "Escape") {
       if (!p.results.hidden) {
         event.preventDefault();
@@ -131,7 +139,7 @@ document.addEventListener("DOMContentLoaded", function () {
       e.remove();
     });
     var form = p.search.form; // the search's own form (form="…"), outside the process form
-    if (form) {
+    if (hasSearchForm(p)) {
       form.removeAttribute("target");
       form.addEventListener("submit", function (event) {
         event.preventDefault();
@@ -178,5 +186,55 @@ document.addEventListener("DOMContentLoaded", function () {
     var status = p.results.querySelector("[data-picker-status]");
     p.announce.textContent = status ? status.getAttribute("data-picker-status") : "";
     setOpen(p, document.activeElement === p.search);
+  });
+})();
+
+// Pickers in one field (processes/_field.html, person_field: the intake form's "Faglig
+// kontaktperson"): the field is both the value and the search (data-picker-value and
+// data-picker-search on the same input), so the picker above makes it the combobox. Three
+// additions: the search sends the field's text as the parameter the search expects
+// (data-picker-query) rather than under the field's own name; a chosen option shows its
+// data-picker-chosen-text ("Valgt: <name>") in the picker's [data-picker-chosen] live
+// region; and typing in the field again clears what was shown as chosen. Pickers without
+// a [data-picker-chosen] region (the KLE field) are left as they are.
+(function () {
+  "use strict";
+
+  function chosenRegion(element) {
+    var root = element && element.closest ? element.closest("[data-picker]") : null;
+    return root ? root.querySelector("[data-picker-chosen]") : null;
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var field = event.detail.elt;
+    var name = field && field.getAttribute ? field.getAttribute("data-picker-query") : null;
+    if (name) {
+      event.detail.parameters[name] = field.value;
+    }
+  });
+
+  document.addEventListener("picked", function (event) {
+    var field = event.target;
+    var region = chosenRegion(field);
+    if (!region || !field.hasAttribute("data-picker-value")) {
+      return;
+    }
+    var root = field.closest("[data-picker]");
+    var option = Array.prototype.slice
+      .call(root.querySelectorAll('[data-picker-results] [role="option"]'))
+      .find(function (o) {
+        return o.getAttribute("data-value") === field.value;
+      });
+    region.textContent = option ? option.getAttribute("data-picker-chosen-text") || "" : "";
+  });
+
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (field.hasAttribute && field.hasAttribute("data-picker-value")) {
+      var region = chosenRegion(field);
+      if (region) {
+        region.textContent = "";
+      }
+    }
   });
 })();

@@ -392,3 +392,24 @@ def _label(labels: Mapping[Any, Any], enum: type, value: Any) -> str:
         return str(labels[enum(value)])
     except (ValueError, KeyError):
         return str(value)
+
+
+def send_receipt(process: Process, reporter: User) -> int:
+    """Queue a receipt to the person who reported an idea on the intake form (with the
+    idea's transaction), with the link to follow it."""
+    if not reporter.email:
+        return 0
+    with force_locale(MAIL_LOCALE):
+        subject = _("Tak for din idé: “%(title)s”", title=process.title)
+        body = "\n\n".join(
+            [
+                _(
+                    "Vi har modtaget din idé “%(title)s”. Automatiseringsteamet vurderer den, "
+                    "og du får en e-mail, når den skifter fase eller status, eller når nogen "
+                    "kommenterer den.",
+                    title=process.title,
+                ),
+                _footer(process),
+            ]
+        )
+        return _queue(process, [reporter], "receipt", subject, body)

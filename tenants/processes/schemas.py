@@ -213,6 +213,7 @@ class IntakeFormSchema(ProcessInSchema):
             "domain_ids",
             "occurrences_per_year",
             "minutes_per_occurrence",
+            "owner_id",
         )
         unknown = EXCLUDE
 

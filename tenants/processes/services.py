@@ -434,6 +434,8 @@ REPORTER_FIELDS = frozenset(
         "challenges",
         "solution_ideas",
         "it_systems",
+        # "Faglig kontaktperson": the reporter may name themselves or a colleague.
+        "owner_id",
     }
 )
 REASON_STATUSES = frozenset(

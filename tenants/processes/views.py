@@ -12,8 +12,8 @@ from flask_login import current_user
 from marshmallow import EXCLUDE, ValidationError
 
 from autoproces.platform.errors import Conflict, Forbidden, Invalid, normalise_messages
-from autoproces.platform.identity.auth import tenant_blueprint
-from autoproces.platform.identity.services import list_users
+from autoproces.platform.identity.auth import require, tenant_blueprint
+from autoproces.platform.identity.services import list_users, search_active_users, user_by_email
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
@@ -30,7 +30,23 @@ FIELD_LABELS = {
     "domain": _l("Fagområde"),
     "occurrences_per_year": _l("Hvor mange gange om året?"),
     "minutes_per_occurrence": _l("Hvor mange minutter tager det hver gang?"),
+    "owner_email": _l("Faglig kontaktperson"),
 }
+# The intake form's fields in the order they show, for the list of errors above it.
+INTAKE_ORDER = (
+    "title",
+    "summary",
+    "description",
+    "domain",
+    "occurrences_per_year",
+    "minutes_per_occurrence",
+    "owner_email",
+    "attachment-file",
+    "attachment-description",
+    "visibility",
+)
+PEOPLE_LIMIT = 10  # options in a person picker; more means "type more"
+PEOPLE_MIN_QUERY = 2  # fewer characters than this show no options
 INTAKE_NUMBERS = [
     form.Field("occurrences_per_year", "", "int"),
     form.Field("minutes_per_occurrence", "", "decimal"),
@@ -119,6 +135,7 @@ def import_processes() -> Any:
 def new_process() -> Any:
     values: dict[str, Any] = {"domain": request.args.get("fagomraade", "")}
     errors: dict[str, list[str]] = {}
+    owner = None
     if request.method == "POST":
         values = request.form.to_dict()
         data = {
@@ -129,11 +146,20 @@ def new_process() -> Any:
         data.update(form.parse(request.form, INTAKE_NUMBERS))
         if values.get("domain"):
             data["domain_ids"] = [values["domain"]]
+        owner, owner_errors = _intake_owner(values.get("owner_email", ""))
+        if owner is not None:
+            data["owner_id"] = str(owner.id)
         try:
-            process = services.create_process(current_user, IntakeFormSchema().load(data))
+            loaded = IntakeFormSchema().load(data)
+            if owner_errors:
+                raise Invalid(_("Oplysningerne kunne ikke gemmes."), owner_errors)
+            process = services.create_process(current_user, loaded)
             _attach_intake_files(process, values.get("attachment_description", ""))
+            from autoproces.tenants.engagement.services import send_receipt  # builds on us
+
+            send_receipt(process, current_user)
         except ValidationError as e:
-            errors = normalise_messages(e.normalized_messages())
+            errors = {**normalise_messages(e.normalized_messages()), **owner_errors}
         except Invalid as e:
             errors = e.errors
         else:
@@ -145,13 +171,19 @@ def new_process() -> Any:
                 "success",
             )
             return redirect(url_for("processes.show_process", process_id=process.id))
-        if "domain_ids" in errors:
-            errors["domain"] = errors.pop("domain_ids")
+        for key, name in (("domain_ids", "domain"), ("owner_id", "owner_email")):
+            if key in errors:
+                errors[name] = errors.pop(key)
+        if "owner_email" in errors:
+            owner = None
+        order = {name: i for i, name in enumerate(INTAKE_ORDER)}
+        errors = dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))
     status = 422 if errors else 200
     return render_template(
         "processes/new.html",
         form=values,
         errors=errors,
+        owner=owner,
         attachment_errors={
             "file": errors.get("attachment-file", []),
             "description": errors.get("attachment-description", []),
@@ -165,6 +197,25 @@ def new_process() -> Any:
         },
         domains=services.list_domains(current_user.tenant_id),
     ), status
+
+
+def _intake_owner(email: str) -> tuple[Any, dict[str, list[str]]]:
+    """The intake form's "Faglig kontaktperson", typed (or chosen) as an e-mail address:
+    an active user of this municipality, in any case. Blank names no one."""
+    email = email.strip()
+    if not email:
+        return None, {}
+    person = user_by_email(current_tenant(), email)
+    if person is None or not person.active:
+        return None, {
+            "owner_email": [
+                _(
+                    "Ingen aktiv bruger i kommunen har den e-mailadresse. "
+                    "Ret adressen, eller lad feltet stå tomt."
+                )
+            ]
+        }
+    return person, {}
 
 
 def _attach_intake_files(process: Any, description: str) -> None:
@@ -188,11 +239,27 @@ def similar() -> Any:
     )
 
 
+@bp.get("/personer/soeg")
+def search_people() -> Any:
+    """htmx: the options of a person field (the intake form's "Faglig kontaktperson"):
+    this municipality's active users whose name or e-mail address contains what is typed,
+    by name and e-mail address only. Anyone who may report an idea may look."""
+    require(current_user, Action.REPORT)
+    q = request.args.get("q", "")[:254].strip()
+    if len(q) < PEOPLE_MIN_QUERY:
+        q = ""  # nothing to show, nor to say
+    found = search_active_users(current_tenant(), q, PEOPLE_LIMIT + 1) if q else []
+    return render_template(
+        "processes/_people_results.html",
+        q=q,
+        people=found[:PEOPLE_LIMIT],
+        more=len(found) > PEOPLE_LIMIT,
+    )
+
+
 @bp.get("/processer/links")
 def intake_links() -> Any:
     """For the administrator: a link per fagområde that opens the form with it chosen."""
-    from autoproces.platform.identity.auth import require
-
     require(current_user, Action.ADMINISTER)
     return render_template(
         "processes/intake_links.html", domains=services.list_domains(current_user.tenant_id)
