@@ -63,6 +63,7 @@ class Settings:
     smtp_starttls: bool = False
     smtp_from: str = "autoproces@localhost"
     # Uploaded files: the instance folder, or an S3-compatible bucket when one is named.
+    files_path: Path | None = None  # local storage folder; default: files/ in the instance
     s3_bucket: str | None = None
     s3_prefix: str = ""
     s3_endpoint_url: str | None = None
@@ -129,6 +130,9 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_starttls=_flag(env, "SMTP_STARTTLS"),
             smtp_from=env.get("SMTP_FROM") or "autoproces@localhost",
+            files_path=Path(env["AUTOPROCES_FILES_PATH"]).resolve()
+            if env.get("AUTOPROCES_FILES_PATH")
+            else None,
             s3_bucket=env.get("AUTOPROCES_S3_BUCKET") or None,
             s3_prefix=env.get("AUTOPROCES_S3_PREFIX") or "",
             s3_endpoint_url=env.get("AUTOPROCES_S3_ENDPOINT_URL") or None,

@@ -27,8 +27,26 @@ def token_limit() -> str:
     return current_app.config["TOKEN_RATE_LIMIT"]
 
 
+def upload_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["UPLOAD_RATE_LIMIT"]
+
+
+def per_user() -> str:
+    """A signed-in user's own budget: a municipality's staff often share one public address."""
+    from flask import g
+    from flask_login import current_user
+
+    user = g.get("api_user") or (current_user if current_user.is_authenticated else None)
+    if user is None:
+        return get_remote_address()
+    return f"user:{user.tenant_id}:{user.id}"
+
+
 def init_app(app: Flask, settings: Any) -> None:
     app.config.setdefault("LOGIN_RATE_LIMIT", "30/minute")
+    app.config.setdefault("UPLOAD_RATE_LIMIT", "200/hour")
     app.config.setdefault("TOKEN_RATE_LIMIT", "10/minute")
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

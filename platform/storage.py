@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +26,10 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 class StorageError(Exception):
     """The storage could not be reached or refused the operation."""
+
+
+class StorageMissing(StorageError):
+    """The storage answers, but has no file under the key."""
 
 
 class Storage(Protocol):
@@ -58,25 +63,32 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as e:  # a full disk, a read-only volume, permissions
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise StorageError(str(e)) from e
 
     def read(self, key: str) -> Iterator[bytes]:
         try:
             f = self._path(key).open("rb")
         except FileNotFoundError as e:
-            raise StorageError(f"missing: {key}") from e
+            raise StorageMissing(key) from e
+        except OSError as e:
+            raise StorageError(str(e)) from e
         return _chunks(f)
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as e:
+            raise StorageError(str(e)) from e
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -133,7 +145,11 @@ class S3Storage:
 
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
-        except (BotoCoreError, ClientError) as e:
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise StorageMissing(key) from e
+            raise StorageError(str(e)) from e
+        except BotoCoreError as e:
             raise StorageError(str(e)) from e
         return _chunks(body)
 
@@ -170,7 +186,15 @@ def init_app(app: Flask, settings: Any) -> None:
             secret_access_key=settings.s3_secret_access_key,
         )
     else:
-        storage = LocalStorage(Path(app.instance_path) / "files")
+        root = settings.files_path or Path(app.instance_path) / "files"
+        storage = LocalStorage(root)
+        if not settings.demo and settings.files_path is None:
+            # Several web processes on several machines would each see only their own files.
+            app.logger.warning(
+                "attachments are stored in %s; with more than one server, set "
+                "AUTOPROCES_S3_BUCKET or AUTOPROCES_FILES_PATH to shared storage",
+                root,
+            )
     app.extensions["autoproces.storage"] = storage
 
 
@@ -179,44 +203,77 @@ def storage() -> Storage:
 
 
 # --- Keeping files and rows in step ----------------------------------------------------------
+#
+# Each transaction (savepoints included) keeps its own lists: files it wrote, and files to
+# remove once it commits. A released savepoint hands its lists to its parent; a savepoint
+# rolled back undoes its own files; only the outermost commit removes files for good, and
+# an outermost transaction that ends without committing removes every file it wrote.
 
-_WRITTEN = "autoproces.storage.written"
-_DOOMED = "autoproces.storage.doomed"
+_PENDING = "autoproces.storage.pending"
+
+
+@dataclass
+class _Pending:
+    written: list[tuple[Storage, str]] = field(default_factory=list)
+    doomed: list[tuple[Storage, str]] = field(default_factory=list)
+    released: bool = False
+
+
+def _pending(session: Session, transaction: Any) -> _Pending:
+    return session.info.setdefault(_PENDING, {}).setdefault(transaction, _Pending())
+
+
+def _current(session: Session) -> Any:
+    session.connection()  # begin now, so the transaction's end is sure to be seen
+    return session.get_nested_transaction() or session.get_transaction()
 
 
 def put_in_transaction(session: Session, key: str, data: bytes, content_type: str) -> None:
     """Store a file that belongs to rows written in `session`'s transaction."""
     store = storage()
-    session.connection()  # begin now, so the transaction's end is sure to undo the file
+    pending = _pending(session, _current(session))
     store.put(key, data, content_type)
-    session.info.setdefault(_WRITTEN, []).append((store, key))
+    pending.written.append((store, key))
 
 
 def delete_after_commit(session: Session, key: str) -> None:
     """Remove a file once the deletion of its row has been committed."""
-    session.connection()
-    session.info.setdefault(_DOOMED, []).append((storage(), key))
+    _pending(session, _current(session)).doomed.append((storage(), key))
+
+
+def _remove(files: list[tuple[Storage, str]], why: str) -> None:
+    for store, key in files:
+        try:
+            store.delete(key)
+        except Exception:  # noqa: BLE001 - the database has decided; a stray file is only logged
+            current_app.logger.warning("could not remove stored file %s (%s)", key, why)
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
-    for store, key in session.info.pop(_DOOMED, []):
-        try:
-            store.delete(key)
-        except StorageError:
-            # The row is gone; an unreachable store leaves an orphan file, never a dangling row.
-            current_app.logger.warning("could not delete stored file %s", key)
+    pending = session.info.get(_PENDING) or {}
+    if session.in_nested_transaction():
+        # A savepoint released: its parent inherits its lists (after_transaction_end).
+        transaction = session.get_nested_transaction()
+        if transaction in pending:
+            pending[transaction].released = True
+        return
+    root = pending.pop(session.get_transaction(), None)
+    if root is not None:
+        root.written.clear()  # committed: the files stay
+        _remove(root.doomed, "deleted")
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _after_transaction_end(session: Session, transaction: Any) -> None:
-    if transaction.parent is not None:
-        return  # a savepoint: the outermost transaction decides
-    # Still listed here means the transaction did not commit (after_commit has emptied it).
-    session.info.pop(_DOOMED, None)
-    for store, key in session.info.pop(_WRITTEN, []):
-        try:
-            store.delete(key)
-        except StorageError:
-            current_app.logger.warning("could not remove stored file %s after rollback", key)
+    pending = session.info.get(_PENDING)
+    if not pending or transaction not in pending:
+        return
+    mine = pending.pop(transaction)
+    if transaction.parent is not None and mine.released:
+        parent = _pending(session, transaction.parent)
+        parent.written += mine.written
+        parent.doomed += mine.doomed
+        return
+    # Rolled back (a savepoint or the whole transaction): its files go, its deletions don't.
+    _remove(mine.written, "rolled back")

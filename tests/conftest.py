@@ -89,6 +89,7 @@ UNIT_TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "LOGIN_RATE_LIMIT": "10000/minute",
     "TOKEN_RATE_LIMIT": "10000/minute",
+    "UPLOAD_RATE_LIMIT": "10000/minute",
 }
 
 

@@ -389,8 +389,6 @@ def test_the_process_page_uploads_lists_shares_and_deletes(client, alpha, app):
     r = client.get(page(alpha.process.id, f"/bilag/{attachment.id}"))
     assert r.status_code == 200 and r.data == PDF
     assert r.headers["Content-Disposition"].startswith("attachment;")
-    r = client.get(page(alpha.process.id, f"/bilag/{attachment.id}?vis=1"))
-    assert r.headers["Content-Disposition"].startswith("inline;")
     r = client.post(
         page(alpha.process.id, f"/bilag/{attachment.id}/deling"), data={"shareable": "1"}
     )
@@ -562,3 +560,245 @@ def test_storage_down_gives_503_in_danish_and_nothing_is_written(database, alpha
     assert r.status_code == 503
     assert r.get_json()["message"] == "Filen kunne ikke gemmes lige nu. Prøv igen senere."
     assert count(su_engine) == 0
+
+
+# --- Review follow-ups ---------------------------------------------------------------------
+
+
+def test_text_is_judged_by_its_bytes_not_by_a_magic_number_guess():
+    from autoproces.tenants.processes.attachments import sniff
+
+    # "BM" is a bitmap's magic number, "ID3" an MP3's: ordinary words at the start of text.
+    assert sniff("biler.csv", b"BMW;Audi\n1;2\n") == "text/csv"
+    assert sniff("noter.txt", b"ID3-nummeret er 12") == "text/plain"
+
+
+def _docx_with_thumbnail_first() -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("docProps/thumbnail.jpeg", bytes(range(256)) * 40)  # 10 KB before word/
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types><Override PartName="/word/document.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
+        z.writestr("word/document.xml", "<w:document/>")
+    return out.getvalue()
+
+
+def test_office_files_are_recognised_from_their_manifest(app):
+    from autoproces.platform.errors import Invalid
+    from autoproces.tenants.processes.attachments import sniff
+
+    data = _docx_with_thumbnail_first()
+    assert sniff("rapport.docx", data).endswith("wordprocessingml.document")
+    with app.test_request_context(), pytest.raises(Invalid):
+        sniff("rapport.xlsx", data)  # the manifest says Word, not Excel
+    with app.test_request_context(), pytest.raises(Invalid):
+        sniff("arkiv.docx", _zip_of({"a.txt": "x"}))  # a plain zip is no document
+
+
+def _zip_of(entries: dict[str, str]) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, content in entries.items():
+            z.writestr(name, content)
+    return out.getvalue()
+
+
+class _Recorder:
+    """A storage that remembers what it holds (for the bookkeeping around savepoints)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, key, data, content_type):
+        self.files[key] = data
+
+    def read(self, key):
+        return iter([self.files[key]])
+
+    def delete(self, key):
+        self.files.pop(key, None)
+
+    def exists(self, key):
+        return key in self.files
+
+
+@pytest.fixture
+def recorder(app):
+    store = _Recorder()
+    saved = app.extensions["autoproces.storage"]
+    app.extensions["autoproces.storage"] = store
+    yield store
+    app.extensions["autoproces.storage"] = saved
+
+
+def test_savepoints_keep_files_and_rows_in_step(app, recorder):
+    from autoproces.platform.db import db
+    from autoproces.platform.storage import delete_after_commit, put_in_transaction
+
+    with app.app_context():
+        s = db.session()
+        # A: written in a released savepoint, then the whole transaction rolls back.
+        with s.begin_nested():
+            put_in_transaction(s, "a", b"1", "text/plain")
+        s.rollback()
+        assert "a" not in recorder.files
+        # B: a deletion queued in a released savepoint waits for the outer commit …
+        recorder.files["b"] = b"2"
+        with s.begin_nested():
+            delete_after_commit(s, "b")
+        assert "b" in recorder.files
+        s.rollback()  # … and never happens when the outer transaction rolls back.
+        assert "b" in recorder.files
+        # C: written in a savepoint that rolls back, then the outer transaction commits.
+        s.connection()
+        savepoint = s.begin_nested()
+        put_in_transaction(s, "c", b"3", "text/plain")
+        savepoint.rollback()
+        put_in_transaction(s, "d", b"4", "text/plain")
+        s.commit()
+        assert "c" not in recorder.files and recorder.files["d"] == b"4"
+        # A released savepoint's deletion happens at the outer commit.
+        with s.begin_nested():
+            delete_after_commit(s, "b")
+        s.commit()
+        assert "b" not in recorder.files
+
+
+def test_a_disk_error_is_503_and_a_failed_removal_does_not_break_the_commit(
+    client, alpha, app, monkeypatch, su_engine
+):
+    import os
+
+    a = upload(client, alpha.erik_token, alpha.process.id, ("a.pdf", PDF)).get_json()[0]
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    r = upload(client, alpha.erik_token, alpha.process.id, ("b.pdf", PDF))
+    assert r.status_code == 503
+    assert r.get_json()["message"] == "Filen kunne ikke gemmes lige nu. Prøv igen senere."
+    monkeypatch.undo()
+
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: full())
+    r = client.delete(url(alpha.process.id, a["id"]), headers=bearer(alpha.erik_token))
+    assert r.status_code == 204  # the row is gone; the stray file is only logged
+    assert count(su_engine) == 0
+
+
+def test_a_missing_file_is_404_not_a_retry_later(client, alpha, app):
+    a = upload(client, alpha.erik_token, alpha.process.id, ("a.pdf", PDF)).get_json()[0]
+    for path in stored_files(app):
+        path.unlink()
+    r = client.get(url(alpha.process.id, a["id"], "/content"), headers=bearer(alpha.erik_token))
+    assert r.status_code == 404
+    assert r.get_json()["message"] == "Filen findes ikke længere."
+
+
+def test_the_intake_form_asks_for_the_files_again_after_other_errors(client, alpha, su_engine):
+    login(client, alpha.mona)
+    r = client.post(
+        "/alpha/processer/ny",
+        data={"title": "", "summary": "Et resumé.", "file": (io.BytesIO(PDF), "blanket.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422
+    assert "Vælg filerne igen, når du har rettet fejlene." in r.get_data(as_text=True)
+    assert count(su_engine) == 0
+
+
+def test_the_intake_form_keeps_the_idea_on_the_page_when_storage_is_down(
+    client, alpha, app, monkeypatch, su_engine
+):
+    from autoproces.platform.storage import StorageError
+
+    def down(*args, **kwargs):
+        raise StorageError("connection refused")
+
+    monkeypatch.setattr(app.extensions["autoproces.storage"], "put", down)
+    login(client, alpha.mona)
+    r = client.post(
+        "/alpha/processer/ny",
+        data={
+            "title": "Idé mens lageret er nede",
+            "summary": "Et resumé.",
+            "file": (io.BytesIO(PDF), "blanket.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Filen kunne ikke gemmes lige nu. Prøv igen senere." in html
+    assert "Idé mens lageret er nede" in html
+    with su_engine.connect() as conn:
+        assert conn.scalar(text("select count(*) from process where title like 'Idé mens%'")) == 0
+
+
+def test_uploads_to_one_process_wait_for_each_other(app, alpha):
+    """The count of a process's attachments is taken under a row lock (FOR NO KEY UPDATE)."""
+    import threading
+
+    from autoproces.platform.db import db, use_tenant
+    from autoproces.platform.identity.models import User
+    from autoproces.tenants.processes import attachments
+    from autoproces.tenants.processes.services import get_process
+
+    first_locked, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with app.app_context():
+            use_tenant(alpha.tenant.id)
+            user = db.session.get(User, (alpha.tenant.id, alpha.erik.id))
+            attachments.add_attachments(
+                user, get_process(user, alpha.process.id), [attachments.Upload("a.txt", b"a")]
+            )
+            first_locked.set()
+            release.wait(10)
+            order.append("first")
+            db.session.commit()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_locked.wait(10)
+    with app.app_context():
+        use_tenant(alpha.tenant.id)
+        user = db.session.get(User, (alpha.tenant.id, alpha.mona.id))
+        process = get_process(user, alpha.process.id)
+        threading.Timer(0.3, release.set).start()
+        attachments.add_attachments(user, process, [attachments.Upload("b.txt", b"b")])
+        order.append("second")
+        db.session.commit()
+    thread.join(10)
+    assert order == ["first", "second"]
+
+
+def test_the_files_folder_can_be_a_shared_volume(database, alpha, tmp_path):
+    from autoproces.platform.app import create_app
+
+    app = create_app(app_env(database, AUTOPROCES_FILES_PATH=str(tmp_path)), TESTING=True)
+    a = upload(app.test_client(), alpha.erik_token, alpha.process.id, ("a.pdf", PDF))
+    key = a.get_json()[0]["id"]
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [key]
+
+
+def test_uploads_are_rate_limited_per_user_not_per_address(database, alpha):
+    from autoproces.platform.app import create_app
+
+    app = create_app(app_env(database), TESTING=True, UPLOAD_RATE_LIMIT="2/minute")
+    client = app.test_client()
+    for _ in range(2):
+        assert (
+            upload(client, alpha.erik_token, alpha.process.id, ("a.txt", b"a")).status_code == 201
+        )
+    r = upload(client, alpha.erik_token, alpha.process.id, ("a.txt", b"a"))
+    assert r.status_code == 429
+    # A colleague behind the same address has a budget of their own.
+    assert upload(client, alpha.mona_token, alpha.process.id, ("b.txt", b"b")).status_code == 201

@@ -133,6 +133,9 @@ def test_chosen_topic_fragment(client, alpha):
         "Valgt: 27.66.04 Magtanvendelse, børn og unge"
     )
     assert get(client, "/alpha/kle/valgt?kle_code=99.99.99").strip() == "KLE-emnet findes ikke."
+    # A Danish keyboard's comma, as the form reads it.
+    html = get(client, "/alpha/kle/valgt?kle_code=02,34,02")
+    assert html.strip() == "Valgt: 02.34.02 Byggetilladelse"
     # Half-typed codes and groups (not a process's topic) show nothing.
     for code in ("02.3", "02.34", "", "<b>x</b>"):
         assert get(client, "/alpha/kle/valgt?kle_code=" + code).strip() == ""
@@ -174,6 +177,9 @@ def test_edit_form_has_the_picker_with_the_current_title(client, make, alpha):
     assert '<label class="form-label" for="kle_code-search">Søg i KLE</label>' in field
     assert 'hx-get="/alpha/kle/soeg"' in field and 'hx-get="/alpha/kle/valgt"' in field
     assert 'hx-trigger="input changed delay:300ms, search-now"' in field
+    # No decimal keypad: with a Danish locale it has "," and no ".".
+    code_input = re.search(r'<input[^>]* id="kle_code" [^>]*>', html).group(0)
+    assert "inputmode" not in code_input
     # Without JavaScript the search is a form of its own (forms cannot nest), after the
     # process form, which opens the look-up page.
     assert 'form="kle_code-search-form"' in field and 'name="q"' in field
@@ -220,6 +226,11 @@ def test_save_a_code_and_clear_it_again(client, make, alpha):
     assert "02.34.02" in get(client, f"/alpha/processer/{p.id}")
     html, version = edit_form(client, p.id)
     assert "Valgt: 02.34.02 Byggetilladelse" in html
+    # "02,34,02" from a keyboard with a comma (a Danish number pad) is 02.34.02.
+    r = post_edit(client, p, version, kle_code=" 02,34,30 ", form_code="")
+    assert r.status_code == 302, r.get_data(as_text=True)
+    html, version = edit_form(client, p.id)
+    assert 'value="02.34.30"' in html and "Valgt: 02.34.30 Nedrivning" in html
     # Blank codes are no codes, not invalid ones.
     r = post_edit(client, p, version, kle_code="", form_code="")
     assert r.status_code == 302, r.get_data(as_text=True)

@@ -3,6 +3,8 @@ snippets, sorting and pagination, in the API and on the page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import bearer, login
 
@@ -81,6 +83,9 @@ def test_kle_prefix(client, register, su_engine):
     assert titles(client, team_token, "kle=15.17") == ["Sygedagpenge opfølgning"]
     assert titles(client, team_token, "kle=15") == ["Sygedagpenge opfølgning"]
     assert titles(client, team_token, "kle=16") == []
+    # A Danish keyboard's comma reads as the point.
+    assert titles(client, team_token, "kle=15,17") == ["Sygedagpenge opfølgning"]
+    assert titles(client, team_token, "kle=15,17,06") == ["Sygedagpenge opfølgning"]
     r = client.get("/api/v1/processes?kle=abc", headers=bearer(team_token))
     assert r.status_code == 422 and "kle" in r.get_json()["errors"]["query"]
 
@@ -119,6 +124,32 @@ def test_snippets_escape_the_text(client, make, register):
     assert "<img" not in snippet and "<b>" not in snippet and "&lt;" in snippet
 
 
+def test_snippets_keep_marker_like_characters_as_text(client, make, register):
+    tenant, team, *_rest, team_token, _e = register
+    make.process(
+        team,
+        title="Kontrol ⟦ robot",
+        summary="Robotten ⟧ ⟦1 < 2 & 3⟧ kører \x01om\x02 natten",
+    )
+    body = client.get("/api/v1/processes?q=robot", headers=bearer(team_token)).get_json()
+    snippet = next(i["snippet"] for i in body["items"] if i["title"] == "Kontrol ⟦ robot")
+    marked = re.findall(r"<mark>([^<]*)</mark>", snippet)
+    assert [m.lower() for m in marked] == ["robot", "robotten"], snippet
+    # Every <mark> closes, around a word: nothing else is a tag.
+    rest = re.sub(r"<mark>[^<]*</mark>", "", snippet)
+    assert "<" not in rest and ">" not in rest, snippet
+    # The characters themselves are text, escaped like any other; control characters are not.
+    assert "Kontrol ⟦ " in snippet and "</mark> ⟧ ⟦1 &lt; 2 &amp; 3⟧ kører" in snippet
+    assert "\x01" not in snippet and "\x02" not in snippet
+    # The same on the list page.
+    login(client, team)
+    html = client.get("/alpha/processer?q=robot").get_data(as_text=True)
+    assert (
+        "Kontrol ⟦ <mark>robot</mark>" in html
+        and "<mark>Robotten</mark> ⟧ ⟦1 &lt; 2 &amp; 3⟧" in html
+    )
+
+
 def test_sorting_and_pagination(client, register):
     *_rest, team_token, _e = register
     assert titles(client, team_token, "sort=title") == [
@@ -151,6 +182,10 @@ def test_list_page_filters_live_in_the_url(client, register):
     assert "Beskæftigelse" in html and "1 proces" in html
     html = client.get("/alpha/processer?per_page=2&sort=title").get_data(as_text=True)
     assert "page=2" in html and "sort=title" in html  # the next page keeps the filters
+    # The KLE filter: no decimal keypad (a Danish one has "," and no "."), and "," reads as ".".
+    html = client.get("/alpha/processer?kle=15,17").get_data(as_text=True)
+    kle_input = re.search(r'<input[^>]* id="kle" [^>]*>', html).group(0)
+    assert "inputmode" not in kle_input and 'value="15.17"' in kle_input
 
 
 def test_overview_per_fagomraade(client, register, make):
@@ -306,3 +341,31 @@ def test_api_list_items_stay_full_processes(client, register):
     assert "<mark>" in item["snippet"] and body["total"] == 1
     page = client.get("/api/v1/processes?per_page=2&page=5", headers=bearer(team_token))
     assert page.get_json()["items"] == [] and page.get_json()["total"] == 4
+
+
+def test_page_numbers_are_bounded(client, register):
+    tenant, team, *_rest, team_token, _e = register
+    # PostgreSQL's OFFSET is a bigint: a huge page number is refused, not a server error.
+    for query, field, message in [
+        ("page=99999999999999999999", "page", "Sidetallet skal være mellem 1 og 100000."),
+        ("page=100001&per_page=100", "page", "Sidetallet skal være mellem 1 og 100000."),
+        ("page=0", "page", "Sidetallet skal være mellem 1 og 100000."),
+        ("page=abc", "page", "Skal være et helt tal."),
+        ("per_page=101", "per_page", "Antal pr. side skal være mellem 1 og 100."),
+        ("per_page=99999999999999999999", "per_page", "Antal pr. side skal være mellem 1 og 100."),
+    ]:
+        r = client.get(f"/api/v1/processes?{query}", headers=bearer(team_token))
+        assert r.status_code == 422, query
+        assert r.get_json()["errors"]["query"] == {field: [message]}, query
+    # The last page allowed, with the most rows a page may have, still works.
+    r = client.get("/api/v1/processes?page=100000&per_page=100", headers=bearer(team_token))
+    assert r.status_code == 200 and r.get_json()["items"] == [] and r.get_json()["total"] == 4
+
+    # On the list page the filter is reset, with a message, and the first page is shown.
+    login(client, team)
+    for query in ("page=99999999999999999999", "q=sager&page=100001", "per_page=99999999999"):
+        r = client.get(f"/alpha/processer?{query}")
+        assert r.status_code == 200, query
+        html = r.get_data(as_text=True)
+        assert "Filteret kunne ikke bruges og er nulstillet." in html, query
+        assert "4 processer" in html and "Fakturahåndtering" in html, query

@@ -56,13 +56,16 @@ def upgrade() -> None:
             name="fk_process_attachment_uploaded_by",
             ondelete="SET NULL (uploaded_by)",
         ),
-        sa.UniqueConstraint("storage_key", name="uq_process_attachment_storage_key"),
+        sa.UniqueConstraint("tenant_id", "storage_key", name="uq_process_attachment_storage_key"),
         sa.CheckConstraint(
             f"size_bytes > 0 AND size_bytes <= {MAX_BYTES}", name="ck_process_attachment_size"
         ),
     )
     op.create_index(
         "ix_process_attachment_process", "process_attachment", ["tenant_id", "process_id"]
+    )
+    op.create_index(
+        "ix_process_attachment_uploaded_by", "process_attachment", ["tenant_id", "uploaded_by"]
     )
     enable_tenant_rls("process_attachment")
 

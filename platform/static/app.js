@@ -9,7 +9,9 @@ document.addEventListener("DOMContentLoaded", function () {
 // beside a code field becomes an ARIA 1.2 combobox. htmx fetches its options into
 // [data-picker-results]; arrow keys move through them, Enter or a click chooses one, which
 // fills the code field, and htmx (its trigger "picked") then shows the chosen title in a
-// live region. Without JavaScript the search opens a look-up page instead.
+// live region. Without JavaScript the search opens a look-up page instead, and so it does
+// when htmx did not load (blocked, or a failed download): then nothing is enhanced, as the
+// search could fetch no options.
 (function () {
   "use strict";
 
@@ -125,7 +127,7 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function enhance(root) {
     var p = partsOf(root);
-    if (!p || !p.value || !p.search || !p.results || !p.announce) {
+    if (!window.htmx || !p || !p.value || !p.search || !p.results || !p.announce) {
       return;
     }
     p.search.setAttribute("role", "combobox");

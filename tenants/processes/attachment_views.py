@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import tenant_blueprint
+from autoproces.platform.security import limiter, per_user, upload_limit
 
 from . import attachments, services
 from .attachments_api import file_response, read_uploads
@@ -50,6 +51,7 @@ def _back(process_id: uuid.UUID) -> Any:
 
 
 @bp.post("/<uuid:process_id>/bilag")
+@limiter.limit(upload_limit, key_func=per_user)
 def upload(process_id: uuid.UUID) -> Any:
     process = services.get_process(current_user, process_id)
     try:
@@ -75,7 +77,7 @@ def upload(process_id: uuid.UUID) -> Any:
 @bp.get("/<uuid:process_id>/bilag/<uuid:attachment_id>")
 def download(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
     attachment = attachments.get_attachment(current_user, process_id, attachment_id)
-    return file_response(attachment, inline=request.args.get("vis") == "1")
+    return file_response(attachment)
 
 
 @bp.post("/<uuid:process_id>/bilag/<uuid:attachment_id>/deling")
@@ -95,7 +97,6 @@ def share(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
 
 @bp.post("/<uuid:process_id>/bilag/<uuid:attachment_id>/slet")
 def delete(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
-    attachment = attachments.get_attachment(current_user, process_id, attachment_id)
-    attachments.delete_attachment(current_user, process_id, attachment_id)
+    attachment = attachments.delete_attachment(current_user, process_id, attachment_id)
     flash(_("Bilaget %(name)s er slettet.", name=attachment.filename), "success")
     return _back(process_id)

@@ -14,6 +14,7 @@ from werkzeug.http import dump_options_header
 
 from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import api_blueprint
+from autoproces.platform.security import limiter, per_user, upload_limit
 
 from . import attachments, services
 from .schemas import UserRefSchema, text
@@ -79,6 +80,7 @@ def list_attachments(process_id: uuid.UUID) -> Any:
 
 
 @bp.post("/<uuid:process_id>/attachments")
+@limiter.limit(upload_limit, key_func=per_user)
 @bp.arguments(AttachmentFormSchema, location="form")
 @bp.arguments(AttachmentFilesSchema, location="files")
 @bp.response(201, AttachmentOutSchema(many=True))
@@ -115,21 +117,20 @@ def get_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
 def download_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
     """The file's bytes, with the content type found at upload."""
     attachment = attachments.get_attachment(g.api_user, process_id, attachment_id)
-    return file_response(attachment, inline=False)
+    return file_response(attachment)
 
 
-def file_response(attachment: attachments.Attachment, inline: bool) -> Response:
-    """The stored file as a download (or shown in place, for a PDF or an image)."""
+def file_response(attachment: attachments.Attachment) -> Response:
+    """The stored file, always as a download: nothing uploaded runs in the app's origin."""
     chunks = attachments.open_attachment(attachment)
     # The chunks need no request context: the request (and its transaction) ends first.
     response = Response(chunks, mimetype=attachment.content_type, direct_passthrough=True)
     response.content_length = attachment.size_bytes
     name = attachment.filename
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
-    disposition = "inline" if inline and attachment.inline else "attachment"
     # RFC 6266: a plain fallback plus the UTF-8 name (æ, ø, å survive).
     response.headers["Content-Disposition"] = dump_options_header(
-        disposition, {"filename": ascii_name, "filename*": "UTF-8''" + quote(name, safe="")}
+        "attachment", {"filename": ascii_name, "filename*": "UTF-8''" + quote(name, safe="")}
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -242,8 +242,11 @@ def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
             if "," in value:
                 value = value.replace(".", "").replace(",", ".")
             data[f.name] = value or None
-        elif f.kind == "kle" or f.name == "form_code":
-            # A code left blank is no code, not an invalid one.
+        elif f.kind == "kle":
+            # A code left blank is no code, not an invalid one. Danish keyboards (a phone's
+            # number pad) may give "02,34,02" for 02.34.02.
+            data[f.name] = raw.strip().replace(",", ".") or None
+        elif f.name == "form_code":
             data[f.name] = raw.strip() or None
         elif f.kind in ("date", "user") or (
             f.kind == "select"

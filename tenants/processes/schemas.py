@@ -264,6 +264,17 @@ class ChangeSchema(Schema):
     new_value = fields.Raw(allow_none=True)
 
 
+class KlePrefix(fields.String):
+    """The beginning of a KLE number; "02,34" (a Danish keyboard's comma) reads as 02.34."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip().replace(",", ".")
+
+
+# Pages beyond this are refused: (page - 1) * per_page must stay a PostgreSQL bigint OFFSET.
+MAX_PAGE = 100_000
+
+
 class ProcessQuerySchema(Schema):
     """The register's filters; the same in the URL of the list page and in the API."""
 
@@ -271,7 +282,7 @@ class ProcessQuerySchema(Schema):
     domain = fields.UUID(error_messages={"invalid": _l("Ukendt fagområde.")})
     phase = choice(Phase)
     status = choice(Status)
-    kle = fields.String(
+    kle = KlePrefix(
         validate=validate.Regexp(
             r"^[0-9]{2}(\.[0-9]{0,2}){0,2}$", error=_l("Skriv begyndelsen af et KLE-nummer.")
         )
@@ -289,11 +300,18 @@ class ProcessQuerySchema(Schema):
         ),
     )
     page = fields.Integer(
-        load_default=1, validate=validate.Range(min=1, error=_l("Skal være mindst {min}."))
+        load_default=1,
+        validate=validate.Range(
+            min=1, max=MAX_PAGE, error=_l("Sidetallet skal være mellem {min} og {max}.")
+        ),
+        error_messages={"invalid": _l("Skal være et helt tal.")},
     )
     per_page = fields.Integer(
         load_default=25,
-        validate=validate.Range(min=1, max=100, error=_l("Skal være mellem {min} og {max}.")),
+        validate=validate.Range(
+            min=1, max=100, error=_l("Antal pr. side skal være mellem {min} og {max}.")
+        ),
+        error_messages={"invalid": _l("Skal være et helt tal.")},
     )
 
 

@@ -89,7 +89,9 @@ def _escape_like(term: str) -> str:
 
 
 # Markers ts_headline puts around matches; the text is escaped before they become <mark>.
-_HIT_START, _HIT_STOP = "\u27e6", "\u27e7"
+# Control characters, which nobody types; _snippet turns any in the text into spaces all the
+# same, so every marker in the output is ts_headline's own (balanced <mark> tags).
+_HIT_START, _HIT_STOP = "\x01", "\x02"
 SORTS = ("relevance", "updated", "created", "title", "phase", "hours")
 
 
@@ -361,6 +363,8 @@ def _snippet(q: str | None) -> Any:
         Process.current_process,
         Process.solution_ideas,
     )
+    # The markers in the text itself become spaces (they separate words, as before).
+    document = func.translate(document, _HIT_START + _HIT_STOP, "  ")
     options = (
         f"StartSel={_HIT_START}, StopSel={_HIT_STOP}, MaxFragments=2, MaxWords=20,"
         ' MinWords=6, FragmentDelimiter=" … "'

@@ -162,7 +162,10 @@ def new_process() -> Any:
             errors = {**normalise_messages(e.normalized_messages()), **owner_errors}
         except Invalid as e:
             errors = e.errors
-        else:
+        if errors and "attachment-file" not in errors and _files_sent():
+            # A browser never sends a file input back: say so, rather than drop them silently.
+            errors["attachment-file"] = [_("Vælg filerne igen, når du har rettet fejlene.")]
+        if not errors:
             flash(
                 _(
                     "Tak! Din idé er modtaget. Automatiseringsteamet vurderer den, "
@@ -218,6 +221,10 @@ def _intake_owner(email: str) -> tuple[Any, dict[str, list[str]]]:
     return person, {}
 
 
+def _files_sent() -> bool:
+    return any(f.filename for f in request.files.getlist("file"))
+
+
 def _attach_intake_files(process: Any, description: str) -> None:
     """The intake form's files, in the idea's transaction: a refused file keeps the idea
     from being saved too (the form comes back with the error)."""
@@ -228,6 +235,9 @@ def _attach_intake_files(process: Any, description: str) -> None:
         attachments.add_attachments(current_user, process, uploads, description=description)
     except Invalid as e:
         raise Invalid(e.message, {f"attachment-{k}": v for k, v in e.errors.items()}) from e
+    except attachments.StorageUnavailable as e:
+        # The idea is kept on the page with what was typed; the files can be sent again.
+        raise Invalid(e.message, {"attachment-file": [e.message]}) from e
 
 
 @bp.get("/processer/lignende")

@@ -52,7 +52,8 @@ def search_kle() -> Any:
 @bp.get("/valgt")
 def chosen_kle() -> Any:
     require(current_user, Action.READ)
-    code = request.args.get("kle_code", "")[:MAX_QUERY].strip()
+    # As the process form reads it (processes/form.py): "02,34,02" is 02.34.02.
+    code = request.args.get("kle_code", "")[:MAX_QUERY].strip().replace(",", ".")
     entry = services.kle_topic(code)
     unknown = entry is None and services.KLE_TOPIC.fullmatch(code) is not None
     return render_template("taxonomy/_kle_chosen.html", entry=entry, unknown=unknown)

@@ -76,3 +76,31 @@ def test_choose_the_contact_with_the_keyboard(page, live_server, seeded):
         "xpath=following-sibling::dd[1]"
     )
     assert facts.inner_text() == "Zakarias Madsen"
+
+
+def test_without_htmx_the_contact_is_a_plain_field(page, live_server, seeded):
+    # JavaScript runs but htmx did not load: no suggestions, so no combobox either. The
+    # field takes an e-mail address, and Enter sends the form as in any other field.
+    page.route("**/htmx.min.js*", lambda route: route.abort())
+    page.goto(live_server + "/syddjurs/login")
+    page.locator("label", has_text="Medarbejder").first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**/syddjurs/processer")
+    page.goto(live_server + "/syddjurs/processer/ny")
+    assert page.evaluate("() => window.htmx === undefined")
+
+    contact = page.locator("#owner_email")
+    assert contact.get_attribute("role") is None
+    assert contact.get_attribute("aria-expanded") is None
+    assert page.get_by_role("textbox", name="Faglig kontaktperson").count() == 1
+    assert not page.get_by_text("Skriv mindst to bogstaver af navnet").is_visible()
+    page.get_by_label("Titel").fill("Automatisk registrering af sygemeldinger")
+    page.get_by_label("Resumé").fill("Sygemeldinger tastes i dag ind to gange.")
+    contact.fill("zakarias.madsen@syddjurs.dk")
+    contact.press("Enter")
+    page.wait_for_url(re.compile(r".*/processer/[0-9a-f-]+$"))
+    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    facts = page.locator("dt", has_text="Faglig kontaktperson").locator(
+        "xpath=following-sibling::dd[1]"
+    )
+    assert facts.inner_text() == "Zakarias Madsen"

@@ -125,3 +125,34 @@ def test_without_javascript_the_search_opens_the_lookup_page(browser, live_serve
         assert page.get_by_text("KLE-emnet findes ikke.").first.is_visible()
     finally:
         context.close()
+
+
+def test_without_htmx_the_search_still_opens_the_lookup_page(page, live_server, seeded):
+    # JavaScript runs but htmx did not load (blocked, a failed download): the picker is not
+    # enhanced, so Enter and the search button still open the look-up page.
+    page.route("**/htmx.min.js*", lambda route: route.abort())
+    open_edit_page(page, live_server)
+    assert page.evaluate("() => window.htmx === undefined")
+    search = page.locator("#kle_code-search")
+    search.fill("byggetilladelse")
+    with page.context.expect_page(timeout=5000) as new_window:
+        search.press("Enter")
+    lookup = new_window.value
+    lookup.wait_for_load_state()
+    assert lookup.get_by_role("cell", name="02.34.02", exact=True).is_visible()
+    lookup.close()
+    with page.context.expect_page(timeout=5000) as new_window:
+        page.get_by_role("button", name="Søg (åbner et nyt vindue)").click()
+    lookup = new_window.value
+    lookup.wait_for_load_state()
+    assert lookup.get_by_role("cell", name="02.34.02", exact=True).is_visible()
+    assert page.url.endswith("/rediger")  # what was typed in the form stays
+    # A plain search field, as without JavaScript: no combobox without options.
+    assert page.get_by_role("searchbox", name="Søg i KLE").get_attribute("aria-expanded") is None
+    assert not page.get_by_text("Vælg et emne med pil ned og Enter.").is_visible()
+    # The code typed as a Danish number pad gives it is saved as 02.34.02.
+    page.get_by_label("KLE-nummer", exact=True).fill("02,34,02")
+    page.get_by_role("button", name="Gem ændringerne").click()
+    page.wait_for_url(re.compile(r".*/processer/[0-9a-f-]+$"))
+    facts = page.locator("dl.app-facts", has_text="KLE-nummer")
+    assert "02.34.02 Byggetilladelse" in facts.inner_text()
