@@ -361,11 +361,18 @@ def test_page_numbers_are_bounded(client, register):
     r = client.get("/api/v1/processes?page=100000&per_page=100", headers=bearer(team_token))
     assert r.status_code == 200 and r.get_json()["items"] == [] and r.get_json()["total"] == 4
 
-    # On the list page the filter is reset, with a message, and the first page is shown.
+    # On the list page the bad argument is skipped, with a message; the other filters stay.
     login(client, team)
-    for query in ("page=99999999999999999999", "q=sager&page=100001", "per_page=99999999999"):
+    for query, message in (
+        ("page=99999999999999999999", "Sidetallet skal være mellem 1 og 100000."),
+        ("per_page=99999999999", "Antal pr. side skal være mellem 1 og 100."),
+    ):
         r = client.get(f"/alpha/processer?{query}")
         assert r.status_code == 200, query
         html = r.get_data(as_text=True)
-        assert "Filteret kunne ikke bruges og er nulstillet." in html, query
+        assert "Et filter kunne ikke bruges og er sprunget over:" in html, query
+        assert message in html, query
         assert "4 processer" in html and "Fakturahåndtering" in html, query
+    html = client.get("/alpha/processer?q=fakturah&page=100001").get_data(as_text=True)
+    assert "Sidetallet skal være mellem 1 og 100000." in html
+    assert "1 proces" in html and "Fakturahåndtering" in html  # the search still applies

@@ -77,8 +77,13 @@ def list_processes() -> Any:
         args = ProcessQuerySchema().load(given, unknown=EXCLUDE)
         errors: dict[str, list[str]] = {}
     except ValidationError as e:
+        # Only the filters that cannot be used are dropped; the others still apply.
         errors = normalise_messages(e.normalized_messages())
-        args = {}
+        usable = {k: v for k, v in given.items() if k not in errors}
+        try:
+            args = ProcessQuerySchema().load(usable, unknown=EXCLUDE)
+        except ValidationError:
+            args = {}
     # The page shows a few columns: no need for full processes (the API lists those).
     page = services.list_summaries(current_user, **args)
     return render_template(
