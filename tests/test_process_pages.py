@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers import login
+from helpers import bearer, login
 
 
 @pytest.fixture
@@ -237,3 +237,31 @@ def test_similar_ideas_are_shown_while_typing(client, make, alpha):
     assert "Automatisk journalisering af e-mails" in html
     assert "Fakturahåndtering" not in html and "Privat journalisering" not in html
     assert client.get("/alpha/processer/lignende?title=ab").get_data(as_text=True).strip() == ""
+
+
+def test_numbers_and_dates_read_the_danish_way_on_the_page_and_in_the_history(
+    client, make, alpha
+):
+    from datetime import date
+
+    tenant, team, _other, _employee = alpha
+    process = make.process(
+        team,
+        phase="preanalysis",
+        occurrences_per_year=1200,
+        minutes_per_occurrence=7.5,
+        legal_basis="Serviceloven",
+        legal_basis_verified_at=date(2026, 3, 5),
+    )
+    login(client, team)
+    r = client.patch(
+        f"/api/v1/processes/{process.id}",
+        json={"version": process.version, "minutes_per_occurrence": 12.25},
+        headers=bearer(make.token(team)),
+    )
+    assert r.status_code == 200
+    html = client.get(f"/alpha/processer/{process.id}").get_data(as_text=True)
+    assert "<dd class=\"app-pre\">1.200</dd>" in html
+    assert "<dd class=\"app-pre\">12,25</dd>" in html
+    assert "5. mar. 2026" in html
+    assert "7,5 → 12,25" in html  # the history

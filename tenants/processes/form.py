@@ -4,8 +4,11 @@ HTML form's strings become the values ProcessPatchSchema validates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
@@ -288,12 +291,17 @@ SUMMARY_FIELDS = frozenset(
 )
 
 
-def _options_for(field: str) -> Any:
+def _field(name: str) -> Field | None:
     for _t, _p, _team, fields in GROUPS:
         for f in fields:
-            if f.name == field:
-                return f.options
+            if f.name == name:
+                return f
     return None
+
+
+def _options_for(field: str) -> Any:
+    f = _field(field)
+    return f.options if f else None
 
 
 def display_value(value: Any, field: str = "") -> str:
@@ -311,6 +319,21 @@ def display_value(value: Any, field: str = "") -> str:
     options = _options_for(field)
     if options:
         return str(options.get(value, options.get(str(value), value)))
+    kind = getattr(_field(field), "kind", None)
+    # Numbers and dates as Danish readers write them (1.200; 7,5; 24. nov. 2026), also
+    # when they come from the history, where they are stored as JSON text.
+    if kind in ("int", "decimal") or isinstance(value, int | float | Decimal):
+        try:
+            return format_decimal(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return str(value)
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if kind == "date" or isinstance(value, date):
+        try:
+            return format_date(value if isinstance(value, date) else date.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
     return str(value)
 
 
