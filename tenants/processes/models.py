@@ -166,7 +166,19 @@ class _Figure:
         return self if process is None else process.figures[self.name]
 
 
-class Process(db.Model):
+class PhaseStatusLabels:
+    """The Danish labels of `phase` and `status`, for anything that has both."""
+
+    @property
+    def phase_label(self) -> str:
+        return str(PHASE_LABELS.get(Phase(self.phase), self.phase))
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(Status(self.status), self.status))
+
+
+class Process(PhaseStatusLabels, db.Model):
     __tablename__ = "process"
     __table_args__ = (
         ForeignKeyConstraint(
@@ -329,13 +341,6 @@ class Process(db.Model):
     suitability = _Figure()
     confidence = _Figure()
 
-    @property
-    def phase_label(self) -> str:
-        return str(PHASE_LABELS.get(Phase(self.phase), self.phase))
-
-    @property
-    def status_label(self) -> str:
-        return str(STATUS_LABELS.get(Status(self.status), self.status))
 
     @property
     def visibility_label(self) -> str:

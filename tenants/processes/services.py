@@ -29,6 +29,7 @@ from .models import (
     STATUS_LABELS,
     Domain,
     Phase,
+    PhaseStatusLabels,
     Process,
     ProcessAssociatedUser,
     ProcessChange,
@@ -54,7 +55,7 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
-class ProcessSummary:
+class ProcessSummary(PhaseStatusLabels):
     """A row of the register's list page: only what the page shows. A page of these is
     one narrow query, where full processes are 76 columns and four relationships."""
 
@@ -68,13 +69,6 @@ class ProcessSummary:
     updated_at: datetime
     snippet: Markup | None = None
 
-    @property
-    def phase_label(self) -> str:
-        return str(PHASE_LABELS.get(Phase(self.phase), self.phase))
-
-    @property
-    def status_label(self) -> str:
-        return str(STATUS_LABELS.get(Status(self.status), self.status))
 
 
 def visible_to(user: User) -> ColumnElement[bool]:

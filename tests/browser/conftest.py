@@ -52,3 +52,14 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def seeded(demo_app):
+    """The demo municipalities, users and processes."""
+    from autoproces.platform.db import db
+    from autoproces.platform.demo import seed_demo
+
+    with demo_app.app_context():
+        seed_demo()
+        db.session.commit()

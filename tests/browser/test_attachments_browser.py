@@ -11,16 +11,6 @@ pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
-@pytest.fixture
-def seeded(demo_app):
-    from autoproces.platform.db import db
-    from autoproces.platform.demo import seed_demo
-
-    with demo_app.app_context():
-        seed_demo()
-        db.session.commit()
-
-
 def log_in(page, live_server, role: str) -> None:
     page.goto(live_server + "/syddjurs/login")
     page.locator("label", has_text=role).first.click()

@@ -12,14 +12,13 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def seeded(demo_app):
+def people(demo_app, seeded):
+    """Namesakes: active and not, in this municipality and another."""
     from autoproces.platform.db import db
-    from autoproces.platform.demo import seed_demo
     from autoproces.platform.identity.services import create_user, set_user_active
     from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
 
     with demo_app.app_context():
-        seed_demo()
         syddjurs = tenant_by_slug("syddjurs")
         activate_tenant(syddjurs)
         create_user(
@@ -34,7 +33,7 @@ def seeded(demo_app):
         db.session.commit()
 
 
-def test_choose_the_contact_with_the_keyboard(page, live_server, seeded):
+def test_choose_the_contact_with_the_keyboard(page, live_server, people):
     page.goto(live_server + "/syddjurs/login")
     page.locator("label", has_text="Medarbejder").first.click()
     page.get_by_role("button", name="Log ind").click()
@@ -78,7 +77,7 @@ def test_choose_the_contact_with_the_keyboard(page, live_server, seeded):
     assert facts.inner_text() == "Zakarias Madsen"
 
 
-def test_without_htmx_the_contact_is_a_plain_field(page, live_server, seeded):
+def test_without_htmx_the_contact_is_a_plain_field(page, live_server, people):
     # JavaScript runs but htmx did not load: no suggestions, so no combobox either. The
     # field takes an e-mail address, and Enter sends the form as in any other field.
     page.route("**/htmx.min.js*", lambda route: route.abort())

@@ -8,16 +8,6 @@ from browser_helpers import assert_accessible
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def seeded(demo_app):
-    from autoproces.platform.db import db
-    from autoproces.platform.demo import seed_demo
-
-    with demo_app.app_context():
-        seed_demo()
-        db.session.commit()
-
-
 def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded):
     page.goto(live_server + "/")
     assert_accessible(page, "front page")

@@ -13,16 +13,6 @@ pytestmark = pytest.mark.browser
 PROCESS = "Selvbetjening og automatisk genbestilling af inkontinenshjælpemidler"  # Foranalyse
 
 
-@pytest.fixture
-def seeded(demo_app):
-    from autoproces.platform.db import db
-    from autoproces.platform.demo import seed_demo
-
-    with demo_app.app_context():
-        seed_demo()
-        db.session.commit()
-
-
 def open_edit_page(page, live_server) -> None:
     page.goto(live_server + "/syddjurs/login")
     page.locator("label", has_text="Automatiseringskonsulent").first.click()

@@ -24,16 +24,6 @@ def phone(browser):
     context.close()
 
 
-@pytest.fixture
-def seeded(demo_app):
-    from autoproces.platform.db import db
-    from autoproces.platform.demo import seed_demo
-
-    with demo_app.app_context():
-        seed_demo()
-        db.session.commit()
-
-
 def fits(page) -> bool:
     return page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
