@@ -97,3 +97,80 @@ def test_users_and_tokens_of_another_tenant_are_invisible(app, world):
         assert list_users(alpha) == []
         assert list_tokens(alpha) == []
         assert {u.tenant_id for u in list_users(beta)} == {beta.id}
+
+
+def test_every_route_with_a_process_id_refuses_another_municipalitys_process(
+    app, client, make, world
+):
+    """Walks the URL map: each page and API route that takes a process (and its comments or
+    attachments) answers 404 for alpha's ids asked by beta, and changes nothing."""
+    import io
+    import uuid
+
+    alpha_team = world["alpha"]["users"]["automation"]
+    alpha_token = make.token(alpha_team)
+    process = world["alpha"]["processes"]["public"]
+    comment = client.post(
+        f"/api/v1/processes/{process.id}/comments",
+        json={"body": "Hej"},
+        headers=bearer(alpha_token),
+    ).get_json()
+    attachment = client.post(
+        f"/api/v1/processes/{process.id}/attachments",
+        data={"file": (io.BytesIO(b"notat"), "notat.txt")},
+        headers=bearer(alpha_token),
+        content_type="multipart/form-data",
+    ).get_json()[0]
+    ids = {
+        "process_id": process.id,
+        "comment_id": comment["id"],
+        "attachment_id": attachment["id"],
+    }
+    beta_user = world["beta"]["users"]["automation"]
+    beta_token = make.token(beta_user)
+    login(client, beta_user)
+
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "process_id" not in rule.arguments:
+            continue
+        values = {a: ids.get(a, uuid.uuid4()) for a in rule.arguments if a != "tenant_slug"}
+        if "tenant_slug" in rule.arguments:
+            values["tenant_slug"] = "beta"
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            headers = bearer(beta_token) if path.startswith("/api/") else {}
+            r = client.open(path, method=method, headers=headers, **_valid_input(path, method))
+            assert r.status_code == 404, (method, path, r.status_code)
+            checked += 1
+    assert checked >= 20
+    # Alpha's process, comment and attachment are untouched.
+    r = client.get(
+        f"/api/v1/processes/{process.id}/attachments/{attachment['id']}/content",
+        headers=bearer(alpha_token),
+    )
+    assert r.status_code == 200 and r.data == b"notat"
+    comments = client.get(
+        f"/api/v1/processes/{process.id}/comments", headers=bearer(alpha_token)
+    ).get_json()
+    assert [c["body"] for c in comments] == ["Hej"]
+
+
+def _valid_input(path: str, method: str) -> dict:
+    """What each route would accept from alpha, so that only the tenant decides the answer."""
+    import io
+
+    if method in ("GET", "DELETE"):
+        return {}
+    if path.endswith("/attachments") and path.startswith("/api/"):
+        return {
+            "data": {"file": (io.BytesIO(b"x"), "x.txt")},
+            "content_type": "multipart/form-data",
+        }
+    if path.startswith("/api/"):
+        if path.endswith("/comments") or "/comments/" in path:
+            return {"json": {"body": "Overtaget"}}
+        if "/attachments/" in path:
+            return {"json": {"shareable": True}}
+        return {"json": {"version": 1, "title": "Overtaget"}}
+    return {"data": {"body": "Overtaget", "title": "Overtaget", "shareable": "1", "follow": "1"}}
