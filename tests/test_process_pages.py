@@ -239,9 +239,7 @@ def test_similar_ideas_are_shown_while_typing(client, make, alpha):
     assert client.get("/alpha/processer/lignende?title=ab").get_data(as_text=True).strip() == ""
 
 
-def test_numbers_and_dates_read_the_danish_way_on_the_page_and_in_the_history(
-    client, make, alpha
-):
+def test_numbers_and_dates_read_the_danish_way_on_the_page_and_in_the_history(client, make, alpha):
     from datetime import date
 
     tenant, team, _other, _employee = alpha
@@ -261,7 +259,46 @@ def test_numbers_and_dates_read_the_danish_way_on_the_page_and_in_the_history(
     )
     assert r.status_code == 200
     html = client.get(f"/alpha/processer/{process.id}").get_data(as_text=True)
-    assert "<dd class=\"app-pre\">1.200</dd>" in html
-    assert "<dd class=\"app-pre\">12,25</dd>" in html
+    assert '<dd class="app-pre">1.200</dd>' in html
+    assert '<dd class="app-pre">12,25</dd>' in html
     assert "5. mar. 2026" in html
     assert "7,5 → 12,25" in html  # the history
+
+
+def test_a_deactivated_owner_stays_in_the_edit_form(client, make, alpha, app):
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.services import set_user_active
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    tenant, team, other, _employee = alpha
+    p = make.process(team, phase="specification", owner_id=other.id)
+    with app.app_context():
+        t = tenant_by_slug("alpha")
+        activate_tenant(t)
+        set_user_active(t, other.id, False)
+        db.session.commit()
+    login(client, team)
+    html, version = edit_form(client, p.id)
+    owner_select = html[
+        html.index('id="owner_id"') : html.index("</select>", html.index('id="owner_id"'))
+    ]
+    assert f'value="{other.id}" selected>Otto Anden (deaktiveret)' in owner_select
+    contact_select = html[html.index('id="contact_id"') :]
+    contact_select = contact_select[: contact_select.index("</select>")]
+    assert "Otto Anden" not in contact_select  # not offered where nobody chose them
+    # Saving the form unchanged keeps the owner (it used to be dropped without a word).
+    form = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', html))
+    form.update(
+        {
+            "version": version,
+            "owner_id": str(other.id),
+            "contact_id": str(team.id),
+            "phase": "specification",
+            "status": "not_assessed",
+            "visibility": "municipality",
+        }
+    )
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=form)
+    assert r.status_code == 302, r.get_data(as_text=True)[-3000:]
+    html = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Otto Anden" in html

@@ -365,7 +365,12 @@ def edit_process(process_id: uuid.UUID) -> Any:
         latest=latest if conflict else [],
         version=version,
         domains=services.list_domains(current_user.tenant_id),
-        users=[u for u in list_users(current_tenant()) if u.active],
+        # A deactivated owner or contact stays a choice, or saving would silently drop them.
+        users=[
+            u
+            for u in list_users(current_tenant())
+            if u.active or u.id in (process.owner_id, process.contact_id)
+        ],
     ), status
 
 
