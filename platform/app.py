@@ -35,6 +35,9 @@ SECURITY_HEADERS = {
     ),
 }
 
+# A year; no includeSubDomains: the platform cannot speak for its parent domain's other hosts.
+HSTS = "max-age=31536000"
+
 
 def role_names(roles: list[str]) -> str:
     return ", ".join(
@@ -48,6 +51,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     Raises ConfigError with a one-line message when required settings are missing.
     """
     settings = Settings.from_env(env)
+    settings.require_runnable()
     app = Flask(__name__, instance_path=str(settings.instance_path))
     database_url = settings.database_url
     migration_url = settings.migration_database_url
@@ -144,6 +148,8 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
         views.remember_tenant(response)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
+        if request.is_secure:  # behind a TLS proxy, is_secure needs AUTOPROCES_TRUSTED_PROXIES
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if g.get("tenant") is not None or request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -78,12 +78,13 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     from .migrate import upgrade
 
+    # Only the owner's URL: no SECRET_KEY, DATABASE_URL or base URL needed to migrate.
     try:
         settings = Settings.from_env()
     except ConfigError as e:
         _fail(str(e))
     url = settings.migration_database_url
-    if url is None and settings.database_url is None:  # demo with the embedded server
+    if url is None and settings.demo and settings.database_url is None:
         from .embedded import ensure_embedded
 
         url = ensure_embedded(settings.instance_path, settings.app_role).owner_url
@@ -270,16 +271,31 @@ def tokens_create(slug: str, email: str, name: str) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from .db import app_role_problems
-    from .db import db as database
+    from .db import app_role_problems, close_connections
 
     env = {k: v for k, v in os.environ.items() if k != "AUTOPROCES_DEMO"}
     app = _build_app(env)
     with app.app_context():
         problems = app_role_problems()
-        database.session.rollback()
+    # The master only checks; the workers it forks must not inherit its connection.
+    close_connections(app)
     if problems:
         _fail("Refusing to serve: " + "; ".join(problems) + ". Connect as the app role.")
+    settings = app.config["AUTOPROCES_SETTINGS"]
+    if workers > 1 and not settings.shared_rate_limits:
+        # Each worker would count on its own: N workers let N times the limits through.
+        if not settings.allow_per_worker_rate_limits:
+            _fail(
+                f"Refusing to serve with {workers} workers and rate limits counted per worker"
+                " (RATELIMIT_STORAGE_URI=memory://): set RATELIMIT_STORAGE_URI to a shared store,"
+                " e.g. redis://redis:6379, or run with --workers 1"
+                " (AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS=1 accepts the weaker limits)."
+            )
+        click.echo(
+            f"WARNING: rate limits are counted per worker: {workers} workers let {workers} times"
+            " the login, token and upload limits through. Set RATELIMIT_STORAGE_URI.",
+            err=True,
+        )
 
     class Server(BaseApplication):
         def load_config(self) -> None:

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
 
@@ -46,6 +47,8 @@ class Settings:
     encryption_keys: str = ""
     idle_timeout_minutes: int = 60
     ratelimit_storage_uri: str = "memory://"
+    # `serve` refuses several workers with per-worker counters unless this accepts them.
+    allow_per_worker_rate_limits: bool = False
     trusted_proxies: int = 0
     operator_oidc_issuer: str | None = None
     operator_oidc_client_id: str | None = None
@@ -53,7 +56,7 @@ class Settings:
     operator_oidc_role_claim: str = "roles"
     operator_oidc_role: str = "operator"
     operator_oidc_scopes: str | None = None
-    # Links in e-mails; unset, the address of the request that caused the mail.
+    # The public address links in e-mails are built from (required outside demo mode).
     base_url: str = ""
     # Outgoing mail (`autoproces worker`).
     smtp_host: str | None = None
@@ -71,27 +74,49 @@ class Settings:
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
 
+    def require_runnable(self) -> None:
+        """Raise ConfigError naming what the app (web or worker) cannot run without.
+
+        Migrations need none of it (`autoproces db upgrade` reads only the owner's URL).
+        """
+        missing = []
+        if not self.demo:
+            if not self.secret_key:
+                missing.append("SECRET_KEY")
+            if not self.database_url:
+                missing.append("DATABASE_URL")
+            # Links in e-mails are never built from a request's Host header, which a client
+            # chooses; outside the demo the public address must be configured.
+            if not self.base_url:
+                missing.append("AUTOPROCES_BASE_URL")
+        if missing:
+            raise ConfigError(
+                "Autoproces cannot start: set "
+                + ", ".join(missing)
+                + " (or AUTOPROCES_DEMO=1 for the demo with an embedded database)."
+            )
+
+    @property
+    def shared_rate_limits(self) -> bool:
+        """Whether the rate-limit counters are shared by every web process."""
+        return not self.ratelimit_storage_uri.startswith("memory://")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         demo = _flag(env, "AUTOPROCES_DEMO")
         db_url = database_url(env.get("DATABASE_URL"))
         secret_key = env.get("SECRET_KEY") or ""
-        missing = []
-        if not demo:
-            if not secret_key:
-                missing.append("SECRET_KEY")
-            if not db_url:
-                missing.append("DATABASE_URL")
-        if missing:
-            raise ConfigError(
-                "Autoproces cannot start: set "
-                + " and ".join(missing)
-                + " (or AUTOPROCES_DEMO=1 for the demo with an embedded database)."
-            )
         if demo and not secret_key:
             # Demo only: a fresh key per start logs everyone out, which is fine there.
             secret_key = secrets.token_hex(32)
+        base_url = (env.get("AUTOPROCES_BASE_URL") or "").strip().rstrip("/")
+        if base_url:
+            parts = urlsplit(base_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+                raise ConfigError(
+                    "AUTOPROCES_BASE_URL is the app's public address, e.g. https://autoproces.os2.eu."
+                )
         app_role = env.get("AUTOPROCES_APP_ROLE", "autoproces_app")
         if not app_role.replace("_", "").isalnum():
             raise ConfigError("AUTOPROCES_APP_ROLE must be a plain role name (letters, digits, _).")
@@ -116,6 +141,7 @@ class Settings:
             encryption_keys=env.get("AUTOPROCES_ENCRYPTION_KEY", ""),
             idle_timeout_minutes=max(1, idle),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+            allow_per_worker_rate_limits=_flag(env, "AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS"),
             trusted_proxies=max(0, proxies),
             operator_oidc_issuer=env.get("OPERATOR_OIDC_ISSUER") or None,
             operator_oidc_client_id=env.get("OPERATOR_OIDC_CLIENT_ID") or None,
@@ -123,7 +149,7 @@ class Settings:
             operator_oidc_role_claim=env.get("OPERATOR_OIDC_ROLE_CLAIM") or "roles",
             operator_oidc_role=env.get("OPERATOR_OIDC_ROLE") or "operator",
             operator_oidc_scopes=env.get("OPERATOR_OIDC_SCOPES") or None,
-            base_url=(env.get("AUTOPROCES_BASE_URL") or "").strip().rstrip("/"),
+            base_url=base_url,
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=smtp_port,
             smtp_username=env.get("SMTP_USERNAME") or None,

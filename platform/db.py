@@ -7,14 +7,17 @@ leaks to the next user of a pooled connection (see DESIGN.md, Tenancy).
 
 from __future__ import annotations
 
+import os
 import uuid
+import weakref
 from typing import Any
 
 from flask import g, has_app_context
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import Engine, MetaData, event, exc, text
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -32,6 +35,54 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 
 _SET_TENANT = text("select set_config('app.tenant_id', :tenant_id, true)")
+
+
+# --- Never share a connection across a fork -------------------------------------------------
+#
+# A forked process (a gunicorn worker) inherits its parent's pools and the sockets in them; two
+# processes speaking through one PostgreSQL session get each other's results, RLS's tenant
+# setting included. So every forked child forgets the pools it inherited (without closing the
+# parent's sockets: SQLAlchemy's `dispose(close=False)`), and as a net under that, a connection
+# is refused in any process but the one that opened it (SQLAlchemy's pid recipe), so the pool
+# opens a fresh one.
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _track_engine(connection: Any) -> None:
+    _engines.add(connection.engine)
+
+
+def _forget_inherited_connections() -> None:
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
+@event.listens_for(Pool, "connect")
+def _remember_pid(dbapi_connection: Any, connection_record: Any) -> None:
+    connection_record.info["pid"] = os.getpid()
+
+
+@event.listens_for(Pool, "checkout")
+def _refuse_other_process(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+    pid = os.getpid()
+    if connection_record.info.get("pid") != pid:
+        # Detach without closing: the socket still belongs to the process that opened it.
+        connection_record.dbapi_connection = proxy.dbapi_connection = None
+        raise exc.DisconnectionError(
+            f"connection opened in process {connection_record.info.get('pid')}, used in {pid}"
+        )
+
+
+def close_connections(app: Any) -> None:
+    """Close every pooled connection of `app`'s engines (a parent before it forks)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 def current_tenant_id() -> uuid.UUID | None:

@@ -50,6 +50,10 @@ def init_app(app: Flask, settings: Any) -> None:
     app.config.setdefault("TOKEN_RATE_LIMIT", "10/minute")
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.ratelimit_storage_uri)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A shared store (Redis) that goes away must not take logins down with it: count in
+    # memory until it is back, and log it, rather than answer 500.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=settings.idle_timeout_minutes)
     # Every request renews the signed cookie, so the lifetime is an idle timeout.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,20 +113,37 @@ class S3Storage:
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
     ) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.client = boto3.client(
-            "s3",
-            endpoint_url=endpoint_url or None,
-            region_name=region or None,
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
-            # Path-style addressing works with every S3-compatible server.
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
-        )
+        self._options = {
+            "endpoint_url": endpoint_url or None,
+            "region_name": region or None,
+            "aws_access_key_id": access_key_id or None,
+            "aws_secret_access_key": secret_access_key or None,
+        }
+        self._client: Any = None
+        self._client_pid: int | None = None
+        self._lock = threading.Lock()  # boto3's client factory is not thread-safe
+
+    @property
+    def client(self) -> Any:
+        """This process's client: its connection pool must not survive into a forked worker."""
+        with self._lock:
+            return self._process_client()
+
+    def _process_client(self) -> Any:
+        if self._client is None or self._client_pid != os.getpid():
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "s3",
+                **self._options,
+                # Path-style addressing works with every S3-compatible server.
+                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}),
+            )
+            self._client_pid = os.getpid()
+        return self._client
 
     def _key(self, key: str) -> str:
         return self.prefix + _checked(key)

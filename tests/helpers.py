@@ -29,6 +29,7 @@ def app_env(database, **extra: str) -> dict[str, str]:
         "DATABASE_URL": database.app_url,
         "MIGRATION_DATABASE_URL": database.owner_url,
         "SECRET_KEY": "test-secret-key",
+        "AUTOPROCES_BASE_URL": "http://localhost",  # Flask's test client's own address
         "AUTOPROCES_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "AUTOPROCES_INSTANCE_PATH": tempfile.mkdtemp(prefix="autoproces-instance-"),
     }

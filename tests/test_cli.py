@@ -136,6 +136,26 @@ def test_serve_refuses_a_role_that_can_bypass_rls(cli, database):
     assert r.exit_code != 0 and "Refusing to serve" in r.output
 
 
+def test_serve_refuses_several_workers_that_would_count_rate_limits_apart(cli):
+    r = cli("serve", "--workers", "2", extra_env={"RATELIMIT_STORAGE_URI": ""})
+    assert r.exit_code != 0
+    assert "RATELIMIT_STORAGE_URI" in r.output and "--workers 1" in r.output
+
+
+def test_db_upgrade_as_the_readme_shows_it_needs_only_the_owner_url(database, tmp_path):
+    env = {"PATH": os.environ["PATH"], "MIGRATION_DATABASE_URL": database.owner_url}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "autoproces"), "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Database at revision head" in result.stdout
+
+
 def test_db_upgrade_needs_the_owner_url(cli):
     r = cli("db", "upgrade", extra_env={"MIGRATION_DATABASE_URL": ""})
     assert r.exit_code != 0 and "MIGRATION_DATABASE_URL" in r.output

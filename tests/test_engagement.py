@@ -8,7 +8,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from helpers import bearer, login
+from helpers import app_env, bearer, login
 from sqlalchemy import text
 
 
@@ -454,3 +454,28 @@ def test_an_idea_from_the_intake_form_gets_a_receipt_by_email(client, alpha, su_
         headers=bearer(alpha.erik_token),
     )
     assert len(outbox(su_engine, alpha.tenant.id)) == 1
+
+
+def test_a_forged_host_header_never_reaches_the_mail(client, alpha, make, su_engine, base_url):
+    process = make.process(alpha.erik)
+    r = client.post(
+        comments_url(process.id),
+        json={"body": "Se her"},
+        headers={**bearer(alpha.mona_token), "Host": "evil.example"},
+    )
+    assert r.status_code == 201, r.get_data(as_text=True)
+    (mail,) = outbox(su_engine)
+    assert "evil.example" not in mail.body_text
+    assert f"{base_url}/alpha/processer/{process.id}" in mail.body_text
+
+
+def test_outside_the_demo_the_public_address_is_required(database):
+    from autoproces.platform.app import create_app
+    from autoproces.platform.config import ConfigError
+
+    with pytest.raises(ConfigError, match="AUTOPROCES_BASE_URL"):
+        create_app(app_env(database, AUTOPROCES_BASE_URL=""))
+    with pytest.raises(ConfigError, match="public address"):
+        create_app(app_env(database, AUTOPROCES_BASE_URL="autoproces.os2.eu"))
+    # The demo may fall back to the request's address: it runs on the user's own machine.
+    create_app(app_env(database, AUTOPROCES_BASE_URL="", AUTOPROCES_DEMO="1"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import policy
 
 import pytest
@@ -164,23 +164,53 @@ def test_nothing_is_lost_while_the_mail_server_is_down(app, make, smtp_down, su_
 
     tenant = make.tenant("alpha")
     queue(app, tenant, 3)
-    before = datetime.now(UTC)
     with app.app_context():
         report = deliver_due(smtp_down.config())
-    assert (report.claimed, report.sent, report.retried) == (3, 0, 3)
+    assert (report.claimed, report.sent, report.retried) == (3, 0, 3) and report.server_down
     for r in rows(su_engine):
-        assert r.status == "pending" and r.attempts == 1 and r.sent_at is None
+        # Handed back untried: not an attempt, no backoff, still due.
+        assert r.status == "pending" and r.attempts == 0 and r.sent_at is None
         assert r.locked_until is None and "connect" in r.last_error
-        assert r.next_attempt_at >= before + timedelta(seconds=55)  # the first retry: 1 minute
-    # Not due yet: the next run leaves them alone, even with the server back.
+        assert r.next_attempt_at <= datetime.now(UTC)
+    # Down for a long while: still nothing counted against the messages.
+    for _ in range(12):
+        assert run_once(app, smtp_down) == 0
+    assert {r.attempts for r in rows(su_engine)} == {0}
+    # The server answers again: the very next look sends everything, once.
     smtp_down.start()
-    assert run_once(app, smtp_down) == 0 and smtp_down.messages == []
-    with su_engine.begin() as conn:
-        conn.execute(text("update outbox_message set next_attempt_at = now() - interval '1s'"))
     assert run_once(app, smtp_down) == 3
     assert run_once(app, smtp_down) == 0
     assert len(smtp_down.messages) == 3
-    assert {(r.status, r.attempts, r.last_error) for r in rows(su_engine)} == {("sent", 2, None)}
+    assert {(r.status, r.attempts, r.last_error) for r in rows(su_engine)} == {("sent", 1, None)}
+
+
+def test_the_worker_looks_again_after_its_interval_while_the_server_is_down(
+    app, make, smtp_down, su_engine
+):
+    from autoproces.tenants.engagement.outbox import run_worker
+
+    tenant = make.tenant("alpha")
+    queue(app, tenant, 2)
+    stop = threading.Event()
+    sent: list[int] = []
+
+    def work() -> None:
+        with app.app_context():
+            sent.append(run_worker(smtp_down.config(), interval=0.2, stop=stop))
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        threading.Event().wait(1.0)  # a few looks with the server away
+        smtp_down.start()
+        for _ in range(50):  # the mail goes out within a look or two, not after a backoff
+            if len(smtp_down.messages) == 2:
+                break
+            threading.Event().wait(0.1)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert len(smtp_down.messages) == 2 and sent == [2]
 
 
 def test_a_refused_recipient_does_not_hold_up_the_others(app, make, smtp, su_engine):

@@ -200,6 +200,13 @@ def test_security_headers(client):
     r = client.get("/")
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Strict-Transport-Security" not in r.headers  # plain http: HSTS means nothing
+
+
+def test_https_answers_carry_strict_transport_security(client):
+    for path in ("/", "/api/v1/me", "/findes-ikke"):
+        r = client.get(path, base_url="https://localhost")
+        assert r.headers["Strict-Transport-Security"] == "max-age=31536000", path
 
 
 def test_pages_use_no_inline_scripts(client, alpha):

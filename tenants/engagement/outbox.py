@@ -6,6 +6,10 @@ FOR UPDATE SKIP LOCKED (two workers never hold the same message) and `outbox_mar
 marks one sent or schedules another try (1, 2, 4 … minutes, at most an hour; failed
 after ten attempts). Each claim and each mark is committed at once, so a message the
 SMTP server accepted is not sent again, and nothing is lost while the server is down.
+
+A mail server that cannot be reached (or drops the connection) is not the messages' fault:
+`outbox_release` (migration 0010) hands them back still due and uncounted, and the worker
+looks again after its interval, so mail goes out promptly once the server answers.
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ class DeliveryReport:
     claimed: int = 0
     sent: int = 0
     retried: int = 0  # failed this time: another try is scheduled (or given up after ten)
+    server_down: bool = False  # the mail server could not be reached: all handed back, due
+
+
+def release(row: Any, error: str) -> None:
+    """Hand a claimed message back untried: still due, the claim not counted as an attempt."""
+    db.session.execute(
+        text("select outbox_release(:tenant, :id, :error)"),
+        {"tenant": row.tenant_id, "id": row.id, "error": error},
+    )
+    db.session.commit()
 
 
 def claim(limit: int = DEFAULT_BATCH, lock_seconds: int = DEFAULT_LOCK_SECONDS) -> list[Any]:
@@ -118,28 +132,34 @@ def deliver_due(
     except (OSError, smtplib.SMTPException) as e:
         log.warning("mail server %s:%s unreachable: %s", smtp.host, smtp.port, e)
         for row in rows:
-            mark(row, False, f"connect: {e}")
-        report.retried = len(rows)
+            release(row, f"connect: {e}")
+        report.retried, report.server_down = len(rows), True
         return report
+
+    def server_gone(index: int, e: Exception) -> None:
+        # The connection is gone. The message in flight counts as an attempt (it may be what
+        # the server chokes on, and must not be retried forever); the rest go back, due.
+        mark(rows[index], False, f"send: {e}")
+        for rest in rows[index + 1 :]:
+            release(rest, f"send: {e}")
+        report.retried += len(rows) - index
+        report.server_down = True
+
     try:
         for index, row in enumerate(rows):
             try:
                 message = build_message(row, smtp.sender)
                 connection.send_message(message)
             except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError) as e:
-                # The connection is gone: this and the rest of the batch wait for a retry.
-                for rest in rows[index:]:
-                    mark(rest, False, f"send: {e}")
-                report.retried += len(rows) - index
+                server_gone(index, e)
                 break
             except (smtplib.SMTPException, ValueError, TypeError) as e:
-                # This message only (a refused recipient, a malformed header).
+                # This message only (a refused recipient, a malformed header). SMTPException
+                # is an OSError, so this comes before the general OSError below.
                 mark(row, False, f"send: {e}")
                 report.retried += 1
             except OSError as e:
-                for rest in rows[index:]:
-                    mark(rest, False, f"send: {e}")
-                report.retried += len(rows) - index
+                server_gone(index, e)
                 break
             else:
                 mark(row, True)
@@ -178,7 +198,7 @@ def run_worker(
             stop.wait(interval)
             continue
         sent += report.sent
-        if report.claimed >= batch:
+        if report.claimed >= batch and not report.server_down:
             continue  # more may be due right now
         if once:
             break

@@ -11,7 +11,6 @@ from typing import Any
 
 import markdown
 import nh3
-from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import Tenant
+from autoproces.platform.urls import external_url
 from autoproces.tenants.processes.models import (
     PHASE_LABELS,
     STATUS_LABELS,
@@ -234,24 +234,12 @@ def list_favourites(user: User) -> list[Process]:
 # --- E-mail to followers -------------------------------------------------------------------
 
 
-def base_url() -> str:
-    settings = current_app.config.get("AUTOPROCES_SETTINGS")
-    configured = getattr(settings, "base_url", "") or ""
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://localhost:5000"
-
-
 def process_url(process: Process) -> str:
-    """The absolute address of the process page (AUTOPROCES_BASE_URL + its path)."""
+    """The absolute address of the process page, on AUTOPROCES_BASE_URL."""
     tenant = db.session.get(Tenant, process.tenant_id)
-    slug = tenant.slug if tenant else ""
-    path = current_app.url_map.bind("localhost").build(
-        "processes.show_process", {"tenant_slug": slug, "process_id": process.id}
+    return external_url(
+        "processes.show_process", tenant_slug=tenant.slug if tenant else "", process_id=process.id
     )
-    return base_url() + path
 
 
 def _may_see(user: User, process: Process) -> bool:
