@@ -326,8 +326,10 @@ def demo(host: str, port: int) -> None:
 
 def _add_operator_commands() -> None:
     from .operator.cli import operators
+    from .outbox.cli import worker
 
     main.add_command(operators)
+    main.add_command(worker)
 
 
 def _add_component_commands() -> None:

@@ -64,7 +64,7 @@ class SmtpServer:
         return self.collector.messages
 
     def config(self):
-        from autoproces.tenants.engagement.outbox import SmtpConfig
+        from autoproces.platform.outbox.sender import SmtpConfig
 
         return SmtpConfig(
             host="127.0.0.1", port=self.port, sender="autoproces@kommune.example", timeout=5
@@ -89,7 +89,7 @@ def smtp_down():
 
 def queue(app, tenant, n: int, subject: str = "Ny kommentar til “Lønrefusion”") -> None:
     from autoproces.platform.db import db, use_tenant
-    from autoproces.tenants.engagement.models import OutboxMessage
+    from autoproces.platform.outbox.models import OutboxMessage
 
     with app.app_context():
         use_tenant(tenant.id)
@@ -117,7 +117,7 @@ def rows(su_engine) -> list:
 
 
 def run_once(app, server, **kw) -> int:
-    from autoproces.tenants.engagement.outbox import run_worker
+    from autoproces.platform.outbox.sender import run_worker
 
     with app.app_context():
         return run_worker(server.config(), once=True, **kw)
@@ -160,7 +160,7 @@ def test_a_comment_reaches_the_follower_by_mail(app, client, make, smtp, su_engi
 
 
 def test_nothing_is_lost_while_the_mail_server_is_down(app, make, smtp_down, su_engine):
-    from autoproces.tenants.engagement.outbox import deliver_due
+    from autoproces.platform.outbox.sender import deliver_due
 
     tenant = make.tenant("alpha")
     queue(app, tenant, 3)
@@ -187,7 +187,7 @@ def test_nothing_is_lost_while_the_mail_server_is_down(app, make, smtp_down, su_
 def test_the_worker_looks_again_after_its_interval_while_the_server_is_down(
     app, make, smtp_down, su_engine
 ):
-    from autoproces.tenants.engagement.outbox import run_worker
+    from autoproces.platform.outbox.sender import run_worker
 
     tenant = make.tenant("alpha")
     queue(app, tenant, 2)
@@ -215,7 +215,7 @@ def test_the_worker_looks_again_after_its_interval_while_the_server_is_down(
 
 def test_a_refused_recipient_does_not_hold_up_the_others(app, make, smtp, su_engine):
     from autoproces.platform.db import db, use_tenant
-    from autoproces.tenants.engagement.models import OutboxMessage
+    from autoproces.platform.outbox.models import OutboxMessage
 
     tenant = make.tenant("alpha")
     queue(app, tenant, 2)
@@ -331,3 +331,52 @@ def test_the_worker_command(database, app, make, smtp, su_engine):
     assert len(smtp.messages) == 2
     result = CliRunner().invoke(main, ["worker", "--once"], env={**env, "SMTP_HOST": ""})
     assert result.exit_code != 0 and "SMTP_HOST" in result.output
+
+
+def test_a_message_for_another_municipalitys_team_reaches_only_that_team(
+    app, make, smtp, su_engine
+):
+    from autoproces.platform.db import db, use_tenant
+    from autoproces.platform.outbox.services import queue_for_team
+
+    alpha, beta = make.tenant("alpha"), make.tenant("beta")
+    asker = make.user(alpha, "automation", email="asker@alpha.dk")
+    make.user(alpha, "automation", email="team@alpha.dk")
+    make.user(beta, "automation", email="team1@beta.dk")
+    make.user(beta, "automation", email="team2@beta.dk")
+    make.user(beta, "employee", email="employee@beta.dk")
+    gone = make.user(beta, "automation", email="gone@beta.dk")
+    with su_engine.begin() as conn:
+        conn.execute(text("update app_user set active = false where id = :id"), {"id": gone.id})
+    with app.app_context():
+        use_tenant(asker.tenant_id)
+        n = queue_for_team(beta.id, "Spørgsmål om jeres proces", "Hej\n\nVi vil høre…", "contact")
+        assert n == 2
+        # The caller learns nothing more, and stays in its own municipality.
+        assert db.session.scalar(text("select count(*) from outbox_message")) == 0
+        assert db.session.scalar(text("select current_setting('app.tenant_id')")) == str(alpha.id)
+        assert db.session.scalar(text("select count(*) from app_user")) == 2  # alpha's own
+        db.session.commit()
+    by_tenant = {(r.tenant_id, r.status) for r in rows(su_engine)}
+    assert by_tenant == {(beta.id, "pending")}
+    assert run_once(app, smtp) == 2
+    assert sorted(m["To"] for m in smtp.messages) == ["team1@beta.dk", "team2@beta.dk"]
+
+
+def test_no_team_mail_to_a_suspended_or_unknown_municipality(app, make, su_engine):
+    import uuid
+
+    from autoproces.platform.db import db, use_tenant
+    from autoproces.platform.outbox.services import queue_for_team
+    from autoproces.platform.tenancy import TenantStatus, set_tenant_status
+
+    alpha, beta = make.tenant("alpha"), make.tenant("beta")
+    make.user(beta, "automation")
+    with app.app_context():
+        set_tenant_status("beta", TenantStatus.SUSPENDED)
+        db.session.commit()
+        use_tenant(alpha.id)
+        assert queue_for_team(beta.id, "Emne", "Tekst", "contact") == 0
+        assert queue_for_team(uuid.uuid4(), "Emne", "Tekst", "contact") == 0
+        db.session.commit()
+    assert rows(su_engine) == []

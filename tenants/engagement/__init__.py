@@ -1,1 +1,2 @@
-"""Comments, following, favourites and the e-mail outbox of the process register."""
+"""Comments, following and favourites of the process register (e-mail goes through the
+platform's outbox)."""

@@ -1,4 +1,4 @@
-"""Registers comments, following, favourites and the e-mail worker with the platform
+"""Registers comments, following and favourites with the platform
 (entry point `autoproces.components`)."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from typing import Any
 from flask import Flask
 
 from autoproces.platform.components import Component
-
-from .cli import worker
 
 
 def init_app(app: Flask, api: Any) -> None:
@@ -21,4 +19,4 @@ def init_app(app: Flask, api: Any) -> None:
     api.register_blueprint(engagement_api.me_bp)
 
 
-component = Component(name="engagement", init_app=init_app, cli=worker)
+component = Component(name="engagement", init_app=init_app)

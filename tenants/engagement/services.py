@@ -20,6 +20,7 @@ from autoproces.platform.db import db
 from autoproces.platform.errors import Forbidden, Invalid, NotFound
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
+from autoproces.platform.outbox.services import queue_mail
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import Tenant
 from autoproces.platform.urls import external_url
@@ -33,7 +34,7 @@ from autoproces.tenants.processes.models import (
 )
 from autoproces.tenants.processes.services import get_process, present, visible_to
 
-from .models import Comment, Favourite, Follower, OutboxMessage
+from .models import Comment, Favourite, Follower
 
 MAX_COMMENT_LENGTH = 10_000
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "code", "pre", "blockquote"}
@@ -270,14 +271,12 @@ def _recipients(process: Process, actor: User) -> list[User]:
 
 def _queue(process: Process, recipients: list[User], kind: str, subject: str, body: str) -> int:
     for user in recipients:
-        db.session.add(
-            OutboxMessage(
-                tenant_id=process.tenant_id,
-                to_address=user.email,
-                subject=" ".join(subject.split())[:300],  # one line: it becomes a header
-                body_text=_("Hej %(name)s", name=user.name) + "\n\n" + body,
-                kind=kind,
-            )
+        queue_mail(
+            process.tenant_id,
+            user.email,
+            subject,
+            _("Hej %(name)s", name=user.name) + "\n\n" + body,
+            kind,
         )
     db.session.flush()
     return len(recipients)

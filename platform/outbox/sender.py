@@ -1,7 +1,7 @@
 """Sending the outbox: claim due messages of every tenant, send them over SMTP, mark them.
 
-The app role sees one tenant per transaction, so the worker goes through two narrow
-SECURITY DEFINER functions (migration 0005): `outbox_claim` leases due messages with
+The app role sees one tenant per transaction, so the worker goes through narrow
+SECURITY DEFINER functions (migrations 0005 and 0010): `outbox_claim` leases due messages with
 FOR UPDATE SKIP LOCKED (two workers never hold the same message) and `outbox_mark`
 marks one sent or schedules another try (1, 2, 4 … minutes, at most an hour; failed
 after ten attempts). Each claim and each mark is committed at once, so a message the
@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from autoproces.platform.db import db
+from ..db import db
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,4 @@
-"""`autoproces worker`: sends the e-mail outbox (added to the main command line through the
-component's `cli`; the platform never imports tenants)."""
+"""`autoproces worker`: sends the e-mail outbox of every municipality."""
 
 from __future__ import annotations
 
@@ -26,9 +25,8 @@ import click
     "--interval", default=10.0, show_default=True, help="Seconds between looks at the outbox."
 )
 def worker(once: bool, batch: int, interval: float) -> None:
-    from autoproces.platform.cli import _build_app
-
-    from .outbox import SmtpConfig, run_worker
+    from ..cli import _build_app
+    from .sender import SmtpConfig, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = _build_app()
