@@ -54,6 +54,8 @@ class Tenant(db.Model):
     cvr: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20), server_default=TenantStatus.ACTIVE.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Named by the operator; whoever first signs in with it becomes tenant_admin.
+    first_admin_email: Mapped[str | None] = mapped_column(String(254))
 
     @property
     def is_active(self) -> bool:

@@ -226,7 +226,7 @@ def test_login_rotates_the_session_and_follows_next_inside_the_console(client, a
 
 def test_logout_ends_the_operator_session(signed_in, su_engine):
     r = signed_in.post("/operator/logout")
-    assert r.status_code == 302 and r.headers["Location"] == "/operator/logget-ud"
+    assert r.status_code == 303 and r.headers["Location"] == "/operator/logget-ud"
     assert "Du er logget ud" in signed_in.get("/operator/logget-ud").get_data(as_text=True)
     assert signed_in.get("/operator/").status_code == 302
     [row] = audit_rows(su_engine, "logout")

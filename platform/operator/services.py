@@ -176,9 +176,17 @@ def set_operator_active(email: str, active: bool) -> Operator:
     operator = operator_by_email(email)
     if operator is None:
         raise NotFound(f"no operator {email.strip().lower()}")
+    if operator.active and not active:
+        end_sessions(operator)
     operator.active = active
     db.session.flush()
     return operator
+
+
+def end_sessions(operator: Operator) -> None:
+    """Every console session of `operator` made before now is refused from its next request."""
+    operator.session_epoch = (operator.session_epoch or 0) + 1
+    db.session.flush()
 
 
 @lru_cache(maxsize=1)
@@ -252,6 +260,11 @@ def oidc_operator(issuer: str, claims: Mapping[str, Any], role_claim: str, role:
     operator.last_login_at = datetime.now(UTC)
     db.session.flush()
     return operator
+
+
+def operator_actor(operator: Operator | None) -> str:
+    """How an operator appears in a municipality's own audit log."""
+    return f"operator:{operator.email if operator is not None else '?'}"
 
 
 # --- The audit log --------------------------------------------------------------------
@@ -530,6 +543,7 @@ def save_tenant_idp(operator: Operator, slug: str, form: Mapping[str, str]) -> I
                     role_mapping=mapping,
                     default_role=form.get("default_role") or None,
                     allowed_domains=_split_domains(form.get("allowed_domains") or ""),
+                    actor=operator_actor(operator),
                 )
                 if mapping_errors:
                     raise Invalid(_("Indstillingerne kunne ikke gemmes."), {})

@@ -33,6 +33,7 @@ from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
 from ..identity import oidc
+from ..identity.labels import IDP_FIELD_LABELS
 from ..identity.services import idp_form_values
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit
@@ -43,6 +44,8 @@ from .models import Operator
 bp = Blueprint("operator", __name__, url_prefix="/operator", template_folder="templates")
 
 SESSION_KEY = "operator_id"
+EPOCH_KEY = "operator_epoch"
+END_SESSION_KEY = "operator_end_session"
 ID_TOKEN_KEY = "operator_id_token"
 PENDING_KEY = "operator_oidc_pending"
 
@@ -68,16 +71,6 @@ TENANT_FIELD_LABELS = {
     "name": _l("Navn"),
     "municipality_code": _l("Kommunekode"),
     "cvr": _l("CVR-nummer"),
-}
-IDP_FIELD_LABELS = {
-    "issuer": _l("Udsteder (issuer)"),
-    "client_id": _l("Klient-id"),
-    "client_secret": _l("Klienthemmelighed"),
-    "scopes": _l("Scopes"),
-    "role_claim": _l("Claim med roller"),
-    "role_mapping": _l("Rolletildeling"),
-    "default_role": _l("Standardrolle"),
-    "allowed_domains": _l("Tilladte e-maildomæner"),
 }
 LOGIN_FIELD_LABELS = {
     "email": _l("E-mailadresse"),
@@ -116,7 +109,13 @@ def current_operator() -> Operator | None:
     """The signed-in, active operator of this request, if any."""
     if "operator" not in g:
         operator = services.get_operator(session.get(SESSION_KEY))
-        g.operator = operator if operator is not None and operator.active else None
+        # A copy of the cookie from before logout or deactivation has an older epoch.
+        valid = (
+            operator is not None
+            and operator.active
+            and session.get(EPOCH_KEY) == (operator.session_epoch or 0)
+        )
+        g.operator = operator if valid else None
     return g.operator
 
 
@@ -153,6 +152,7 @@ def start_session(operator: Operator, id_token: str | None = None) -> None:
     session.clear()
     session.permanent = True  # the idle timeout applies
     session[SESSION_KEY] = str(operator.id)
+    session[EPOCH_KEY] = operator.session_epoch or 0
     if id_token:
         session[ID_TOKEN_KEY] = id_token
     g.operator = operator
@@ -284,9 +284,13 @@ def callback() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """End the console session (every copy of its cookie too), then at the platform's
+    provider: by a 303 to our own page, because the CSP's form-action 'self' also covers
+    redirects after this form's POST (see identity.views.logout)."""
     operator = current_operator()
     id_token = session.get(ID_TOKEN_KEY)
     if operator is not None:
+        services.end_sessions(operator)
         services.audit(operator, services.LOGOUT)
     session.clear()
     g.operator = None
@@ -296,8 +300,17 @@ def logout() -> Any:
             client, id_token, url_for("operator.logged_out", _external=True)
         )
         if target:
-            return redirect(target)
-    return redirect(url_for("operator.logged_out"))
+            session[END_SESSION_KEY] = target
+            return redirect(url_for("operator.provider_logout"), 303)
+    return redirect(url_for("operator.logged_out"), 303)
+
+
+@bp.get("/log-ud-hos-udbyder")
+def provider_logout() -> Any:
+    target = session.pop(END_SESSION_KEY, None)
+    if not target:
+        return redirect(url_for("operator.logged_out"))
+    return render_template("operator/provider_logout.html", target=target)
 
 
 @bp.get("/logget-ud")
