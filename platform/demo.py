@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import random
 import signal
 import time
@@ -16,7 +15,7 @@ from .components import load_components
 from .config import Settings
 from .db import db, use_tenant
 from .permissions import Role
-from .tenancy import Tenant, activate_tenant, create_tenant, tenant_by_slug
+from .tenancy import Tenant, activate_tenant, create_tenant, known_municipalities, tenant_by_slug
 
 SEED_DIR = Path(__file__).parent / "seed"
 DEMO_TENANTS = (("syddjurs", "706"), ("norddjurs", "707"), ("aarhus", "751"))
@@ -25,8 +24,7 @@ DEMO_STAFF = ((Role.EMPLOYEE, 3), (Role.AUTOMATION, 2), (Role.MANAGER, 1), (Role
 
 
 def municipalities() -> dict[str, dict[str, str]]:
-    with (SEED_DIR / "municipalities.csv").open(encoding="utf-8") as f:
-        return {row["code"]: row for row in csv.DictReader(f)}
+    return known_municipalities()
 
 
 def _names(filename: str) -> list[str]:

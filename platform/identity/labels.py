@@ -39,6 +39,7 @@ AUDIT_ACTION_LABELS = {
     audit.TENANT_STATUS: _l("Kommunens status ændret"),
     audit.TENANT_CHANGED: _l("Kommunens stamdata ændret"),
 }
+STATUS_LABELS = {"active": _l("Aktiv"), "suspended": _l("Suspenderet")}
 AUDIT_DETAIL_LABELS = {
     **IDP_FIELD_LABELS,
     "created": _l("Oprettet"),
@@ -48,7 +49,7 @@ AUDIT_DETAIL_LABELS = {
     "token": _l("Nøgle"),
     "prefix": _l("Begynder med"),
     "status": _l("Status"),
-    "reason": _l("Årsag"),
+    "note": _l("Begrundelse"),
     "name": _l("Navn"),
     "municipality_code": _l("Kommunekode"),
     "cvr": _l("CVR-nummer"),
@@ -84,6 +85,8 @@ def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
             return ", ".join(show(v, key) for v in value)
         if key in ("roles", "default_role") and value in Role.__members__.values():
             return str(ROLE_LABELS[Role(value)])
+        if key == "status" and value in STATUS_LABELS:
+            return str(STATUS_LABELS[value])
         return str(value)
 
     pairs: list[tuple[str, str]] = []
