@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,14 +19,34 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def _build_app(env: dict[str, str] | None = None) -> Flask:
+def _demo_database(env: Mapping[str, str]) -> Path | None:
+    """The demo's embedded database folder, when nothing else is configured and the demo has
+    made one (`make demo`)."""
+    if env.get("DATABASE_URL") or env.get("SECRET_KEY"):
+        return None
+    pgdata = Path(env.get("AUTOPROCES_INSTANCE_PATH", "instance")).resolve() / "postgres"
+    return pgdata if (pgdata / "PG_VERSION").exists() else None
+
+
+def _build_app(env: dict[str, str] | None = None, demo_fallback: bool = False) -> Flask:
+    """The app for a command. With `demo_fallback` (management commands), an unconfigured
+    shell next to the demo's embedded database uses that database, and says so."""
     from .app import create_app
 
     try:
         return create_app(env)
     except ConfigError as e:
-        _fail(str(e))
-        raise  # unreachable; keeps type checkers calm
+        source = os.environ if env is None else env
+        pgdata = _demo_database(source) if demo_fallback else None
+        if pgdata is None:
+            hint = ""
+            if demo_fallback and not source.get("DATABASE_URL"):
+                hint = " The demo's embedded database is made by `make demo`; run that first."
+            _fail(str(e) + hint)
+        click.echo(
+            f"No DATABASE_URL set: using the demo's embedded database in {pgdata}.", err=True
+        )
+        return create_app({**source, "AUTOPROCES_DEMO": "1"})
 
 
 @contextmanager
@@ -34,7 +55,7 @@ def _app_context(env: dict[str, str] | None = None) -> Iterator[Flask]:
     from .db import db
     from .errors import DomainError
 
-    app = _build_app(env)
+    app = _build_app(env, demo_fallback=True)
     with app.app_context():
         try:
             yield app
