@@ -68,10 +68,10 @@ def _get_json(url: str, use_cache: bool = True) -> Any:
     except requests.HTTPError as e:
         status = str(e.response.status_code) if e.response is not None else ""
         raise ProviderUnavailable(f"{url}: HTTP {status}", "http_status", status) from e
+    except ValueError as e:  # requests' JSONDecodeError is a RequestException too
+        raise ProviderUnavailable(f"{url}: {e.__class__.__name__}", "not_json") from e
     except requests.RequestException as e:
         raise ProviderUnavailable(f"{url}: {e.__class__.__name__}", "unreachable") from e
-    except ValueError as e:
-        raise ProviderUnavailable(f"{url}: {e.__class__.__name__}", "not_json") from e
     _cache[url] = (now, data)
     return data
 
