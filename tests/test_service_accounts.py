@@ -177,3 +177,18 @@ def test_service_account_form_errors_name_the_field(client, make, alpha):
     assert r.status_code == 422 and "Tjenestekontoens roller: Ukendt rolle" in r.get_data(
         as_text=True
     )
+
+
+def test_a_service_account_is_never_an_administrator(client, make, alpha, su_engine):
+    login(client, make.user(alpha, "tenant_admin"))
+    r = client.post(
+        "/alpha/admin/tjenestekonti",
+        data={"service_name": "Robot", "service_roles": ["tenant_admin"]},
+    )
+    assert r.status_code == 422 and "kan ikke være administrator" in r.get_data(as_text=True)
+    _create_service(client, "Robot")
+    service_id = _service_id(su_engine, "Robot")
+    r = client.post(
+        f"/alpha/admin/brugere/{service_id}/roller", data={"roles": ["employee", "tenant_admin"]}
+    )
+    assert r.status_code == 422 and "kan ikke være administrator" in r.get_data(as_text=True)

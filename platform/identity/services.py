@@ -91,6 +91,9 @@ def create_service_account(tenant: Tenant, name: str, roles: Iterable[str], acto
         roles = normalise_roles(roles)
     except Invalid as e:
         errors["service_roles"] = e.errors["roles"]
+    else:
+        if Role.TENANT_ADMIN.value in roles:
+            errors["service_roles"] = [_("En tjenestekonto kan ikke være administrator.")]
     if errors:
         raise Invalid(_("Tjenestekontoen kunne ikke oprettes."), errors)
     user = User(
@@ -599,6 +602,9 @@ def set_user_roles(
             {"roles": [_("Rollen styres af kommunens log-in-løsning og kan ikke ændres her.")]},
         )
     new_roles = normalise_roles(roles)
+    if user.is_service and Role.TENANT_ADMIN.value in new_roles:
+        message = _("En tjenestekonto kan ikke være administrator.")
+        raise Invalid(message, {"roles": [message]})
     before = list(user.roles)
     user.roles = new_roles
     user.roles_source = "manual"
