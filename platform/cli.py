@@ -151,12 +151,21 @@ def tenants_list() -> None:
 def _status_command(name: str, status: str, help_text: str) -> Callable[..., None]:
     @tenants.command(name, help=help_text)
     @click.argument("slug")
-    def command(slug: str) -> None:
+    @click.option("--reason", default="", help="Why (kept in the audit logs).")
+    def command(slug: str, reason: str) -> None:
+        from . import audit
+        from .operator.cli import _cli_actor
         from .tenancy import TenantStatus, set_tenant_status
 
         with _app_context():
+            before = _with_tenant(slug).status
             tenant = set_tenant_status(slug, TenantStatus(status))
-            _audit("tenant.suspend" if status == "suspended" else "tenant.activate", tenant)
+            details: dict[str, Any] = {"status": {"from": before, "to": tenant.status}}
+            if reason.strip():
+                details["note"] = " ".join(reason.split())[:500]
+            action = "tenant.suspend" if status == "suspended" else "tenant.activate"
+            _audit(action, tenant, **details)
+            audit.record(tenant.id, _cli_actor(), audit.TENANT_STATUS, details)
             click.echo(f"Tenant {tenant.slug} is {tenant.status}.")
 
     return command
@@ -204,6 +213,7 @@ def tenants_set_oidc(
     domains: tuple[str, ...],
 ) -> None:
     from .identity.services import parse_role_mapping, save_idp
+    from .operator.cli import _cli_actor
 
     with _app_context():
         tenant = _with_tenant(slug)
@@ -217,6 +227,7 @@ def tenants_set_oidc(
             role_mapping=parse_role_mapping("\n".join(role_map)),
             default_role=None if default_role == "none" else default_role,
             allowed_domains=domains,
+            actor=_cli_actor(),
         )
         _audit(
             "tenant.idp",

@@ -330,3 +330,19 @@ def test_users_and_tokens_lists_and_revoke(cli, client):
     r = cli("users", "deactivate", "alpha", "ada@alpha.dk")
     assert r.exit_code == 0 and "deactivated" in cli("users", "list", "alpha").output
     assert cli("users", "set-roles", "alpha", "nobody@alpha.dk", "--role", "manager").exit_code != 0
+
+
+def test_suspending_on_the_command_line_keeps_the_reason_in_both_logs(cli, su_engine):
+    from sqlalchemy import text
+
+    assert cli("tenants", "create", "alpha", "--name", "Alfa Kommune").exit_code == 0
+    r = cli("tenants", "suspend", "alpha", "--reason", "Aftalen  er opsagt.")
+    assert r.exit_code == 0, r.output
+    with su_engine.connect() as conn:
+        platform_log = conn.scalar(
+            text("select details from operator_audit where action = 'tenant.suspend'")
+        )
+        own_log = conn.execute(text("select actor_name, details from tenant_audit")).one()
+    expected = {"status": {"from": "active", "to": "suspended"}, "note": "Aftalen er opsagt."}
+    assert platform_log == expected and own_log.details == expected
+    assert own_log.actor_name.startswith("cli")
