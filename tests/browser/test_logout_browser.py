@@ -106,3 +106,80 @@ def test_the_hop_and_logged_out_pages_are_accessible(page, live_server, browser_
     page.set_content(html.replace('http-equiv="refresh"', 'data-refresh="off"'))
     assert page.get_by_role("link", name="Fortsæt til log-ud hos log-in-løsningen").is_visible()
     assert_accessible(page, "hand-over page to the provider")
+
+
+def test_operator_log_af_ends_the_console_session_here_and_at_the_provider(
+    browser, database, tmp_path
+):
+    """The console has the same CSP and the same hop (operators' own provider)."""
+    import threading
+
+    from helpers import app_env
+    from oidc_provider import OidcProvider
+    from werkzeug.serving import make_server
+
+    from autoproces.platform.app import create_app
+
+    holder: dict = {}
+    server = make_server(
+        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
+    )
+    base = f"http://127.0.0.1:{server.server_port}"
+    provider = OidcProvider(
+        tmp_path,
+        [
+            {
+                "client_id": "autoproces-operator",
+                "client_secret": "operator-secret",
+                "redirect_uris": [f"{base}/operator/auth/callback"],
+                "post_logout_redirect_uris": [f"{base}/operator/logget-ud"],
+                "token_endpoint_auth_method": "client_secret_basic",
+            }
+        ],
+    ).start()
+    holder["app"] = create_app(
+        app_env(
+            database,
+            OPERATOR_OIDC_ISSUER=provider.issuer,
+            OPERATOR_OIDC_CLIENT_ID="autoproces-operator",
+            OPERATOR_OIDC_CLIENT_SECRET="operator-secret",
+        ),
+        TESTING=True,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context(locale="da-DK")  # the app's CSP enforced
+    page = context.new_page()
+    try:
+        provider.set_account("olga", email="olga@os2.dk", name="Olga Operatør", roles=["operator"])
+        page.goto(base + "/operator/")
+        page.wait_for_url(provider.issuer + "/**")
+        page.locator("input[name=login]").fill("olga")
+        page.locator("input[name=password]").fill("hemmelig")
+        page.locator("button[type=submit]").first.click()
+        page.wait_for_url(base + "/operator/")
+        stolen = [c for c in context.cookies() if c["name"] == "session"]
+        page.get_by_role("button", name="Log af").click()
+        page.wait_for_url(provider.issuer + "/**")
+        page.locator("button[type=submit], input[type=submit]").first.click()
+        page.wait_for_url(base + "/operator/logget-ud")
+        assert page.get_by_role("heading", name="Du er logget ud").is_visible()
+
+        other = browser.new_context(locale="da-DK")
+        try:
+            other.add_cookies(stolen)
+            thief = other.new_page()
+            thief.goto(base + "/operator/")
+            # The old cookie is refused: off to the provider's login form again.
+            thief.wait_for_url(provider.issuer + "/**")
+            assert thief.locator("input[name=login]").is_visible()
+        finally:
+            other.close()
+        # And the provider forgot Olga: a new sign-in asks for the credentials.
+        page.goto(base + "/operator/")
+        page.wait_for_url(provider.issuer + "/**")
+        assert page.locator("input[name=login]").is_visible()
+    finally:
+        context.close()
+        server.shutdown()
+        provider.stop()
