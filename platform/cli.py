@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,14 +19,34 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-def _build_app(env: dict[str, str] | None = None) -> Flask:
+def _demo_database(env: Mapping[str, str]) -> Path | None:
+    """The demo's embedded database folder, when nothing else is configured and the demo has
+    made one (`make demo`)."""
+    if env.get("DATABASE_URL") or env.get("SECRET_KEY"):
+        return None
+    pgdata = Path(env.get("AUTOPROCES_INSTANCE_PATH", "instance")).resolve() / "postgres"
+    return pgdata if (pgdata / "PG_VERSION").exists() else None
+
+
+def _build_app(env: dict[str, str] | None = None, demo_fallback: bool = False) -> Flask:
+    """The app for a command. With `demo_fallback` (management commands), an unconfigured
+    shell next to the demo's embedded database uses that database, and says so."""
     from .app import create_app
 
     try:
         return create_app(env)
     except ConfigError as e:
-        _fail(str(e))
-        raise  # unreachable; keeps type checkers calm
+        source = os.environ if env is None else env
+        pgdata = _demo_database(source) if demo_fallback else None
+        if pgdata is None:
+            hint = ""
+            if demo_fallback and not source.get("DATABASE_URL"):
+                hint = " The demo's embedded database is made by `make demo`; run that first."
+            _fail(str(e) + hint)
+        click.echo(
+            f"No DATABASE_URL set: using the demo's embedded database in {pgdata}.", err=True
+        )
+        return create_app({**source, "AUTOPROCES_DEMO": "1"})
 
 
 @contextmanager
@@ -34,7 +55,7 @@ def _app_context(env: dict[str, str] | None = None) -> Iterator[Flask]:
     from .db import db
     from .errors import DomainError
 
-    app = _build_app(env)
+    app = _build_app(env, demo_fallback=True)
     with app.app_context():
         try:
             yield app
@@ -131,12 +152,21 @@ def tenants_list() -> None:
 def _status_command(name: str, status: str, help_text: str) -> Callable[..., None]:
     @tenants.command(name, help=help_text)
     @click.argument("slug")
-    def command(slug: str) -> None:
+    @click.option("--reason", default="", help="Why (kept in the audit logs).")
+    def command(slug: str, reason: str) -> None:
+        from . import audit
+        from .operator.cli import _cli_actor
         from .tenancy import TenantStatus, set_tenant_status
 
         with _app_context():
+            before = _with_tenant(slug).status
             tenant = set_tenant_status(slug, TenantStatus(status))
-            _audit("tenant.suspend" if status == "suspended" else "tenant.activate", tenant)
+            details: dict[str, Any] = {"status": {"from": before, "to": tenant.status}}
+            if reason.strip():
+                details["note"] = " ".join(reason.split())[:500]
+            action = "tenant.suspend" if status == "suspended" else "tenant.activate"
+            _audit(action, tenant, **details)
+            audit.record(tenant.id, _cli_actor(), audit.TENANT_STATUS, details)
             click.echo(f"Tenant {tenant.slug} is {tenant.status}.")
 
     return command
@@ -184,6 +214,7 @@ def tenants_set_oidc(
     domains: tuple[str, ...],
 ) -> None:
     from .identity.services import parse_role_mapping, save_idp
+    from .operator.cli import _cli_actor
 
     with _app_context():
         tenant = _with_tenant(slug)
@@ -197,6 +228,7 @@ def tenants_set_oidc(
             role_mapping=parse_role_mapping("\n".join(role_map)),
             default_role=None if default_role == "none" else default_role,
             allowed_domains=domains,
+            actor=_cli_actor(),
         )
         _audit(
             "tenant.idp",
@@ -228,11 +260,77 @@ def users() -> None:
 )
 def users_create(slug: str, email: str, name: str, roles: tuple[str, ...]) -> None:
     from .identity.services import create_user
+    from .operator.cli import _cli_actor
 
     with _app_context():
         tenant = _with_tenant(slug)
-        user = create_user(tenant, email, name, roles)
+        user = create_user(tenant, email, name, roles, actor=_cli_actor())
         click.echo(f"Created {user.email} in {tenant.slug} with roles {', '.join(user.roles)}.")
+
+
+def _last_login(user: Any) -> str:
+    return user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "-"
+
+
+@users.command("list", help="List a tenant's users: e-mail, status, kind, roles, last login.")
+@click.argument("slug")
+def users_list(slug: str) -> None:
+    from .identity.services import list_users
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        for u in list_users(tenant):
+            status = "active" if u.active else "deactivated"
+            email = "-" if u.is_service else u.email
+            click.echo(
+                f"{email}\t{status}\t{u.kind}\t{','.join(u.roles)}\t{_last_login(u)}\t{u.name}"
+            )
+
+
+def _user_or_fail(tenant: Any, email: str) -> Any:
+    from .identity.services import user_by_email
+
+    user = user_by_email(tenant, email.strip())
+    if user is None:
+        _fail(f"No user {email} in {tenant.slug} (see `autoproces users list {tenant.slug}`).")
+    return user
+
+
+@users.command(
+    "set-roles", help="Set a user's roles (ends their sessions); the IdP mapping may override."
+)
+@click.argument("slug")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several.")
+def users_set_roles(slug: str, email: str, roles: tuple[str, ...]) -> None:
+    from .identity.services import set_user_roles
+    from .operator.cli import _cli_actor
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        user = set_user_roles(tenant, _user_or_fail(tenant, email).id, roles, actor=_cli_actor())
+        click.echo(f"{user.email} in {tenant.slug} has roles {', '.join(user.roles)}.")
+
+
+def _user_active_command(name: str, active: bool, help_text: str) -> None:
+    @users.command(name, help=help_text)
+    @click.argument("slug")
+    @click.argument("email")
+    def command(slug: str, email: str) -> None:
+        from .identity.services import set_user_active
+        from .operator.cli import _cli_actor
+
+        with _app_context():
+            tenant = _with_tenant(slug)
+            user = _user_or_fail(tenant, email)
+            set_user_active(tenant, user.id, active, actor=_cli_actor())
+            click.echo(f"{user.email} in {tenant.slug} is {'active' if active else 'deactivated'}.")
+
+
+_user_active_command(
+    "deactivate", False, "Deactivate a user: their sessions end and their tokens are refused."
+)
+_user_active_command("activate", True, "Reactivate a deactivated user.")
 
 
 @main.group(help="API tokens.")
@@ -245,18 +343,66 @@ def tokens() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
 def tokens_create(slug: str, email: str, name: str) -> None:
-    from .identity.services import create_token, user_by_email
+    from .identity.services import create_token
+    from .operator.cli import _cli_actor
 
     with _app_context():
         tenant = _with_tenant(slug)
-        user = user_by_email(tenant, email)
-        if user is None:
-            _fail(f"No user {email} in {slug}.")
+        user = _user_or_fail(tenant, email)
         if not user.active:
             _fail(f"The user {email} is deactivated.")
-        _token, secret = create_token(user, name)
+        _token, secret = create_token(user, name, actor=_cli_actor())
         click.echo(f"Token for {user.email} in {tenant.slug} (shown once, store it now):")
         click.echo(secret)
+
+
+@tokens.command(
+    "list", help="List a tenant's tokens: id, prefix, status, user, created by, last used, name."
+)
+@click.argument("slug")
+def tokens_list(slug: str) -> None:
+    from .identity.services import list_tokens, list_users
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        users_by_id = {u.id: u for u in list_users(tenant)}
+
+        def who(user_id: Any) -> str:
+            user = users_by_id.get(user_id)
+            if user is None:
+                return "-"
+            return f"service:{user.name}" if user.is_service else user.email
+
+        for t in list_tokens(tenant):
+            status = "revoked" if t.revoked_at else "active"
+            used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "-"
+            creator = who(t.created_by) if t.created_by else "cli"
+            click.echo(
+                f"{t.id}\t{t.prefix}…\t{status}\t{who(t.user_id)}\t{creator}\t{used}\t{t.name}"
+            )
+
+
+@tokens.command("revoke", help="Revoke a token by its id or its prefix (see `tokens list`).")
+@click.argument("slug")
+@click.argument("token")
+def tokens_revoke(slug: str, token: str) -> None:
+    from .identity.services import list_tokens, revoke_token
+    from .operator.cli import _cli_actor
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        wanted = token.strip().rstrip("…")
+        matches = [
+            t
+            for t in list_tokens(tenant)
+            if str(t.id) == wanted or (len(wanted) >= 6 and t.prefix.startswith(wanted))
+        ]
+        if not matches:
+            _fail(f"No token {wanted} in {slug} (see `autoproces tokens list {slug}`).")
+        if len(matches) > 1:
+            _fail(f"{len(matches)} tokens in {slug} begin with {wanted}: give the token's id.")
+        revoked = revoke_token(tenant, matches[0].id, actor=_cli_actor())
+        click.echo(f"Token {revoked.prefix}… ({revoked.name}) in {tenant.slug} is revoked.")
 
 
 @main.command(help="Serve the app with gunicorn (production; no demo login).")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import random
 import signal
+import socket
 import time
 import unicodedata
 from pathlib import Path
@@ -16,7 +16,7 @@ from .components import load_components
 from .config import Settings
 from .db import db, use_tenant
 from .permissions import Role
-from .tenancy import Tenant, activate_tenant, create_tenant, tenant_by_slug
+from .tenancy import Tenant, activate_tenant, create_tenant, known_municipalities, tenant_by_slug
 
 SEED_DIR = Path(__file__).parent / "seed"
 DEMO_TENANTS = (("syddjurs", "706"), ("norddjurs", "707"), ("aarhus", "751"))
@@ -25,8 +25,7 @@ DEMO_STAFF = ((Role.EMPLOYEE, 3), (Role.AUTOMATION, 2), (Role.MANAGER, 1), (Role
 
 
 def municipalities() -> dict[str, dict[str, str]]:
-    with (SEED_DIR / "municipalities.csv").open(encoding="utf-8") as f:
-        return {row["code"]: row for row in csv.DictReader(f)}
+    return known_municipalities()
 
 
 def _names(filename: str) -> list[str]:
@@ -96,6 +95,7 @@ def run_demo(host: str, port: int) -> None:
     from .migrate import upgrade
 
     started = time.monotonic()
+    _refuse_busy_port(host, port)
     settings = Settings.from_env()
     if settings.database_url is None:
         click.echo(f"Starting the embedded PostgreSQL in {settings.instance_path / 'postgres'} …")
@@ -125,6 +125,21 @@ def run_demo(host: str, port: int) -> None:
     except KeyboardInterrupt:
         pass
     click.echo("Autoproces demo stopped.")
+
+
+def _refuse_busy_port(host: str, port: int) -> None:
+    """Say so before anything else when the port is taken (another demo running, say),
+    instead of printing login addresses that lead to the other program."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As the server will bind: SO_REUSEADDR, so only a listener makes it fail.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise click.ClickException(
+                f"Port {port} on {host} is in use (is another `make demo` running?). "
+                f"Stop it, or pick another port: PORT={port + 1} make demo"
+            ) from None
 
 
 def _exit_on_signal(signum: int, frame: Any) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel
+from flask_babel import Babel, format_datetime, get_locale
 
 LOCALES = ("da", "en")
 babel = Babel()
@@ -20,6 +21,20 @@ def select_locale() -> str:
     if request.path.startswith("/api/"):
         return request.accept_languages.best_match(LOCALES) or "da"
     return "da"
+
+
+# The one way a date and time is written on the pages (the operator's and the
+# municipality's): "1. dec. 2026 kl. 14.05", in Danish time.
+DATETIME_FORMATS = {"da": "d. MMM y 'kl.' HH.mm", "en": "d MMM y, HH:mm"}
+
+
+def format_when(value: datetime | None) -> str:
+    """A date and time for people, in the one format of the pages (empty for None)."""
+    if value is None:
+        return ""
+    locale = get_locale()
+    language = locale.language if locale is not None else "da"
+    return format_datetime(value, DATETIME_FORMATS.get(language, DATETIME_FORMATS["da"]))
 
 
 def init_app(app: Flask) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import enum
 import re
+import unicodedata
 import uuid
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from flask import abort, g
 from sqlalchemy import CheckConstraint, DateTime, String, func, select
@@ -54,6 +58,8 @@ class Tenant(db.Model):
     cvr: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(20), server_default=TenantStatus.ACTIVE.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Named by the operator; whoever first signs in with it becomes tenant_admin.
+    first_admin_email: Mapped[str | None] = mapped_column(String(254))
 
     @property
     def is_active(self) -> bool:
@@ -131,6 +137,62 @@ def validate_tenant_fields(
     return errors
 
 
+SEED_MUNICIPALITIES = Path(__file__).parent / "seed" / "municipalities.csv"
+
+
+@lru_cache(maxsize=1)
+def _known_municipalities() -> tuple[dict[str, str], ...]:
+    with SEED_MUNICIPALITIES.open(encoding="utf-8") as f:
+        return tuple(dict(row) for row in csv.DictReader(f))
+
+
+def known_municipalities() -> dict[str, dict[str, str]]:
+    """Denmark's 98 municipalities (seed data), by municipality code: name, code, cvr."""
+    return {row["code"]: dict(row) for row in _known_municipalities()}
+
+
+def suggested_slug(name: str) -> str:
+    """An address name from a municipality's name: "Høje-Taastrup Kommune" → hoeje-taastrup."""
+    base = re.sub(r"\s+kommune$", "", name.strip(), flags=re.IGNORECASE).lower()
+    for danish, ascii_text in (("æ", "ae"), ("ø", "oe"), ("å", "aa")):
+        base = base.replace(danish, ascii_text)
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", base).strip("-")[:63]
+
+
+def duplicate_tenant_fields(
+    name: str | None,
+    code: str | None,
+    cvr: str | None,
+    exclude: uuid.UUID | None = None,
+) -> set[str]:
+    """Which of name (case-insensitive), municipality code and CVR another tenant has."""
+    found: set[str] = set()
+    checks = (
+        ("name", func.lower(Tenant.name), name.strip().lower() if name else None),
+        ("code", Tenant.municipality_code, code),
+        ("cvr", Tenant.cvr, cvr),
+    )
+    for key, column, value in checks:
+        if not value:
+            continue
+        query = select(Tenant.id).where(column == value)
+        if exclude is not None:
+            query = query.where(Tenant.id != exclude)
+        if db.session.scalar(query.limit(1)) is not None:
+            found.add(key)
+    return found
+
+
+def _duplicate_errors(found: set[str]) -> dict[str, list[str]]:
+    messages = {
+        "name": ("name", "another tenant has this name"),
+        "code": ("code", "another tenant has this municipality code"),
+        "cvr": ("cvr", "another tenant has this CVR number"),
+    }
+    return {messages[k][0]: [messages[k][1]] for k in sorted(found)}
+
+
 def create_tenant(
     slug: str, name: str, municipality_code: str | None = None, cvr: str | None = None
 ) -> Tenant:
@@ -140,6 +202,8 @@ def create_tenant(
     errors = validate_tenant_fields(slug, name, municipality_code, cvr)
     if not errors and tenant_by_slug(slug) is not None:
         errors["slug"] = [f"a tenant called '{slug}' exists already"]
+    if not errors:
+        errors = _duplicate_errors(duplicate_tenant_fields(name, municipality_code, cvr))
     if errors:
         raise Invalid("The tenant could not be created.", errors)
     tenant = Tenant(slug=slug, name=name.strip(), municipality_code=municipality_code, cvr=cvr)
@@ -193,6 +257,10 @@ def update_tenant(
     errors = validate_tenant_fields(None, name, municipality_code, cvr)
     if "name" not in errors and len(name.strip()) > 200:
         errors["name"] = ["the name is at most 200 characters"]
+    if not errors:
+        errors = _duplicate_errors(
+            duplicate_tenant_fields(name, municipality_code, cvr, exclude=tenant.id)
+        )
     if errors:
         raise Invalid("The tenant could not be changed.", errors)
     tenant.name = name.strip()

@@ -122,8 +122,26 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 " and tablename <> 'alembic_version'"
             )
         ).all()
-        if tables:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    if tables:
+        _truncate(engine, tables)
+
+
+def _truncate(engine, tables: list[str]) -> None:
+    """Empty `tables`. A browser's last request may still be reading them as a test ends,
+    which can deadlock with TRUNCATE's locks: then try again shortly after."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            return
+        except OperationalError as e:
+            if "deadlock detected" not in str(e) or attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture

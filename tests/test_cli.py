@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from helpers import app_env, bearer
@@ -248,3 +249,120 @@ def test_tenant_commands_are_written_to_the_operator_audit_log(cli, su_engine):
         r.operator_email.startswith("cli") and r.subject_tenant_slug == "alpha" for r in rows
     )
     assert "hemmelig" not in str([r.details for r in rows])
+
+
+def test_the_cli_finds_the_demos_embedded_database_or_says_how(tmp_path, monkeypatch):
+    """An unconfigured shell: with no demo database yet, the message says what to do; with
+    one (made by `make demo`), the command uses it and says so."""
+    from autoproces.platform import cli as cli_module
+
+    env = {"AUTOPROCES_INSTANCE_PATH": str(tmp_path / "instance")}
+    r = CliRunner().invoke(main, ["tenants", "list"], env=env)
+    assert r.exit_code != 0
+    assert "AUTOPROCES_DEMO=1" in r.output and "make demo" in r.output
+    (tmp_path / "instance" / "postgres").mkdir(parents=True)
+    (tmp_path / "instance" / "postgres" / "PG_VERSION").write_text("18\n")
+    seen = {}
+
+    def fake_create_app(environment=None, **kw):
+        seen.update(environment or {})
+        if environment and environment.get("AUTOPROCES_DEMO") == "1":
+            raise SystemExit(0)  # far enough: the demo database was chosen
+        from autoproces.platform.config import ConfigError
+
+        raise ConfigError("Autoproces cannot start: set SECRET_KEY and DATABASE_URL.")
+
+    monkeypatch.setattr("autoproces.platform.app.create_app", fake_create_app)
+    r = CliRunner().invoke(main, ["tenants", "list"], env=env)
+    assert seen.get("AUTOPROCES_DEMO") == "1", r.output
+    assert "using the demo's embedded database" in r.output
+    # `serve` never falls back to the demo.
+    assert cli_module._demo_database({"DATABASE_URL": "postgresql://x"}) is None
+
+
+def test_a_second_demo_on_a_busy_port_says_so_before_anything_else():
+    import socket
+
+    from autoproces.platform.demo import _refuse_busy_port
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(click.ClickException, match=f"Port {port} on 127.0.0.1 is in use"):
+            _refuse_busy_port("127.0.0.1", port)
+    _refuse_busy_port("127.0.0.1", port)  # free again: no complaint
+
+
+def test_a_busy_port_stops_the_demo_before_it_prints_login_addresses(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "autoproces.platform.cli", "demo", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "AUTOPROCES_INSTANCE_PATH": str(tmp_path / "instance")},
+        )
+    assert result.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "/login" not in result.stdout + result.stderr
+    assert not (tmp_path / "instance" / "postgres").exists()  # nothing was started
+
+
+def test_users_and_tokens_lists_and_revoke(cli, client):
+    assert cli("tenants", "create", "alpha", "--name", "Alfa Kommune").exit_code == 0
+    assert (
+        cli(
+            "users", "create", "alpha", "ada@alpha.dk", "--name", "Ada", "--role", "automation"
+        ).exit_code
+        == 0
+    )
+    r = cli("users", "list", "alpha")
+    assert r.exit_code == 0 and "ada@alpha.dk\tactive\tperson\tautomation\t-\tAda" in r.output
+    r = cli("tokens", "create", "alpha", "ada@alpha.dk", "--name", "ESDH")
+    secret = r.output.strip().splitlines()[-1]
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
+    r = cli("tokens", "list", "alpha")
+    assert r.exit_code == 0
+    [line] = r.output.strip().splitlines()
+    token_id, prefix, status, owner, creator, used, name = line.split("\t")
+    assert (prefix, status, owner, creator, name) == (
+        secret[:10] + "…",
+        "active",
+        "ada@alpha.dk",
+        "cli",
+        "ESDH",
+    )
+    assert used != "-"  # it was just used
+    # By prefix (as the list shows it), or by id.
+    r = cli("tokens", "revoke", "alpha", prefix)
+    assert r.exit_code == 0 and "is revoked" in r.output
+    assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 401
+    assert "\trevoked\t" in cli("tokens", "list", "alpha").output
+    r = cli("tokens", "revoke", "alpha", "ap_nothing")
+    assert r.exit_code != 0 and "No token ap_nothing in alpha" in r.output
+    assert cli("users", "list", "nowhere").exit_code != 0
+    r = cli("users", "deactivate", "alpha", "ada@alpha.dk")
+    assert r.exit_code == 0 and "deactivated" in cli("users", "list", "alpha").output
+    assert cli("users", "set-roles", "alpha", "nobody@alpha.dk", "--role", "manager").exit_code != 0
+
+
+def test_suspending_on_the_command_line_keeps_the_reason_in_both_logs(cli, su_engine):
+    from sqlalchemy import text
+
+    assert cli("tenants", "create", "alpha", "--name", "Alfa Kommune").exit_code == 0
+    r = cli("tenants", "suspend", "alpha", "--reason", "Aftalen  er opsagt.")
+    assert r.exit_code == 0, r.output
+    with su_engine.connect() as conn:
+        platform_log = conn.scalar(
+            text("select details from operator_audit where action = 'tenant.suspend'")
+        )
+        own_log = conn.execute(text("select actor_name, details from tenant_audit")).one()
+    expected = {"status": {"from": "active", "to": "suspended"}, "note": "Aftalen er opsagt."}
+    assert platform_log == expected and own_log.details == expected
+    assert own_log.actor_name.startswith("cli")

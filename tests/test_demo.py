@@ -64,6 +64,16 @@ def test_seed_creates_three_municipalities_with_every_role_and_processes(demo_ap
             == 0
         )
         assert conn.scalar(text("select count(*) from kle_entry")) == 2925
+        # The dates agree: started before going into operation, decommissioned after.
+        assert conn.scalar(text("select count(*) from process where planned_start is not null"))
+        inconsistent = conn.scalars(
+            text(
+                "select title from process where put_into_operation_at < planned_start"
+                " or decommissioned_at < put_into_operation_at"
+                " or (phase in ('operation', 'decommissioned') and put_into_operation_at is null)"
+            )
+        ).all()
+        assert inconsistent == []
 
 
 def test_demo_login_lands_in_the_register(demo_app, su_engine):

@@ -37,6 +37,7 @@ def test_readyz_when_the_database_is_unreachable(tmp_path):
         {
             "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
             "SECRET_KEY": "x",
+            "AUTOPROCES_BASE_URL": "http://localhost",
             "AUTOPROCES_INSTANCE_PATH": str(tmp_path),
         }
     )

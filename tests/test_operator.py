@@ -226,7 +226,7 @@ def test_login_rotates_the_session_and_follows_next_inside_the_console(client, a
 
 def test_logout_ends_the_operator_session(signed_in, su_engine):
     r = signed_in.post("/operator/logout")
-    assert r.status_code == 302 and r.headers["Location"] == "/operator/logget-ud"
+    assert r.status_code == 303 and r.headers["Location"] == "/operator/logget-ud"
     assert "Du er logget ud" in signed_in.get("/operator/logget-ud").get_data(as_text=True)
     assert signed_in.get("/operator/").status_code == 302
     [row] = audit_rows(su_engine, "logout")
@@ -277,7 +277,7 @@ def test_a_tenant_users_session_cannot_open_the_console(client, world):
 def test_anonymous_visitors_are_sent_to_the_login(client, world, su_engine):
     r = client.get("/operator/")
     assert r.status_code == 302 and r.headers["Location"] == "/operator/login?next=/operator/"
-    client.post("/operator/kommuner/alpha/suspender")
+    client.post("/operator/kommuner/alpha/suspender", data={"reason": "Prøve"})
     assert tenant_row(su_engine, "alpha")["status"] == "active"
     assert audit_rows(su_engine) == []
 
@@ -453,20 +453,33 @@ def test_edit_tenant_with_audit(signed_in, world, su_engine):
 
 def test_suspend_and_activate_with_audit(signed_in, world, su_engine, make):
     token = make.token(world["team"])
-    r = signed_in.post("/operator/kommuner/alpha/suspender")
+    # Suspending asks first: what happens, and why (kept in the audit log).
+    page = signed_in.get("/operator/kommuner/alpha").get_data(as_text=True)
+    assert 'href="/operator/kommuner/alpha/suspender"' in page
+    confirm = signed_in.get("/operator/kommuner/alpha/suspender").get_data(as_text=True)
+    assert "Er du sikker?" in confirm and 'name="reason"' in confirm
+    r = signed_in.post("/operator/kommuner/alpha/suspender", data={"reason": "  "})
+    assert r.status_code == 422 and "Årsag: Skriv, hvorfor" in r.get_data(as_text=True)
+    assert tenant_row(su_engine, "alpha")["status"] == "active"
+    r = signed_in.post("/operator/kommuner/alpha/suspender", data={"reason": "Aftalen er opsagt."})
     assert r.status_code == 302 and tenant_row(su_engine, "alpha")["status"] == "suspended"
     assert signed_in.get("/alpha/processer").status_code == 403
     assert signed_in.get("/api/v1/me", headers=bearer(token)).status_code == 403
     html = signed_in.get("/operator/").get_data(as_text=True)
     assert "Suspenderet" in html and "Alfa Kommune" in html  # still listed for the operator
-    signed_in.post("/operator/kommuner/alpha/suspender")  # sent twice: recorded once
+    signed_in.post("/operator/kommuner/alpha/suspender", data={"reason": "Igen."})  # once
     r = signed_in.post("/operator/kommuner/alpha/aktiver")
     assert r.status_code == 302 and tenant_row(su_engine, "alpha")["status"] == "active"
     assert signed_in.get("/api/v1/me", headers=bearer(token)).status_code == 200
     [suspended] = audit_rows(su_engine, "tenant.suspend")
     [activated] = audit_rows(su_engine, "tenant.activate")
     assert suspended["subject_tenant_id"] == world["alpha"].id
-    assert suspended["details"] == {"status": {"from": "active", "to": "suspended"}}
+    assert suspended["details"] == {
+        "status": {"from": "active", "to": "suspended"},
+        "note": "Aftalen er opsagt.",
+    }
+    log = signed_in.get("/operator/log").get_data(as_text=True)
+    assert "Begrundelse: Aftalen er opsagt." in log
     assert activated["operator_email"] == "ops@os2.dk"
     assert signed_in.post("/operator/kommuner/findes-ikke/suspender").status_code == 404
 
@@ -562,8 +575,8 @@ def test_idp_settings_reject_bad_input_and_never_echo_the_secret(signed_in, worl
 
 
 def test_audit_log_page_newest_first_and_filtered_by_tenant(signed_in, world, su_engine):
-    signed_in.post("/operator/kommuner/alpha/suspender")
-    signed_in.post("/operator/kommuner/beta/suspender")
+    signed_in.post("/operator/kommuner/alpha/suspender", data={"reason": "Test"})
+    signed_in.post("/operator/kommuner/beta/suspender", data={"reason": "Test"})
     signed_in.post("/operator/kommuner/alpha/aktiver")
     html = signed_in.get("/operator/log").get_data(as_text=True)
     assert "Handlingslog" in html and '<th scope="col">Operatør</th>' in html
@@ -652,7 +665,8 @@ def test_odd_input_never_gives_a_500(signed_in, world, client):
         "/operator/kommuner/alpha/log-in", data={**IDP_FORM, "issuer": "https://\x00x.dk"}
     )
     assert r.status_code == 400
-    assert signed_in.get("/operator/kommuner/alpha/suspender").status_code == 405
+    r = signed_in.post("/operator/kommuner/alpha/suspender", data={"reason": "A\x00"})
+    assert r.status_code == 400
     signed_in.post("/operator/logout")
     r = signed_in.post(
         "/operator/login", data={"email": "o\x00@os2.dk", "password": "x\x00", "code": "1\x00"}
@@ -675,3 +689,126 @@ def test_demo_operator_login_only_in_demo_mode(demo_app, client):
     assert "Syddjurs Kommune" in html and "Demo-operatør" in html
     assert client.post("/operator/dev-login").status_code == 404
     assert "demo-operatør" not in client.get("/operator/login").get_data(as_text=True)
+
+
+# --- Creating municipalities: no duplicates, the seed list, the first administrator -----
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"slug": "ny", "name": "alfa kommune"}, "name", "allerede en kommune med dette navn"),
+        (
+            {"slug": "ny", "name": "Ny", "municipality_code": "706"},
+            "municipality_code",
+            "allerede en kommune med denne kommunekode",
+        ),
+        (
+            {"slug": "ny", "name": "Ny", "cvr": "29189978"},
+            "cvr",
+            "allerede en kommune med dette CVR-nummer",
+        ),
+        (
+            {"slug": "ny", "name": "Ny", "first_admin_email": "ikke-en-adresse"},
+            "first_admin_email",
+            "gyldig e-mailadresse",
+        ),
+    ],
+)
+def test_a_name_code_or_cvr_another_municipality_has_is_refused(
+    signed_in, world, su_engine, data, field, message
+):
+    r = signed_in.post("/operator/kommuner/ny", data=data)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and f'id="{field}-error"' in html and message in html
+    assert f'href="#{field}"' in html
+    with su_engine.connect() as conn:
+        assert conn.scalar(text("select count(*) from tenant")) == 2
+    # Editing another municipality into a duplicate is refused the same way.
+    r = signed_in.post(
+        "/operator/kommuner/beta/rediger",
+        data={"name": "Beta Kommune", **{k: v for k, v in data.items() if k != "slug"}},
+    )
+    assert r.status_code == 422 and message in r.get_data(as_text=True)
+    # Keeping one's own name, code and CVR is fine.
+    r = signed_in.post(
+        "/operator/kommuner/alpha/rediger",
+        data={"name": "Alfa Kommune", "municipality_code": "706", "cvr": "29189978"},
+    )
+    assert r.status_code == 302
+
+
+def test_the_command_line_refuses_duplicates_too(cli, world):
+    r = cli("tenants", "create", "ny", "--name", "Ny", "--code", "706")
+    assert r.exit_code != 0 and "municipality code" in r.output
+
+
+def test_new_municipality_is_picked_from_the_98_of_the_seed_data(signed_in, world):
+    from html.parser import HTMLParser
+
+    class Options(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside, self.values = False, []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "select":
+                self.inside = a.get("name") == "kommune"
+            elif tag == "option" and self.inside and a.get("value"):
+                self.values.append(a["value"])
+
+    html = signed_in.get("/operator/kommuner/ny").get_data(as_text=True)
+    options = Options()
+    options.feed(html)
+    assert len(options.values) == 97 and "706" not in options.values  # Alfa has 706
+    assert "101" in options.values and "751" in options.values
+    r = signed_in.get("/operator/kommuner/ny?kommune=253")
+    form = r.get_data(as_text=True)
+    assert 'value="Greve Kommune"' in form and 'value="253"' in form
+    assert 'value="greve"' in form and 'value="44023911"' in form
+    r = signed_in.get("/operator/kommuner/ny?kommune=169")  # Høje-Taastrup
+    assert 'value="hoeje-taastrup"' in r.get_data(as_text=True)
+    # An unknown code just shows the empty form.
+    assert signed_in.get("/operator/kommuner/ny?kommune=999").status_code == 200
+
+
+def test_the_named_first_administrator_becomes_tenant_admin_at_first_sign_in(
+    signed_in, app, su_engine
+):
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.services import get_idp, save_idp, sso_user
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    r = signed_in.post(
+        "/operator/kommuner/ny",
+        data={
+            "slug": "greve",
+            "name": "Greve Kommune",
+            "municipality_code": "253",
+            "cvr": "44023911",
+            "first_admin_email": "It-Chef@Greve.dk",
+        },
+    )
+    assert r.status_code == 302
+    page = signed_in.get("/operator/kommuner/greve").get_data(as_text=True)
+    assert "it-chef@greve.dk" in page
+    [entry] = audit_rows(su_engine, "tenant.create")
+    assert entry["details"]["first_admin_email"] == "it-chef@greve.dk"
+    with app.app_context():
+        tenant = tenant_by_slug("greve")
+        activate_tenant(tenant)
+        save_idp(
+            tenant,
+            issuer="https://login.greve.dk",
+            client_id="c",
+            client_secret="s",
+            role_mapping={"rpa": "automation"},
+        )
+        idp = get_idp(tenant)
+        boss = sso_user(tenant, idp, {"sub": "1", "email": "it-chef@greve.dk"})
+        colleague = sso_user(tenant, idp, {"sub": "2", "email": "kollega@greve.dk"})
+        mapped = sso_user(tenant, idp, {"sub": "1", "email": "it-chef@greve.dk", "roles": "rpa"})
+        assert colleague.roles == ["employee"]
+        assert boss is mapped and set(mapped.roles) == {"automation", "tenant_admin"}
+        db.session.rollback()

@@ -3,6 +3,8 @@ loopback): admitted only with the operator role claim, keyed by (issuer, subject
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -169,8 +171,11 @@ def test_replayed_and_forged_callbacks_are_rejected(client):
 def test_logout_ends_the_providers_session_too(client, provider, su_engine):
     operator_sso(client, "olga")
     r = client.post("/operator/logout")
-    assert r.status_code == 302 and r.headers["Location"].startswith(provider.issuer)
-    query = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert r.status_code == 303 and r.headers["Location"] == "/operator/log-ud-hos-udbyder"
+    html = client.get("/operator/log-ud-hos-udbyder").get_data(as_text=True)
+    match = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', html)
+    assert match and html_lib.unescape(match.group(1)).startswith(provider.issuer)
+    query = parse_qs(urlsplit(html_lib.unescape(match.group(1))).query)
     assert query["post_logout_redirect_uri"] == [f"{BASE}/operator/logget-ud"]
     assert query["id_token_hint"]
     assert client.get("/operator/").status_code == 302

@@ -348,6 +348,14 @@ def test_a_message_for_another_municipalitys_team_reaches_only_that_team(
     gone = make.user(beta, "automation", email="gone@beta.dk")
     with su_engine.begin() as conn:
         conn.execute(text("update app_user set active = false where id = :id"), {"id": gone.id})
+        # An integration's service account is on the team by role, but is not a person.
+        conn.execute(
+            text(
+                "insert into app_user (tenant_id, email, name, roles, kind) values"
+                " (:t, 'robot@service.invalid', 'Robot', '{automation}', 'service')"
+            ),
+            {"t": beta.id},
+        )
     with app.app_context():
         use_tenant(asker.tenant_id)
         n = queue_for_team(beta.id, "Spørgsmål om jeres proces", "Hej\n\nVi vil høre…", "contact")

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ for required in ("autoproces.platform.app", "autoproces.platform.cli",
     assert required in names, required
 from autoproces.platform.app import create_app
 app = create_app({"DATABASE_URL": "postgresql://nobody@localhost/none", "SECRET_KEY": "x",
+                  "AUTOPROCES_BASE_URL": "http://localhost",
                   "AUTOPROCES_INSTANCE_PATH": sys.argv[2]})
 for template in ("base.html", "index.html", "errors/error.html", "processes/list.html",
                  "processes/new.html", "processes/show.html", "identity/dev_login.html",
@@ -71,7 +73,7 @@ def test_wheel_installs_in_a_fresh_venv_and_imports_every_module(tmp_path):
             "__pycache__",
         ),
     )
-    subprocess.run(
+    built = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -84,9 +86,22 @@ def test_wheel_installs_in_a_fresh_venv_and_imports_every_module(tmp_path):
         ],
         check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    # No "Package … is absent from the `packages` configuration" for the data folders.
+    assert "absent from the `packages`" not in built.stdout + built.stderr
     wheel = next((tmp_path / "dist").glob("autoproces-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for data_file in (
+        "autoproces/platform/templates/base.html",
+        "autoproces/platform/templates/admin/audit.html",
+        "autoproces/platform/operator/templates/operator/suspend.html",
+        "autoproces/platform/seed/municipalities.csv",
+        "autoproces/tenants/taxonomy/seed/kle.csv",
+    ):
+        assert data_file in names, data_file
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"

@@ -239,9 +239,15 @@ def test_logout_ends_the_providers_session_too(client, municipalities):
     callback = login_via_provider(start_login(client, "alpha"), "ada", session=session)
     client.get(callback[len(BASE) :])
     r = client.post("/alpha/logout")
-    assert r.status_code == 302
-    end_session = r.headers["Location"]
+    # Never the provider's address as the answer to the form's POST (CSP form-action
+    # 'self' covers redirects after it): a 303 to our own page, which navigates on.
+    assert r.status_code == 303 and r.headers["Location"] == "/alpha/log-ud-hos-udbyder"
+    hop = client.get("/alpha/log-ud-hos-udbyder")
+    assert hop.status_code == 200
+    end_session = _meta_refresh_target(hop.get_data(as_text=True))
     assert end_session.startswith(municipalities["alpha"].issuer)
+    # The hop is used once: a second visit goes to our own logged-out page.
+    assert client.get("/alpha/log-ud-hos-udbyder").headers["Location"] == "/alpha/logget-ud"
     query = parse_qs(urlsplit(end_session).query)
     assert query["post_logout_redirect_uri"] == [f"{BASE}/alpha/logget-ud"]
     assert query["id_token_hint"]
@@ -252,6 +258,17 @@ def test_logout_ends_the_providers_session_too(client, municipalities):
     # The provider forgot the login: the next login shows its login form again.
     r = session.get(start_login(client, "alpha"), allow_redirects=True)
     assert 'name="login"' in r.text
+
+
+def _meta_refresh_target(html: str) -> str:
+    import html as html_lib
+    import re
+
+    match = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', html)
+    assert match, "no meta refresh on the hop page"
+    target = html_lib.unescape(match.group(1))
+    assert f'href="{match.group(1)}"' in html  # and a link, for whoever stops refreshes
+    return target
 
 
 def test_tenant_without_a_provider_says_whom_to_contact(client, make):

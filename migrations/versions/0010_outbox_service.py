@@ -3,13 +3,13 @@
 - `outbox_release`: the worker hands back messages it could not even try (the mail server is
   away). Such a claim is not an attempt: the message stays due, its attempts are not counted
   and no backoff starts, so the mail goes out as soon as the server answers again.
-- `outbox_queue_for_team`: queue one message to every active user with a role in *another*
-  municipality (the catalogue's contact form reaches the publisher's automation team) without
-  the caller seeing who they are. It sets that tenant for its own statements only and puts the
-  caller's tenant back, so RLS keeps holding for both.
+- `outbox_queue_for_team`: queue one message to every active person (no service account)
+  with a role in *another* municipality (the catalogue's contact form reaches the publisher's
+  automation team) without the caller seeing who they are. It sets that tenant for its own
+  statements only and puts the caller's tenant back, so RLS keeps holding for both.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from autoproces.migrations.rls import app_role
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -63,7 +63,8 @@ def upgrade() -> None:
           SELECT u.tenant_id, gen_random_uuid(), u.email, left(p_subject, 300), p_body,
                  left(p_kind, 40)
             FROM public.app_user u
-           WHERE u.tenant_id = p_tenant AND u.active AND p_role = ANY (u.roles)
+           WHERE u.tenant_id = p_tenant AND u.active AND u.kind = 'person'
+             AND p_role = ANY (u.roles)
              AND u.email LIKE '%_@_%';
           GET DIAGNOSTICS queued = ROW_COUNT;
           PERFORM set_config('app.tenant_id', coalesce(caller, ''), true);

@@ -10,17 +10,29 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import audit
+from ..crypto import EncryptionUnavailable, decrypt, encrypt
 from ..errors import Invalid
 from ..permissions import ACTION_LABELS, PERMISSIONS, ROLE_LABELS, Action, Role
 from ..security import limiter, token_limit
 from ..tenancy import current_tenant
 from . import oidc
 from .auth import require, tenant_blueprint
+from .labels import (
+    AUDIT_ACTION_LABELS,
+    IDP_FIELD_LABELS,
+    ROLES_SOURCE_LABELS,
+    actor_label,
+    describe,
+)
+from .models import User
 from .services import (
-    create_token,
+    create_service_account,
+    find_users,
     get_idp,
     get_user,
     idp_form_values,
+    issue_token,
     list_tokens,
     list_users,
     parse_role_mapping,
@@ -33,10 +45,11 @@ from .services import (
 bp = tenant_blueprint("tenant_admin", __name__, url_prefix="/admin")
 help_bp = tenant_blueprint("help", __name__, url_prefix="/hjaelp")
 
-ROLES_SOURCE_LABELS = {
-    "mapping": _l("Fra log-in-løsningen"),
-    "default": _l("Standardrolle"),
-    "manual": _l("Sat af administrator"),
+TOKEN_FIELD_LABELS = {
+    "name": _l("Hvad bruges nøglen til?"),
+    "user_id": _l("Nøglen handler som"),
+    "service_name": _l("Tjenestekontoens navn"),
+    "service_roles": _l("Tjenestekontoens roller"),
 }
 
 
@@ -46,17 +59,56 @@ def _administrators_only() -> None:
         require(current_user, Action.ADMINISTER)
 
 
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("side", "1")))
+    except ValueError:
+        return 1
+
+
 @bp.get("/")
 def index() -> Any:
     return render_template("admin/index.html")
 
 
+def _failure_text(e: oidc.ProviderUnavailable, issuer: str) -> str:
+    """What went wrong at the discovery document, in plain Danish."""
+    if e.reason == "timeout":
+        return _(
+            "%(issuer)s svarede ikke inden for få sekunder. Prøv igen, eller tjek adressen.",
+            issuer=issuer,
+        )
+    if e.reason == "http_status" and e.detail == "404":
+        return _(
+            "Der er ingen OpenID-konfiguration på %(issuer)s (siden findes ikke). "
+            "Tjek, at adressen er udstederens, fx med /v2.0 til sidst for Microsoft Entra ID.",
+            issuer=issuer,
+        )
+    if e.reason == "http_status":
+        return _("%(issuer)s svarede med fejl %(status)s.", issuer=issuer, status=e.detail)
+    if e.reason == "not_json":
+        return _("Svaret fra %(issuer)s er ikke en OpenID-konfiguration.", issuer=issuer)
+    if e.reason == "wrong_issuer":
+        return _(
+            "Konfigurationen oplyser en anden udsteder: %(found)s. Skriv den adresse i feltet.",
+            found=e.detail or "–",
+        )
+    if e.reason == "missing":
+        return _("Konfigurationen mangler %(key)s.", key=e.detail)
+    return _("%(issuer)s kan ikke nås. Tjek adressen, og at serveren må nå den.", issuer=issuer)
+
+
 def connection_report(issuer: str) -> dict[str, Any]:
     """What "Test forbindelse" found at the issuer's discovery document."""
+    issuer = issuer.strip()
     try:
-        doc = oidc.discover(issuer.strip(), use_cache=False)
+        doc = oidc.discover(issuer, use_cache=False)
     except oidc.ProviderUnavailable as e:
-        return {"ok": False, "error": str(e)}
+        return {"ok": False, "error": _failure_text(e, issuer)}
     return {
         "ok": True,
         "issuer": doc["issuer"],
@@ -70,6 +122,23 @@ def connection_report(issuer: str) -> dict[str, Any]:
     }
 
 
+def _typed_secret(tenant_id: Any) -> str | None:
+    """The secret typed now, or the one typed before a test or an error and carried in the
+    form encrypted (the page never shows it); None keeps the stored one."""
+    typed = request.form.get("client_secret", "")
+    if typed.strip():
+        return typed.strip()
+    pending = request.form.get("pending_secret", "")
+    if pending:
+        try:
+            bound_to, _sep, secret = decrypt(pending).partition(":")
+        except EncryptionUnavailable:
+            return None
+        if bound_to == str(tenant_id) and secret:
+            return secret
+    return None
+
+
 @bp.route("/log-in", methods=["GET", "POST"])
 def identity_provider() -> Any:
     tenant = current_tenant()
@@ -78,8 +147,10 @@ def identity_provider() -> Any:
     errors: dict[str, list[str]] = {}
     report = None
     status = 200
+    pending_secret = ""
     if request.method == "POST":
-        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        form = {k: v for k, v in request.form.items() if k not in ("csrf_token", "pending_secret")}
+        secret = _typed_secret(tenant.id)
         if request.form.get("action") == "test":
             issuer = form.get("issuer", "").strip() or (idp.issuer if idp else "")
             report = (
@@ -88,44 +159,75 @@ def identity_provider() -> Any:
                 else {"ok": False, "error": _("Skriv udstederens adresse først.")}
             )
         else:
+            mapping_errors: dict[str, list[str]] = {}
+            try:
+                mapping = parse_role_mapping(form.get("role_mapping", ""))
+            except Invalid as e:
+                mapping, mapping_errors = {}, e.errors
             try:
                 save_idp(
                     tenant,
                     issuer=form.get("issuer", ""),
                     client_id=form.get("client_id", ""),
-                    client_secret=form.get("client_secret") or None,
+                    client_secret=secret,
                     scopes=form.get("scopes", ""),
                     role_claim=form.get("role_claim", ""),
-                    role_mapping=parse_role_mapping(form.get("role_mapping", "")),
+                    role_mapping=mapping,
                     default_role=form.get("default_role") or None,
                     allowed_domains=form.get("allowed_domains", "").replace(",", "\n").split(),
+                    actor=_actor(),
                 )
+                if mapping_errors:  # the 422 rolls back what was saved
+                    raise Invalid(_("Indstillingerne kunne ikke gemmes."), {})
             except Invalid as e:
-                errors, status = e.errors, 422
+                errors, status = {**e.errors, **mapping_errors} or {"form": [e.message]}, 422
             else:
                 flash(_("Log-in-indstillingerne er gemt."), "success")
                 return redirect(url_for("tenant_admin.identity_provider"))
+        if secret is not None:
+            try:
+                pending_secret = encrypt(f"{tenant.id}:{secret}")
+            except EncryptionUnavailable:
+                pending_secret = ""
     form.pop("client_secret", None)  # a secret is never shown again
     return render_template(
         "admin/identity_provider.html",
         idp=idp,
         form=form,
         errors=errors,
+        field_labels=IDP_FIELD_LABELS,
         report=report,
+        pending_secret=pending_secret,
         role_labels=ROLE_LABELS,
         callback_url=url_for("identity.callback", _external=True),
         logged_out_url=url_for("identity.logged_out", _external=True),
     ), status
 
 
-@bp.get("/brugere")
-def users() -> Any:
+def _users_page(
+    errors: dict[str, list[str]] | None = None, error_user: Any = None, status: int = 200
+) -> Any:
+    q = request.values.get("q", "").strip()[:200]
     return render_template(
         "admin/users.html",
-        users=list_users(current_tenant()),
+        page=find_users(current_tenant(), q, _page_number()),
+        q=q,
+        errors=errors or {},
+        error_user=error_user,
         role_labels=ROLE_LABELS,
         source_labels=ROLES_SOURCE_LABELS,
-    )
+    ), status
+
+
+@bp.get("/brugere")
+def users() -> Any:
+    return _users_page()
+
+
+def _back_to_users() -> Any:
+    # Back to the page and search the administrator came from.
+    args = {k: v for k in ("q", "side") if (v := request.values.get(k))}
+    return redirect(url_for("tenant_admin.users", **args))
 
 
 @bp.post("/brugere/<uuid:user_id>/aktiv")
@@ -133,20 +235,26 @@ def set_active(user_id: uuid.UUID) -> Any:
     active = request.form.get("active") == "1"
     if user_id == current_user.id and not active:
         flash(_("Du kan ikke deaktivere dig selv."), "info")
-        return redirect(url_for("tenant_admin.users"))
-    user = set_user_active(current_tenant(), user_id, active)
+        return _back_to_users()
+    user = set_user_active(current_tenant(), user_id, active, actor=_actor())
     if active:
         flash(_("%(name)s er aktiveret.", name=user.name), "success")
     else:
         flash(_("%(name)s er deaktiveret.", name=user.name), "success")
-    return redirect(url_for("tenant_admin.users"))
+    return _back_to_users()
 
 
 @bp.post("/brugere/<uuid:user_id>/roller")
 def set_roles(user_id: uuid.UUID) -> Any:
-    user = set_user_roles(current_tenant(), user_id, request.form.getlist("roles"))
+    try:
+        user = set_user_roles(
+            current_tenant(), user_id, request.form.getlist("roles"), actor=_actor()
+        )
+    except Invalid as e:
+        # Shown on the users page, at the user's row and in the summary.
+        return _users_page(e.errors, user_id, 422)
     flash(_("Rollerne for %(name)s er gemt.", name=user.name), "success")
-    return redirect(url_for("tenant_admin.users"))
+    return _back_to_users()
 
 
 @bp.errorhandler(Invalid)
@@ -164,15 +272,25 @@ def tokens() -> Any:
     return _tokens_page()
 
 
-def _tokens_page(secret: str | None = None, status: int = 200) -> Any:
+def _tokens_page(
+    secret: str | None = None,
+    status: int = 200,
+    errors: dict[str, list[str]] | None = None,
+    form: dict[str, Any] | None = None,
+) -> Any:
     tenant = current_tenant()
     users_by_id = {u.id: u for u in list_users(tenant)}
+    services_accounts = [u for u in users_by_id.values() if u.is_service and u.active]
     return render_template(
         "admin/tokens.html",
         tokens=list_tokens(tenant),
-        users=[u for u in users_by_id.values() if u.active],
+        owners=[current_user, *services_accounts],
         users_by_id=users_by_id,
         secret=secret,
+        errors=errors or {},
+        form=form or {},
+        field_labels=TOKEN_FIELD_LABELS,
+        role_labels=ROLE_LABELS,
     ), status
 
 
@@ -180,22 +298,49 @@ def _tokens_page(secret: str | None = None, status: int = 200) -> Any:
 @limiter.limit(token_limit)
 def create_api_token() -> Any:
     tenant = current_tenant()
+    form = {"name": request.form.get("name", ""), "user_id": request.form.get("user_id", "")}
     try:
-        owner = get_user(tenant, uuid.UUID(request.form.get("user_id", str(current_user.id))))
+        owner = get_user(tenant, uuid.UUID(form["user_id"])) if form["user_id"] else _actor()
     except ValueError:
-        owner = current_user
-    if not owner.active:
-        raise Invalid(_("Brugeren er deaktiveret."))
-    _token, secret = create_token(owner, request.form.get("name", ""))
+        message = _("Vælg, hvem nøglen handler som.")
+        return _tokens_page(status=422, errors={"user_id": [message]}, form=form)
+    _token, secret = issue_token(_actor(), owner, form["name"])
     # Shown once, on this response; never stored or shown again.
     return _tokens_page(secret=secret, status=201)
 
 
+@bp.post("/tjenestekonti")
+def create_service() -> Any:
+    form = {"service_name": request.form.get("service_name", "")}
+    try:
+        account = create_service_account(
+            current_tenant(),
+            form["service_name"],
+            request.form.getlist("service_roles") or [Role.EMPLOYEE.value],
+            _actor(),
+        )
+    except Invalid as e:
+        return _tokens_page(status=422, errors=e.errors, form=form)
+    flash(_("Tjenestekontoen %(name)s er oprettet.", name=account.name), "success")
+    return redirect(url_for("tenant_admin.tokens"))
+
+
 @bp.post("/noegler/<uuid:token_id>/tilbagekald")
 def revoke_api_token(token_id: uuid.UUID) -> Any:
-    revoke_token(current_tenant(), token_id)
+    revoke_token(current_tenant(), token_id, actor=_actor())
     flash(_("Nøglen er tilbagekaldt."), "success")
     return redirect(url_for("tenant_admin.tokens"))
+
+
+@bp.get("/log")
+def audit_log() -> Any:
+    return render_template(
+        "admin/audit.html",
+        page=audit.entries(current_tenant().id, _page_number()),
+        action_labels=AUDIT_ACTION_LABELS,
+        actor_label=actor_label,
+        describe=describe,
+    )
 
 
 @help_bp.get("/roller")

@@ -25,6 +25,7 @@ class MeSchema(Schema):
     name = fields.String()
     email = fields.String()
     roles = fields.List(fields.String())
+    kind = fields.String(metadata={"description": "person, or service (a service account)"})
     tenant = fields.Nested(TenantRefSchema)
 
 
@@ -37,5 +38,6 @@ def me() -> Any:
         "name": user.name,
         "email": user.email,
         "roles": user.roles,
+        "kind": user.kind,
         "tenant": current_tenant(),
     }

@@ -34,16 +34,20 @@ def _load_user(user_id: str) -> User | None:
     tenant = current_tenant()
     if tenant is None:
         return None
-    tenant_part, _sep, user_part = user_id.partition(":")
+    tenant_part, user_part, epoch_part = ([*user_id.split(":", 2), "", ""])[:3]
     # A session belongs to one tenant: in another municipality it is worth nothing.
     if tenant_part != str(tenant.id):
         return None
     try:
-        uid = uuid.UUID(user_part)
+        uid, epoch = uuid.UUID(user_part), int(epoch_part)
     except ValueError:
-        return None
+        return None  # also a session from before epochs existed: sign in again
     user = db.session.get(User, (tenant.id, uid))
-    return user if user is not None and user.active else None
+    # A copy of a cookie from before logout, deactivation or a role change has an older
+    # epoch: refused, on every request. Service accounts never hold a session.
+    if user is None or not user.active or user.is_service or user.session_epoch != epoch:
+        return None
+    return user
 
 
 def require(user: Any, action: Action) -> None:

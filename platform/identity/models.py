@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKeyConstraint,
+    Integer,
     String,
     Text,
     func,
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import db
 from ..permissions import Action, allowed
+
+PERSON = "person"
+SERVICE = "service"
 
 
 class User(db.Model):
@@ -37,6 +41,15 @@ class User(db.Model):
     roles_source: Mapped[str] = mapped_column(String(10), server_default="manual")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped to end every session of the user (logout, deactivation, role change).
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    # "person", or "service": an account for integrations that holds API tokens and
+    # never signs in interactively.
+    kind: Mapped[str] = mapped_column(String(10), server_default=PERSON, default=PERSON)
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == SERVICE
 
     # Flask-Login protocol
     @property
@@ -52,8 +65,9 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        # The tenant is part of the id: a session is only valid in its own tenant.
-        return f"{self.tenant_id}:{self.id}"
+        # The tenant is part of the id: a session is only valid in its own tenant; the
+        # epoch too: a session from before the last bump is worth nothing.
+        return f"{self.tenant_id}:{self.id}:{self.session_epoch or 0}"
 
     def can(self, action: Action) -> bool:
         return self.active and allowed(self.roles, action)
@@ -70,6 +84,8 @@ class ApiToken(db.Model):
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
     user_id: Mapped[uuid.UUID]
+    # The user who minted it (None: the command line, audited there).
+    created_by: Mapped[uuid.UUID | None]
     name: Mapped[str] = mapped_column(String(200))
     # sha256 of the token; the token itself is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(String(64))

@@ -26,7 +26,17 @@ MAX_PENDING = 5  # logins started in several tabs at once
 
 
 class ProviderUnavailable(Exception):
-    """The provider cannot be reached or answers nonsense (shown as 503)."""
+    """The provider cannot be reached or answers nonsense (shown as 503).
+
+    `reason` says what went wrong, for messages to people: unreachable, timeout,
+    http_status (`detail` the status code), not_json, wrong_issuer (`detail` the issuer the
+    document names), missing (`detail` the key it lacks).
+    """
+
+    def __init__(self, message: str, reason: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.detail = detail
 
 
 class CallbackRejected(Exception):
@@ -53,8 +63,15 @@ def _get_json(url: str, use_cache: bool = True) -> Any:
         response = requests.get(url, timeout=HTTP_TIMEOUT, headers={"Accept": "application/json"})
         response.raise_for_status()
         data = response.json()
-    except (requests.RequestException, ValueError) as e:
-        raise ProviderUnavailable(f"{url}: {e.__class__.__name__}") from e
+    except requests.Timeout as e:
+        raise ProviderUnavailable(f"{url}: {e.__class__.__name__}", "timeout") from e
+    except requests.HTTPError as e:
+        status = str(e.response.status_code) if e.response is not None else ""
+        raise ProviderUnavailable(f"{url}: HTTP {status}", "http_status", status) from e
+    except ValueError as e:  # requests' JSONDecodeError is a RequestException too
+        raise ProviderUnavailable(f"{url}: {e.__class__.__name__}", "not_json") from e
+    except requests.RequestException as e:
+        raise ProviderUnavailable(f"{url}: {e.__class__.__name__}", "unreachable") from e
     _cache[url] = (now, data)
     return data
 
@@ -62,11 +79,17 @@ def _get_json(url: str, use_cache: bool = True) -> Any:
 def discover(issuer: str, use_cache: bool = True) -> dict[str, Any]:
     """The provider's discovery document, checked to be about `issuer`."""
     doc = _get_json(issuer.rstrip("/") + "/.well-known/openid-configuration", use_cache)
-    if not isinstance(doc, dict) or doc.get("issuer") != issuer:
-        raise ProviderUnavailable(f"the discovery document does not name the issuer {issuer}")
+    if not isinstance(doc, dict):
+        raise ProviderUnavailable("the discovery document is not a JSON object", "not_json")
+    if doc.get("issuer") != issuer:
+        raise ProviderUnavailable(
+            f"the discovery document does not name the issuer {issuer}",
+            "wrong_issuer",
+            str(doc.get("issuer") or ""),
+        )
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not doc.get(key):
-            raise ProviderUnavailable(f"the discovery document lacks {key}")
+            raise ProviderUnavailable(f"the discovery document lacks {key}", "missing", key)
     return doc
 
 

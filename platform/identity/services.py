@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, text
 
+from .. import audit
 from ..db import db
-from ..errors import Invalid, NotFound
+from ..errors import Forbidden, Invalid, NotFound
 from ..permissions import Role
 from ..tenancy import Tenant, TenantSuspended, activate_tenant
-from .models import ApiToken, TenantIdp, User
+from .models import PERSON, SERVICE, ApiToken, TenantIdp, User
 from .oidc import OidcClient
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -45,7 +48,10 @@ def normalise_roles(roles: Iterable[str]) -> list[str]:
     return result
 
 
-def create_user(tenant: Tenant, email: str, name: str, roles: Iterable[str]) -> User:
+def create_user(
+    tenant: Tenant, email: str, name: str, roles: Iterable[str], *, actor: Any = None
+) -> User:
+    """A person, created ahead of their first sign-in (matched then by e-mail address)."""
     email = email.strip().lower()
     name = name.strip()
     errors: dict[str, list[str]] = {}
@@ -64,7 +70,50 @@ def create_user(tenant: Tenant, email: str, name: str, roles: Iterable[str]) -> 
     user = User(tenant_id=tenant.id, email=email, name=name, roles=roles)
     db.session.add(user)
     db.session.flush()
+    if actor is not None:
+        audit.record(
+            tenant.id, actor, audit.USER_CREATED, {"user": user.email, "roles": user.roles}
+        )
     return user
+
+
+SERVICE_EMAIL_DOMAIN = "tjenestekonto.invalid"  # reserved (RFC 2606): never delivered
+
+
+def create_service_account(tenant: Tenant, name: str, roles: Iterable[str], actor: Any) -> User:
+    """An account for an integration: it holds API tokens, never signs in interactively,
+    and what it changes through the API is credited to it."""
+    name = name.strip()
+    errors: dict[str, list[str]] = {}
+    if not name or len(name) > 200:
+        errors["service_name"] = [_("Skriv et navn på højst 200 tegn.")]
+    try:
+        roles = normalise_roles(roles)
+    except Invalid as e:
+        errors["service_roles"] = e.errors["roles"]
+    else:
+        if Role.TENANT_ADMIN.value in roles:
+            errors["service_roles"] = [_("En tjenestekonto kan ikke være administrator.")]
+    if errors:
+        raise Invalid(_("Tjenestekontoen kunne ikke oprettes."), errors)
+    user = User(
+        tenant_id=tenant.id,
+        email=f"{uuid.uuid4().hex[:12]}@{SERVICE_EMAIL_DOMAIN}",
+        name=name,
+        roles=roles,
+        kind=SERVICE,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        tenant.id, actor, audit.SERVICE_ACCOUNT_CREATED, {"user": user.name, "roles": roles}
+    )
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session of `user` made before now is refused from its next request."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 def user_by_email(tenant: Tenant, email: str) -> User | None:
@@ -84,6 +133,51 @@ def list_users(tenant: Tenant) -> list[User]:
     return list(
         db.session.scalars(select(User).where(User.tenant_id == tenant.id).order_by(User.name))
     )
+
+
+def people(tenant: Tenant) -> list[User]:
+    """The municipality's people (no service accounts), for the development login."""
+    return [u for u in list_users(tenant) if u.kind == PERSON]
+
+
+@dataclass(frozen=True)
+class UserPage:
+    items: list[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+USERS_PER_PAGE = 25
+
+
+def find_users(
+    tenant: Tenant, q: str = "", page: int = 1, per_page: int = USERS_PER_PAGE
+) -> UserPage:
+    """The users page: every word of `q` in the name or e-mail address, a page at a time."""
+    conditions = [User.tenant_id == tenant.id]
+    for word in q.lower().split()[:10]:
+        pattern = f"%{_escape_like(word)}%"
+        conditions.append(
+            or_(
+                _folded(User.name).like(pattern, escape="\\"),
+                _folded(User.email).like(pattern, escape="\\"),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    items = db.session.scalars(
+        select(User)
+        .where(*conditions)
+        .order_by(func.lower(User.name), User.email)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return UserPage(list(items), total, page, per_page)
 
 
 # lower() follows the database's locale; under "C" it folds ASCII only, so Danish (and a
@@ -107,7 +201,7 @@ def search_active_users(tenant: Tenant, q: str, limit: int) -> list[Any]:
     words = q.lower().split()
     if not words:
         return []
-    conditions = [User.tenant_id == tenant.id, User.active]
+    conditions = [User.tenant_id == tenant.id, User.active, User.kind == PERSON]
     for word in words:
         pattern = f"%{_escape_like(word)}%"
         conditions.append(
@@ -131,27 +225,57 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Create a token for `user`; the plain token is returned once and never stored."""
+def create_token(
+    user: User, name: str = "", *, created_by: User | None = None, actor: Any = None
+) -> tuple[ApiToken, str]:
+    """Create a token for `user`; the plain token is returned once and never stored.
+
+    Who may ask for whose token is `issue_token`'s rule; this is also the command line's
+    way in (`actor` then names the shell's user for the audit log).
+    """
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         tenant_id=user.tenant_id,
         user_id=user.id,
-        name=name.strip() or _("API-nøgle"),
+        created_by=created_by.id if created_by is not None else None,
+        name=name.strip()[:200] or _("API-nøgle"),
         token_hash=hash_token(secret),
         prefix=secret[:10],
     )
     db.session.add(token)
     db.session.flush()
+    audit.record(
+        user.tenant_id,
+        created_by if created_by is not None else actor or "",
+        audit.TOKEN_CREATED,
+        {"token": token.name, "prefix": token.prefix, "user": user.name},
+    )
     return token, secret
 
 
-def revoke_token(tenant: Tenant, token_id: uuid.UUID) -> ApiToken:
+def issue_token(actor: User, owner: User, name: str = "") -> tuple[ApiToken, str]:
+    """An administrator's token: for themselves or for one of the municipality's service
+    accounts, never for a colleague (who would be impersonated)."""
+    if owner.tenant_id != actor.tenant_id or not (owner.id == actor.id or owner.is_service):
+        raise Forbidden(_("Du kan kun oprette nøgler til dig selv og til tjenestekonti."))
+    if not owner.active:
+        message = _("Brugeren er deaktiveret.")
+        raise Invalid(message, {"user_id": [message]})
+    return create_token(owner, name, created_by=actor)
+
+
+def revoke_token(tenant: Tenant, token_id: uuid.UUID, *, actor: Any = None) -> ApiToken:
     token = db.session.get(ApiToken, (tenant.id, token_id))
     if token is None:
         raise NotFound(_("Nøglen findes ikke."))
     if token.revoked_at is None:
         token.revoked_at = datetime.now(UTC)
+        audit.record(
+            tenant.id,
+            actor or "",
+            audit.TOKEN_REVOKED,
+            {"token": token.name, "prefix": token.prefix},
+        )
     db.session.flush()
     return token
 
@@ -200,6 +324,9 @@ def authenticate_token(secret: str) -> User:
 # --- Identity provider settings and single sign-on ------------------------------------
 
 
+IDP_ACTOR = "idp"  # the audit log's actor for what the provider's claims changed
+
+
 class LoginRefused(Exception):
     """The provider vouched for the person, but this tenant does not let them in (403)."""
 
@@ -244,8 +371,11 @@ def save_idp(
     role_mapping: dict[str, str] | None = None,
     default_role: str | None = "employee",
     allowed_domains: Iterable[str] = (),
+    actor: Any = None,
 ) -> TenantIdp:
-    """Create or update the tenant's OIDC provider. A secret of None keeps the stored one."""
+    """Create or update the tenant's OIDC provider. A secret of None keeps the stored one.
+
+    The municipality's audit log gets what changed and whether the secret did, never it."""
     from urllib.parse import urlsplit
 
     from ..crypto import EncryptionUnavailable, encrypt
@@ -275,6 +405,7 @@ def save_idp(
     if bad_domains:
         errors["allowed_domains"] = [_("Ugyldigt domæne: %(d)s", d=", ".join(bad_domains))]
     idp = get_idp(tenant)
+    before = idp_form_values(idp) if idp is not None else {}
     if client_secret is None and (idp is None or not idp.has_secret):
         errors["client_secret"] = [_("Feltet skal udfyldes.")]
     if errors:
@@ -296,6 +427,23 @@ def save_idp(
     idp.default_role = default_role or None
     idp.allowed_domains = domains
     db.session.flush()
+    after = idp_form_values(idp)
+    changes = {
+        key: {"from": before.get(key) or None, "to": after[key] or None}
+        for key in after
+        if (before.get(key) or None) != (after[key] or None)
+    }
+    if changes or client_secret is not None:
+        audit.record(
+            tenant.id,
+            actor or "",
+            audit.IDP_CHANGED,
+            {
+                "created": not before,
+                "changes": changes,
+                "client_secret_changed": client_secret is not None,
+            },
+        )
     return idp
 
 
@@ -361,6 +509,12 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
     mapped = normalise_roles_quiet(
         idp.role_mapping.get(v) for v in _claim_values(claims.get(idp.role_claim))
     )
+    # The first administrator the operator named is let in as one, whatever the mapping says.
+    if tenant.first_admin_email and email == tenant.first_admin_email.lower():
+        if mapped or not idp.default_role:
+            mapped = normalise_roles_quiet([*mapped, Role.TENANT_ADMIN.value])
+        else:
+            mapped = normalise_roles_quiet([idp.default_role, Role.TENANT_ADMIN.value])
     user = db.session.scalar(
         select(User).where(
             User.tenant_id == tenant.id, User.issuer == idp.issuer, User.subject == subject
@@ -368,6 +522,8 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
     )
     if user is None:
         by_email = user_by_email(tenant, email)
+        if by_email is not None and by_email.is_service:
+            raise LoginRefused(_("En tjenestekonto kan ikke logge ind."))
         if by_email is not None and by_email.subject is None:
             user = by_email  # created ahead of the first login (CLI or administrator)
             user.issuer, user.subject = idp.issuer, subject
@@ -391,6 +547,7 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
     else:
         if not user.active:
             raise LoginRefused(_("Din bruger er deaktiveret. Kontakt kommunens administrator."))
+        before = list(user.roles)
         user.email, user.name = email, name
         if mapped:
             user.roles, user.roles_source = mapped, "mapping"
@@ -398,6 +555,15 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
             if not idp.default_role:
                 raise LoginRefused(_("Din rolle giver ikke adgang til Autoproces i kommunen."))
             user.roles, user.roles_source = [idp.default_role], "default"
+        if set(before) != set(user.roles):
+            # Sessions from before (other browsers) carry the old roles: end them.
+            end_sessions(user)
+            audit.record(
+                tenant.id,
+                IDP_ACTOR,
+                audit.USER_ROLES,
+                {"user": user.name, "roles": {"from": before, "to": list(user.roles)}},
+            )
     user.last_login_at = datetime.now(UTC)
     db.session.flush()
     return user
@@ -411,22 +577,44 @@ def normalise_roles_quiet(roles: Iterable[str | None]) -> list[str]:
     return result
 
 
-def set_user_active(tenant: Tenant, user_id: uuid.UUID, active: bool) -> User:
+def set_user_active(tenant: Tenant, user_id: uuid.UUID, active: bool, *, actor: Any = None) -> User:
+    """Deactivating ends the user's sessions at once; their tokens are refused too."""
     user = get_user(tenant, user_id)
-    user.active = active
+    if user.active != active:
+        user.active = active
+        end_sessions(user)
+        action = audit.USER_ACTIVATED if active else audit.USER_DEACTIVATED
+        audit.record(tenant.id, actor or "", action, {"user": user.name})
     db.session.flush()
     return user
 
 
-def set_user_roles(tenant: Tenant, user_id: uuid.UUID, roles: Iterable[str]) -> User:
-    """An administrator's choice of roles; not for users whose roles the IdP mapping sets."""
+def set_user_roles(
+    tenant: Tenant, user_id: uuid.UUID, roles: Iterable[str], *, actor: Any = None
+) -> User:
+    """An administrator's choice of roles; not for users whose roles the IdP mapping sets.
+
+    A change ends the user's sessions: they sign in again with the new roles."""
     user = get_user(tenant, user_id)
     if user.roles_source == "mapping":
         raise Invalid(
             _("Rollen styres af kommunens log-in-løsning og kan ikke ændres her."),
             {"roles": [_("Rollen styres af kommunens log-in-løsning og kan ikke ændres her.")]},
         )
-    user.roles = normalise_roles(roles)
+    new_roles = normalise_roles(roles)
+    if user.is_service and Role.TENANT_ADMIN.value in new_roles:
+        message = _("En tjenestekonto kan ikke være administrator.")
+        raise Invalid(message, {"roles": [message]})
+    before = list(user.roles)
+    user.roles = new_roles
     user.roles_source = "manual"
+    if set(before) != set(new_roles):
+        end_sessions(user)
+        audit.record(
+            tenant.id,
+            actor or "",
+            audit.USER_ROLES,
+            {"user": user.name, "roles": {"from": before, "to": new_roles}},
+        )
     db.session.flush()
     return user

@@ -28,10 +28,11 @@ from ..tenancy import current_tenant
 from . import oidc
 from .auth import tenant_blueprint
 from .models import User
-from .services import LoginRefused, get_idp, get_user, idp_client, list_users, sso_user
+from .services import LoginRefused, end_sessions, get_idp, get_user, idp_client, people, sso_user
 
 bp = tenant_blueprint("identity", __name__, login=False)
 PENDING_KEY = "oidc_pending"
+END_SESSION_KEY = "oidc_end_session"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -70,7 +71,7 @@ def login() -> Any:
         return redirect(next_url)
     idp = get_idp(tenant)
     if current_app.config["AUTOPROCES_DEMO"] and request.args.get("sso") != "1":
-        users = [u for u in list_users(tenant) if u.active]
+        users = [u for u in people(tenant) if u.active]
         return render_template(
             "identity/dev_login.html",
             users=users,
@@ -119,7 +120,7 @@ def dev_login() -> Any:
         user = get_user(tenant, uuid.UUID(request.form.get("user_id", "")))
     except ValueError:
         raise BadRequest() from None
-    if not user.active:
+    if not user.active or user.is_service:
         raise BadRequest()
     start_session(user)
     flash(_("Du er logget ind som %(name)s.", name=user.name), "success")
@@ -128,19 +129,36 @@ def dev_login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """End the session here (every copy of its cookie too), then at the provider.
+
+    The page's CSP (`form-action 'self'`) also covers redirects after a form's POST, so the
+    provider's end-session address is never the answer to this POST: a 303 to our own page,
+    which then goes on to the provider by an ordinary navigation (meta refresh and a link).
+    """
     id_token = session.get("id_token")
     was_logged_in = current_user.is_authenticated
+    if was_logged_in:
+        end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     idp = get_idp(current_tenant())
     if idp is not None and was_logged_in:
-        # End the provider's session too, where it offers that.
         target = oidc.end_session_url(
             idp_client(idp), id_token, url_for("identity.logged_out", _external=True)
         )
         if target:
-            return redirect(target)
-    return redirect(url_for("identity.logged_out"))
+            session[END_SESSION_KEY] = target
+            return redirect(url_for("identity.provider_logout"), 303)
+    return redirect(url_for("identity.logged_out"), 303)
+
+
+@bp.get("/log-ud-hos-udbyder")
+def provider_logout() -> Any:
+    """The hop to the provider's end-session endpoint (a navigation the CSP allows)."""
+    target = session.pop(END_SESSION_KEY, None)
+    if not target:
+        return redirect(url_for("identity.logged_out"))
+    return render_template("identity/provider_logout.html", target=target)
 
 
 @bp.get("/logget-ud")

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Identity, String, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, Identity, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,8 @@ class Operator(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped at logout and deactivation: every earlier console session ends.
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
 
 class OperatorAudit(db.Model):

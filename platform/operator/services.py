@@ -26,6 +26,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import audit as tenant_audit
 from ..crypto import EncryptionUnavailable, decrypt, encrypt
 from ..db import db, use_tenant
 from ..errors import Invalid, NotFound
@@ -39,6 +40,7 @@ from ..tenancy import (
     TenantStatus,
     activate_tenant,
     create_tenant,
+    duplicate_tenant_fields,
     set_tenant_status,
     tenant_by_slug,
     update_tenant,
@@ -176,9 +178,17 @@ def set_operator_active(email: str, active: bool) -> Operator:
     operator = operator_by_email(email)
     if operator is None:
         raise NotFound(f"no operator {email.strip().lower()}")
+    if operator.active and not active:
+        end_sessions(operator)
     operator.active = active
     db.session.flush()
     return operator
+
+
+def end_sessions(operator: Operator) -> None:
+    """Every console session of `operator` made before now is refused from its next request."""
+    operator.session_epoch = (operator.session_epoch or 0) + 1
+    db.session.flush()
 
 
 @lru_cache(maxsize=1)
@@ -252,6 +262,11 @@ def oidc_operator(issuer: str, claims: Mapping[str, Any], role_claim: str, role:
     operator.last_login_at = datetime.now(UTC)
     db.session.flush()
     return operator
+
+
+def operator_actor(operator: Operator | None) -> str:
+    """How an operator appears in a municipality's own audit log."""
+    return f"operator:{operator.email if operator is not None else '?'}"
 
 
 # --- The audit log --------------------------------------------------------------------
@@ -358,9 +373,15 @@ def _blank_to_none(value: str | None) -> str | None:
 
 
 def _tenant_errors(
-    slug: str | None, name: str, code: str | None, cvr: str | None
+    slug: str | None,
+    name: str,
+    code: str | None,
+    cvr: str | None,
+    first_admin_email: str | None = None,
+    exclude: uuid.UUID | None = None,
 ) -> dict[str, list[str]]:
-    """The console's Danish messages for the rules in tenancy.validate_tenant_fields."""
+    """The console's Danish messages for the rules in tenancy.validate_tenant_fields, and
+    for a name, code or CVR number another municipality already has."""
     found = validate_tenant_fields(slug, name, code, cvr)
     errors: dict[str, list[str]] = {}
     if slug is not None:
@@ -380,26 +401,50 @@ def _tenant_errors(
         errors["municipality_code"] = [_("Kommunekoden er tre cifre, fx 706.")]
     if "cvr" in found:
         errors["cvr"] = [_("Et CVR-nummer er otte cifre og skal være gyldigt (modulus 11).")]
+    taken = duplicate_tenant_fields(
+        name if "name" not in errors else None,
+        code if "municipality_code" not in errors else None,
+        cvr if "cvr" not in errors else None,
+        exclude,
+    )
+    if "name" in taken:
+        errors["name"] = [_("Der findes allerede en kommune med dette navn.")]
+    if "code" in taken:
+        errors["municipality_code"] = [_("Der findes allerede en kommune med denne kommunekode.")]
+    if "cvr" in taken:
+        errors["cvr"] = [_("Der findes allerede en kommune med dette CVR-nummer.")]
+    if first_admin_email and (
+        not EMAIL_RE.match(first_admin_email) or len(first_admin_email) > 254
+    ):
+        errors["first_admin_email"] = [_("Skriv en gyldig e-mailadresse.")]
     return errors
 
 
-TENANT_FIELDS = ("name", "municipality_code", "cvr")
+TENANT_FIELDS = ("name", "municipality_code", "cvr", "first_admin_email")
+
+
+def _email_or_none(value: str | None) -> str | None:
+    value = _blank_to_none(value)
+    return value.lower() if value else None
 
 
 def create_tenant_as(operator: Operator, form: Mapping[str, str]) -> Tenant:
+    """A new municipality; `first_admin_email` names who becomes its administrator at
+    their first sign-in through its identity provider."""
     slug = (form.get("slug") or "").strip().lower()
     name = form.get("name") or ""
     code, cvr = _blank_to_none(form.get("municipality_code")), _blank_to_none(form.get("cvr"))
-    errors = _tenant_errors(slug, name, code, cvr)
+    first_admin = _email_or_none(form.get("first_admin_email"))
+    errors = _tenant_errors(slug, name, code, cvr, first_admin)
     if errors:
         raise Invalid(_("Kommunen kunne ikke oprettes."), errors)
     tenant = create_tenant(slug, name, code, cvr)
-    audit(
-        operator,
-        TENANT_CREATE,
-        tenant,
-        details={key: getattr(tenant, key) for key in TENANT_FIELDS},
-    )
+    tenant.first_admin_email = first_admin
+    db.session.flush()
+    details = {key: getattr(tenant, key) for key in TENANT_FIELDS}
+    if not first_admin:
+        details.pop("first_admin_email")
+    audit(operator, TENANT_CREATE, tenant, details=details)
     return tenant
 
 
@@ -415,25 +460,51 @@ def update_tenant_as(operator: Operator, slug: str, form: Mapping[str, str]) -> 
     tenant = get_tenant(slug)
     name = form.get("name") or ""
     code, cvr = _blank_to_none(form.get("municipality_code")), _blank_to_none(form.get("cvr"))
-    errors = _tenant_errors(None, name, code, cvr)
+    first_admin = _email_or_none(form.get("first_admin_email"))
+    errors = _tenant_errors(None, name, code, cvr, first_admin, exclude=tenant.id)
     if errors:
         raise Invalid(_("Kommunen kunne ikke gemmes."), errors)
     before = {key: getattr(tenant, key) for key in TENANT_FIELDS}
     update_tenant(tenant.slug, name, code, cvr)
+    tenant.first_admin_email = first_admin
+    db.session.flush()
     changes = _changes(before, {key: getattr(tenant, key) for key in TENANT_FIELDS})
     if changes:
         audit(operator, TENANT_UPDATE, tenant, details={"changes": changes})
+        with acting_for(tenant):
+            actor = operator_actor(operator)
+            tenant_audit.record(
+                tenant.id, actor, tenant_audit.TENANT_CHANGED, {"changes": changes}
+            )
     return tenant
 
 
-def set_status_as(operator: Operator, slug: str, status: TenantStatus) -> Tenant:
+MAX_REASON_LENGTH = 500
+
+
+def set_status_as(operator: Operator, slug: str, status: TenantStatus, reason: str = "") -> Tenant:
+    """Suspend (with a reason, kept in the audit log) or reactivate a municipality."""
     tenant = get_tenant(slug)
+    reason = " ".join(reason.split())
+    if status == TenantStatus.SUSPENDED and not reason:
+        message = _("Skriv, hvorfor kommunen suspenderes.")
+        raise Invalid(message, {"reason": [message]})
+    if len(reason) > MAX_REASON_LENGTH:
+        message = _("Årsagen må højst være %(n)d tegn.", n=MAX_REASON_LENGTH)
+        raise Invalid(message, {"reason": [message]})
     before = tenant.status
     if before == status.value:
         return tenant  # nothing changes (a form sent twice): nothing to record
     set_tenant_status(tenant.slug, status)
     action = TENANT_SUSPEND if status == TenantStatus.SUSPENDED else TENANT_ACTIVATE
-    audit(operator, action, tenant, details={"status": {"from": before, "to": status.value}})
+    details: dict[str, Any] = {"status": {"from": before, "to": status.value}}
+    if reason:
+        details["note"] = reason  # free text ("reason" holds codes of failed logins)
+    audit(operator, action, tenant, details=details)
+    with acting_for(tenant):  # the municipality's own log keeps it too
+        tenant_audit.record(
+            tenant.id, operator_actor(operator), tenant_audit.TENANT_STATUS, details
+        )
     return tenant
 
 
@@ -530,6 +601,7 @@ def save_tenant_idp(operator: Operator, slug: str, form: Mapping[str, str]) -> I
                     role_mapping=mapping,
                     default_role=form.get("default_role") or None,
                     allowed_domains=_split_domains(form.get("allowed_domains") or ""),
+                    actor=operator_actor(operator),
                 )
                 if mapping_errors:
                     raise Invalid(_("Indstillingerne kunne ikke gemmes."), {})

@@ -33,16 +33,19 @@ from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
 from ..identity import oidc
+from ..identity.labels import IDP_FIELD_LABELS
 from ..identity.services import idp_form_values
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit
-from ..tenancy import TenantStatus
+from ..tenancy import TenantStatus, known_municipalities, suggested_slug
 from . import services
 from .models import Operator
 
 bp = Blueprint("operator", __name__, url_prefix="/operator", template_folder="templates")
 
 SESSION_KEY = "operator_id"
+EPOCH_KEY = "operator_epoch"
+END_SESSION_KEY = "operator_end_session"
 ID_TOKEN_KEY = "operator_id_token"
 PENDING_KEY = "operator_oidc_pending"
 
@@ -68,17 +71,9 @@ TENANT_FIELD_LABELS = {
     "name": _l("Navn"),
     "municipality_code": _l("Kommunekode"),
     "cvr": _l("CVR-nummer"),
+    "first_admin_email": _l("Første administrator"),
 }
-IDP_FIELD_LABELS = {
-    "issuer": _l("Udsteder (issuer)"),
-    "client_id": _l("Klient-id"),
-    "client_secret": _l("Klienthemmelighed"),
-    "scopes": _l("Scopes"),
-    "role_claim": _l("Claim med roller"),
-    "role_mapping": _l("Rolletildeling"),
-    "default_role": _l("Standardrolle"),
-    "allowed_domains": _l("Tilladte e-maildomæner"),
-}
+SUSPEND_FIELD_LABELS = {"reason": _l("Årsag")}
 LOGIN_FIELD_LABELS = {
     "email": _l("E-mailadresse"),
     "password": _l("Adgangskode"),
@@ -92,6 +87,7 @@ DETAIL_LABELS = {
     "status": _l("Status"),
     "created": _l("Oprettet"),
     "client_secret_changed": _l("Ny klienthemmelighed"),
+    "note": _l("Begrundelse"),
     "email": _l("E-mailadresse"),
     "operator": _l("Operatør"),
 }
@@ -116,7 +112,13 @@ def current_operator() -> Operator | None:
     """The signed-in, active operator of this request, if any."""
     if "operator" not in g:
         operator = services.get_operator(session.get(SESSION_KEY))
-        g.operator = operator if operator is not None and operator.active else None
+        # A copy of the cookie from before logout or deactivation has an older epoch.
+        valid = (
+            operator is not None
+            and operator.active
+            and session.get(EPOCH_KEY) == (operator.session_epoch or 0)
+        )
+        g.operator = operator if valid else None
     return g.operator
 
 
@@ -153,6 +155,7 @@ def start_session(operator: Operator, id_token: str | None = None) -> None:
     session.clear()
     session.permanent = True  # the idle timeout applies
     session[SESSION_KEY] = str(operator.id)
+    session[EPOCH_KEY] = operator.session_epoch or 0
     if id_token:
         session[ID_TOKEN_KEY] = id_token
     g.operator = operator
@@ -284,9 +287,13 @@ def callback() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """End the console session (every copy of its cookie too), then at the platform's
+    provider: by a 303 to our own page, because the CSP's form-action 'self' also covers
+    redirects after this form's POST (see identity.views.logout)."""
     operator = current_operator()
     id_token = session.get(ID_TOKEN_KEY)
     if operator is not None:
+        services.end_sessions(operator)
         services.audit(operator, services.LOGOUT)
     session.clear()
     g.operator = None
@@ -296,8 +303,17 @@ def logout() -> Any:
             client, id_token, url_for("operator.logged_out", _external=True)
         )
         if target:
-            return redirect(target)
-    return redirect(url_for("operator.logged_out"))
+            session[END_SESSION_KEY] = target
+            return redirect(url_for("operator.provider_logout"), 303)
+    return redirect(url_for("operator.logged_out"), 303)
+
+
+@bp.get("/log-ud-hos-udbyder")
+def provider_logout() -> Any:
+    target = session.pop(END_SESSION_KEY, None)
+    if not target:
+        return redirect(url_for("operator.logged_out"))
+    return render_template("operator/provider_logout.html", target=target)
 
 
 @bp.get("/logget-ud")
@@ -350,11 +366,31 @@ def index() -> Any:
     return render_template("operator/index.html", rows=services.list_tenants())
 
 
+def _seed_choices() -> list[dict[str, str]]:
+    """The seed data's municipalities that are not on the platform yet, by name."""
+    taken = {t.tenant.municipality_code for t in services.list_tenants()}
+    return sorted(
+        (m for code, m in known_municipalities().items() if code not in taken),
+        key=lambda m: m["name"],
+    )
+
+
 @bp.route("/kommuner/ny", methods=["GET", "POST"])
 @operator_required
 def new_tenant() -> Any:
     form: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
+    chosen = field("kommune", request.args).strip()
+    if request.method == "GET" and chosen:
+        # Picked from the list of Denmark's municipalities: its name, code and CVR.
+        known = known_municipalities().get(chosen)
+        if known is not None:
+            form = {
+                "slug": suggested_slug(known["name"]),
+                "name": known["name"],
+                "municipality_code": known["code"],
+                "cvr": known["cvr"],
+            }
     if request.method == "POST":
         form = {key: field(key) for key in TENANT_FIELD_LABELS}
         try:
@@ -370,6 +406,8 @@ def new_tenant() -> Any:
         errors=errors,
         field_labels=TENANT_FIELD_LABELS,
         municipality=None,
+        choices=_seed_choices(),
+        chosen=chosen,
     ), (422 if errors else 200)
 
 
@@ -394,7 +432,7 @@ def edit_tenant(slug: str) -> Any:
     municipality = services.get_tenant(slug)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        form = {key: field(key) for key in ("name", "municipality_code", "cvr")}
+        form = {key: field(key) for key in TENANT_FIELD_LABELS if key != "slug"}
         try:
             services.update_tenant_as(current_operator(), slug, form)
         except Invalid as e:
@@ -407,6 +445,7 @@ def edit_tenant(slug: str) -> Any:
             "name": municipality.name,
             "municipality_code": municipality.municipality_code or "",
             "cvr": municipality.cvr or "",
+            "first_admin_email": municipality.first_admin_email or "",
         }
     return render_template(
         "operator/tenant_form.html",
@@ -451,25 +490,37 @@ def tenant_idp(slug: str) -> Any:
     ), (422 if errors else 200)
 
 
-def _status_view(slug: str, status: TenantStatus) -> Any:
-    municipality = services.set_status_as(current_operator(), slug, status)
-    if status == TenantStatus.SUSPENDED:
-        flash(_("%(name)s er suspenderet.", name=municipality.name), "success")
-    else:
-        flash(_("%(name)s er genaktiveret.", name=municipality.name), "success")
-    return redirect(url_for("operator.tenant", slug=municipality.slug))
-
-
-@bp.post("/kommuner/<slug>/suspender")
+@bp.route("/kommuner/<slug>/suspender", methods=["GET", "POST"])
 @operator_required
 def suspend_tenant(slug: str) -> Any:
-    return _status_view(slug, TenantStatus.SUSPENDED)
+    """Suspending asks first: a page that says what happens and asks for the reason."""
+    municipality = services.get_tenant(slug)
+    errors: dict[str, list[str]] = {}
+    reason = ""
+    if request.method == "POST":
+        reason = field("reason")
+        try:
+            services.set_status_as(current_operator(), slug, TenantStatus.SUSPENDED, reason)
+        except Invalid as e:
+            errors = e.errors
+        else:
+            flash(_("%(name)s er suspenderet.", name=municipality.name), "success")
+            return redirect(url_for("operator.tenant", slug=municipality.slug))
+    return render_template(
+        "operator/suspend.html",
+        municipality=municipality,
+        reason=reason,
+        errors=errors,
+        field_labels=SUSPEND_FIELD_LABELS,
+    ), (422 if errors else 200)
 
 
 @bp.post("/kommuner/<slug>/aktiver")
 @operator_required
 def activate_tenant(slug: str) -> Any:
-    return _status_view(slug, TenantStatus.ACTIVE)
+    municipality = services.set_status_as(current_operator(), slug, TenantStatus.ACTIVE)
+    flash(_("%(name)s er genaktiveret.", name=municipality.name), "success")
+    return redirect(url_for("operator.tenant", slug=municipality.slug))
 
 
 # Details whose values are codes, shown with a Danish label.

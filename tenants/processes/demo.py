@@ -31,8 +31,11 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
             process.owner_id = rng.choice(users["employees"]).id
         if phase >= list(Phase).index(Phase.DEVELOPMENT):
             process.contact_id = rng.choice(users["automations"]).id
-            process.planned_start = date(2026, 1, 1) + timedelta(days=rng.randrange(300))
+            start_offset = rng.randrange(300)
+            process.planned_start = date(2026, 1, 1) + timedelta(days=start_offset)
         if phase >= list(Phase).index(Phase.OPERATION):
+            # In operation since 2025, so started in 2024: never in drift before its start.
+            process.planned_start = date(2024, 1, 1) + timedelta(days=start_offset)
             process.put_into_operation_at = date(2025, 1, 1) + timedelta(days=rng.randrange(300))
             process.run_schedule = rng.choice(["daily", "weekly", "monthly"])
             process.lessons_updated_at = datetime.now(UTC)

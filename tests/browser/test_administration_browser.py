@@ -1,0 +1,125 @@
+"""The administrator's and the operator's forms, filled in Chromium under the app's own CSP:
+service accounts and their tokens, the municipality's log, role errors on the users page;
+creating a municipality from the list of 98, and suspending one with a reason."""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import assert_accessible
+
+
+@pytest.fixture
+def strict_page(browser):
+    """A page that enforces the app's CSP (no bypass), as a user's browser does."""
+    context = browser.new_context(locale="da-DK")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _sign_in_as(page, live_server, slug: str, role_label: str) -> None:
+    page.goto(f"{live_server}/{slug}/login")
+    page.locator("label", has_text=role_label).first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(f"**/{slug}/processer")
+
+
+def test_administrator_makes_a_service_account_and_its_token(strict_page, live_server, seeded):
+    page = strict_page
+    _sign_in_as(page, live_server, "syddjurs", "Administrator")
+    page.get_by_role("link", name="Administration").click()
+    page.get_by_role("link", name="API-nøgler").first.click()
+    # A colleague is not among whom a token can act as.
+    options = page.locator("#user_id option").all_inner_texts()
+    assert len(options) == 1 and options[0].startswith("Mig selv")
+
+    page.get_by_role("button", name="Opret tjenestekonto").click()  # no name yet
+    assert page.locator("#error-summary").get_by_text("Tjenestekontoens navn:").is_visible()
+    page.get_by_label("Tjenestekontoens navn").fill("ESDH-integration")
+    page.get_by_label("Automatiseringskonsulent").check()
+    page.get_by_role("button", name="Opret tjenestekonto").click()
+    assert page.get_by_text("Tjenestekontoen ESDH-integration er oprettet.").is_visible()
+
+    page.get_by_label("Hvad bruges nøglen til?").fill("Journalisering")
+    page.get_by_label("Nøglen handler som").select_option(
+        label="Tjenestekonto: ESDH-integration (Medarbejder, Automatiseringskonsulent)"
+    )
+    page.get_by_role("button", name="Opret nøgle").click()
+    assert page.locator("#new-token").inner_text().startswith("ap_")
+    row = page.locator("#tokens tr", has_text="Journalisering")
+    assert row.get_by_text("Tjenestekonto").is_visible() and row.get_by_text("af ").is_visible()
+
+    page.get_by_role("link", name="Log", exact=True).click()
+    log = page.locator("#audit-log")
+    assert log.get_by_text("API-nøgle oprettet").is_visible()
+    assert log.get_by_text("Tjenestekonto oprettet").is_visible()
+
+    page.get_by_role("link", name="Brugere").first.click()
+    page.get_by_label("Søg efter navn eller e-mailadresse").fill("esdh")
+    page.get_by_role("button", name="Søg").click()
+    assert page.get_by_text("1 bruger fundet").is_visible()
+    assert page.get_by_text("Tjenestekonto (kun API-nøgler, kan ikke logge ind)").is_visible()
+    # Unticking every role: the error is shown here, on the users page.
+    checked = page.locator("input[name=roles]:checked")
+    while checked.count():
+        checked.first.uncheck()
+    page.get_by_role("button", name="Gem roller").first.click()
+    assert page.get_by_role("heading", name="Brugere", exact=True).is_visible()
+    assert page.locator("#error-summary").get_by_text("Roller: Vælg mindst én rolle.").is_visible()
+
+
+def test_operator_creates_a_municipality_from_the_list_and_suspends_it(
+    strict_page, live_server, seeded
+):
+    page = strict_page
+    page.goto(live_server + "/operator/login")
+    page.get_by_role("button", name="Log ind som demo-operatør").click()
+    page.wait_for_url("**/operator/")
+    page.goto(live_server + "/operator/kommuner/ny")
+    page.get_by_label("Vælg blandt landets kommuner").select_option(label="Greve Kommune (253)")
+    page.get_by_role("button", name="Udfyld").click()
+    assert page.locator("#name").input_value() == "Greve Kommune"
+    assert page.get_by_label("Kommunekode").input_value() == "253"
+    assert page.get_by_label("CVR-nummer").input_value() == "44023911"
+    assert page.locator("#slug").input_value() == "greve"
+    page.get_by_label("Første administrator").fill("it-chef@greve.dk")
+    page.get_by_role("button", name="Opret kommunen").click()
+    assert page.get_by_text("Greve Kommune er oprettet.").is_visible()
+    assert page.get_by_text("it-chef@greve.dk").is_visible()
+
+    # A name another municipality has is refused, naming the field.
+    page.goto(live_server + "/operator/kommuner/ny")
+    page.locator("#slug").fill("greve-igen")
+    page.locator("#name").fill("Greve Kommune")
+    page.get_by_role("button", name="Opret kommunen").click()
+    assert page.get_by_role("link", name="Navn: Der findes allerede en kommune med dette navn.")
+
+    page.goto(live_server + "/operator/kommuner/greve")
+    page.get_by_role("link", name="Suspender kommunen").click()
+    assert page.get_by_text("Er du sikker?").is_visible()
+    page.get_by_role("button", name="Ja, suspender kommunen").click()
+    assert page.get_by_text("Skriv, hvorfor kommunen suspenderes.").first.is_visible()
+    page.locator("#reason").fill("Aftalen er ikke underskrevet endnu.")
+    page.get_by_role("button", name="Ja, suspender kommunen").click()
+    assert page.get_by_text("Greve Kommune er suspenderet.").is_visible()
+    page.goto(live_server + "/operator/log?kommune=greve")
+    assert page.get_by_text("Begrundelse: Aftalen er ikke underskrevet endnu.").is_visible()
+
+
+def test_the_new_pages_are_accessible(page, live_server, seeded):
+    _sign_in_as(page, live_server, "syddjurs", "Administrator")
+    page.goto(live_server + "/syddjurs/admin/noegler")
+    page.get_by_label("Tjenestekontoens navn").fill("Robot")
+    page.get_by_role("button", name="Opret tjenestekonto").click()
+    page.goto(live_server + "/syddjurs/admin/log")
+    assert_accessible(page, "municipality's audit log")
+    page.goto(live_server + "/syddjurs/admin/brugere?q=a")
+    assert_accessible(page, "users page with a search")
+    page.goto(live_server + "/operator/login")
+    page.get_by_role("button", name="Log ind som demo-operatør").click()
+    page.wait_for_url("**/operator/")
+    page.goto(live_server + "/operator/kommuner/ny?kommune=253")
+    assert_accessible(page, "new municipality picked from the list")
+    page.goto(live_server + "/operator/kommuner/syddjurs/suspender")
+    page.get_by_role("button", name="Ja, suspender kommunen").click()
+    assert_accessible(page, "suspension with an error")
