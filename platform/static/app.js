@@ -168,8 +168,24 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // Pickers on the page, and those htmx brings in later (the process form's field groups
+  // when another phase is chosen); each is enhanced once.
+  function enhanceWithin(container) {
+    container.querySelectorAll("[data-picker]").forEach(function (root) {
+      if (!root.hasAttribute("data-picker-ready")) {
+        root.setAttribute("data-picker-ready", "");
+        enhance(root);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-picker]").forEach(enhance);
+    enhanceWithin(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) {
+      enhanceWithin(event.detail.elt);
+    }
   });
 
   // New options from htmx: give them ids, announce how many, and show them.
@@ -237,6 +253,37 @@ document.addEventListener("DOMContentLoaded", function () {
       if (region) {
         region.textContent = "";
       }
+    }
+  });
+})();
+
+// Forms with errors: the summary above the form takes the focus when the page opens, so a
+// screen reader reads it first and the links to the fields are one Tab away.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+});
+
+// What only a page without htmx needs ([data-nojs-only]: the process form's "Vis felterne
+// for den valgte fase", as htmx redraws the fields when the phase changes) is removed.
+(function () {
+  "use strict";
+  function tidy(container) {
+    if (!window.htmx || !container.querySelectorAll) {
+      return;
+    }
+    container.querySelectorAll("[data-nojs-only]").forEach(function (e) {
+      e.remove();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    tidy(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt) {
+      tidy(event.detail.elt);
     }
   });
 })();

@@ -22,6 +22,7 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 from autoproces.tenants.engagement.models import Follower  # a leaf module: no import cycle
 
+from . import form
 from .figures import expected_figures
 from .models import (
     PHASE_LABELS,
@@ -415,27 +416,8 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
 
 # --- The full process model: settings, fagområder, edits with rules and history -------------
 
-# What the person reporting an idea may write (DOMAIN.md: an idea is a two-minute task);
-# everything else belongs to the automation team.
-REPORTER_FIELDS = frozenset(
-    {
-        "title",
-        "summary",
-        "description",
-        "visibility",
-        "domain_ids",
-        "occurrences_per_year",
-        "minutes_per_occurrence",
-        "employees_doing_it",
-        "time_comment",
-        "current_process",
-        "challenges",
-        "solution_ideas",
-        "it_systems",
-        # "Faglig kontaktperson": the reporter may name themselves or a colleague.
-        "owner_id",
-    }
-)
+# What the person reporting an idea may write: the fields their edit form shows.
+REPORTER_FIELDS = form.REPORTER_FIELDS
 REASON_STATUSES = frozenset(
     {
         Status.REJECTED,
@@ -616,9 +598,8 @@ def _phase_problems(process: Process, old_phase: str) -> dict[str, list[str]]:
         for field in missing:
             errors[field] = [_("Skal udfyldes for fasen %(phase)s.", phase=label)]
         if missing:
-            errors["phase"] = [
-                _("Fasen %(phase)s kræver: %(fields)s.", phase=label, fields=", ".join(missing))
-            ]
+            names = ", ".join(str(form.FIELD_LABELS.get(f, f)) for f in missing)
+            errors["phase"] = [_("Fasen %(phase)s kræver: %(fields)s.", phase=label, fields=names)]
     if Status(process.status) in REASON_STATUSES and not process.status_reason.strip():
         errors["status_reason"] = [
             _(
@@ -663,20 +644,30 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
     if not requests_change(process, data, before):
         return present(process, user.tenant_id)  # nothing to do: no write, same version
     old_phase = process.phase
-    for key, value in data.items():
-        if key not in RELATION_FIELDS:
-            setattr(process, key, value)
-    if LESSON_FIELDS & set(data):
-        process.lessons_updated_at = datetime.now(UTC)
-    # Set before the one flush, so the version goes up by exactly one (optimistic lock).
-    process.updated_at = datetime.now(UTC)
+    # A refused change leaves the process as it was stored, also in this session (a page
+    # that shows the form again shows the stored phase, not the one that was refused).
+    savepoint = db.session.begin_nested()
     try:
-        _set_relations(process, data)
-    except StaleDataError:
-        raise Conflict(_("Processen blev ændret samtidig. Hent den igen, og prøv igen.")) from None
-    errors = _phase_problems(process, old_phase)
-    if errors:
-        raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
+        for key, value in data.items():
+            if key not in RELATION_FIELDS:
+                setattr(process, key, value)
+        if LESSON_FIELDS & set(data):
+            process.lessons_updated_at = datetime.now(UTC)
+        # Set before the one flush, so the version goes up by exactly one (optimistic lock).
+        process.updated_at = datetime.now(UTC)
+        try:
+            _set_relations(process, data)
+        except StaleDataError:
+            raise Conflict(
+                _("Processen blev ændret samtidig. Hent den igen, og prøv igen.")
+            ) from None
+        errors = _phase_problems(process, old_phase)
+        if errors:
+            raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
+    except (Invalid, Conflict):
+        savepoint.rollback()
+        raise
+    savepoint.commit()
     after = snapshot(process)
     for key in sorted(k for k in after if after[k] != before.get(k) and k != "lessons_updated_at"):
         db.session.add(
@@ -761,6 +752,29 @@ def history(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
         }
         for c, u in rows
     ]
+
+
+def history_entries(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The history as people read it: one entry per save (who, when), newest first, with
+    the fields that save changed in the form's order."""
+    entries: list[dict[str, Any]] = []
+    for change in history(user, process_id):
+        last = entries[-1] if entries else None
+        if (
+            last is None
+            or last["changed_at"] != change["changed_at"]
+            or getattr(last["user"], "id", None) != getattr(change["user"], "id", None)
+        ):
+            last = {"changed_at": change["changed_at"], "user": change["user"], "changes": []}
+            entries.append(last)
+        last["changes"].append(change)
+    order = {name: i for i, name in enumerate(form.FIELD_ORDER)}
+    history_names = {"domains": "domain_ids", "owner": "owner_id", "contact": "contact_id"}
+    for entry in entries:
+        entry["changes"].sort(
+            key=lambda c: order.get(history_names.get(c["field"], c["field"]), len(order))
+        )
+    return entries
 
 
 def delete_process(user: User, process_id: uuid.UUID) -> None:
