@@ -302,3 +302,78 @@ def test_a_deactivated_owner_stays_in_the_edit_form(client, make, alpha, app):
     assert r.status_code == 302, r.get_data(as_text=True)[-3000:]
     html = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
     assert "Otto Anden" in html
+
+
+def test_choosing_a_phase_shows_the_fields_it_needs_and_keeps_the_input(client, make, alpha):
+    """Issue 8, B9: without JavaScript, "Vis felterne for den valgte fase" draws the form
+    again for the chosen phase with everything typed; htmx posts the same (refresh=1)."""
+    from html_forms import field_names, submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(team, phase="specification", title="Journalisering")
+    login(client, team)
+    html, _version = edit_form(client, p.id)
+    names = field_names(html, "process-form")
+    assert "technologies" not in names and "quality_gain" in names
+    data = MultiDict(submitted(html, "process-form", button="refresh"))
+    data.setlist("phase", ["development"])
+    data.setlist("title", ["Journalisering, ny titel"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=data)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert 'id="technologies"' in html and 'name="vendor"' in html
+    assert 'value="Journalisering, ny titel"' in html  # what was typed is kept
+    assert '<option value="development" selected>' in html
+    # Nothing was saved, and the page still says which phase the process is in.
+    assert "Journalisering · Specifikation" in html
+    show = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Ingen ændringer endnu." in show
+    # The idea's form shows the nine assessment questions once Foranalyse is chosen.
+    idea = make.process(team, title="Ny idé")
+    html, _v = edit_form(client, idea.id)
+    assert "quality_gain" not in field_names(html, "process-form")
+    data = MultiDict(submitted(html, "process-form", button="refresh"))
+    data.setlist("phase", ["preanalysis"])
+    html = client.post(f"/alpha/processer/{idea.id}/rediger", data=data).get_data(as_text=True)
+    names = field_names(html, "process-form")
+    from autoproces.tenants.processes.models import ASSESSMENT_FIELDS
+
+    assert set(ASSESSMENT_FIELDS) <= names
+    # The phase select redraws the field groups by htmx, with the same refresh.
+    select = html[html.index('<select class="form-select" id="phase"') :]
+    select = select[: select.index(">")]
+    assert 'hx-post="/alpha/processer/' in select and "refresh" in select
+    assert 'hx-select="#field-groups"' in select and 'id="field-groups"' in html
+
+
+def test_phase_errors_name_fields_by_their_labels_and_link_to_them(client, make, alpha):
+    from html_forms import submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(
+        team, phase="specification", contact_id=None, technologies=[], title="Journalisering"
+    )
+    login(client, team)
+    html, _v = edit_form(client, p.id)
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("phase", ["development"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=data)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Fasen Udvikling kræver: Teknisk kontaktperson, Anvendt teknologi." in html
+    start = html.index("data-error-summary")
+    summary = html[start : html.index("</ul>", start)]
+    links = re.findall(r'href="#([a-z_]+)"', summary)
+    # In the form's order, each pointing at a field that is on the page.
+    assert links == ["phase", "contact_id", "technologies"], links
+    for name in links:
+        assert f'id="{name}"' in html
+    assert "Journalisering · Specifikation" in html  # the stored phase, not the refused one
+    # Filling in what the phase needs on the redrawn form moves the process.
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("technologies", ["RPA"])
+    data.setlist("contact_id", [str(team.id)])
+    assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    assert "Udvikling" in client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)

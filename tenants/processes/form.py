@@ -283,7 +283,7 @@ def form_values(process: Any) -> dict[str, Any]:
             values[f.name] = "\n".join(value or [])
         elif value is None:
             values[f.name] = ""
-        elif isinstance(value, bool):
+        elif isinstance(value, bool) and f.kind == "select":
             values[f.name] = "true" if value else "false"
         elif f.kind == "decimal":
             values[f.name] = _input_number(value)
