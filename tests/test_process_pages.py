@@ -377,3 +377,44 @@ def test_phase_errors_name_fields_by_their_labels_and_link_to_them(client, make,
     data.setlist("contact_id", [str(team.id)])
     assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
     assert "Udvikling" in client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+
+
+def test_one_save_is_one_history_entry_with_only_what_changed(client, make, alpha, app):
+    """Issue 8, B12: untouched empty yes/no fields stay empty (no "– → Nej"), also in the
+    409 box, and a save's changes are grouped under one who-and-when."""
+    from html_forms import submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(team, phase="preanalysis", title="Journalisering", minutes_per_occurrence=7.5)
+    login(client, team)
+    html, _v = edit_form(client, p.id)
+    assert 'name="gdpr_personal_data"' in html
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("title", ["Journalisering af post"])
+    data.setlist("minutes_per_occurrence", ["8,25"])
+    assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    show = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    history = show[show.index('id="history"') : show.index("</ul></li>", show.index('id="history"'))]
+    changes = re.findall(r"<li>([^<]*)</li>", history)
+    assert changes == [
+        "Titel: Journalisering → Journalisering af post",
+        "Minutter pr. gang: 7,5 → 8,25",
+    ], changes
+    assert history.count('class="app-meta"') == 1
+    # The other person's save, as the 409 box shows it: the same fields, nothing more.
+    html, _v = edit_form(client, p.id)
+    stale = MultiDict(submitted(html, "process-form"))
+    other_client = app.test_client()
+    login(other_client, other)
+    theirs, _v2 = edit_form(other_client, p.id)
+    data = MultiDict(submitted(theirs, "process-form"))
+    data.setlist("title", ["Ottos titel"])
+    assert other_client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    stale.setlist("title", ["Min titel"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=stale)
+    assert r.status_code == 409
+    box = r.get_data(as_text=True)
+    box = box[box.index('id="conflict"') : box.index("</div>", box.index('id="conflict"'))]
+    assert re.findall(r"<li>([^<]*)</li>", box) == ["Titel: Journalisering af post → Ottos titel"]
+    assert "Nej" not in box
