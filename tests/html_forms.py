@@ -12,9 +12,7 @@ def submitted(html: str, form_id: str, button: str | None = None) -> list[tuple[
     doc = lxml.html.fromstring(html)
     form = doc.get_element_by_id(form_id)
     pairs = [
-        (name, value)
-        for name, value in form.form_values()
-        if not _other_form(form, name, form_id)
+        (name, value) for name, value in form.form_values() if not _other_form(form, name, form_id)
     ]
     if button:
         pairs.append((button, form.xpath(f'.//button[@name="{button}"]')[0].get("value", "")))

@@ -76,7 +76,9 @@ def test_the_team_saves_the_rendered_form_in_every_phase(client, make, alpha, ph
     login(client, team)
     _save_untouched(client, p.id)
     page = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
-    assert "Ingen ændringer endnu." in page, page[page.find("Historik"):][:1500]  # an untouched form changes nothing
+    assert "Ingen ændringer endnu." in page, page[page.find("Historik") :][
+        :1500
+    ]  # an untouched form changes nothing
 
 
 def test_reporter_cannot_open_a_colleagues_idea_nor_their_own_once_assessed(client, make, alpha):

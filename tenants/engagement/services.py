@@ -415,14 +415,19 @@ def send_receipt(process: Process, reporter: User) -> int:
     if not reporter.email:
         return 0
     with force_locale(MAIL_LOCALE):
-        subject = _("Tak for din idé: “%(title)s”", title=process.title)
+        subject = _(
+            "Tak for din idé nr. %(number)d: “%(title)s”",
+            number=process.number,
+            title=process.title,
+        )
         body = "\n\n".join(
             [
                 _(
-                    "Vi har modtaget din idé “%(title)s”. Automatiseringsteamet vurderer den, "
-                    "og du får en e-mail, når den skifter fase eller status, eller når nogen "
-                    "kommenterer den.",
+                    "Vi har modtaget din idé “%(title)s” som idé nr. %(number)d. "
+                    "Automatiseringsteamet vurderer den, og du får en e-mail, når den skifter "
+                    "fase eller status, eller når nogen kommenterer den.",
                     title=process.title,
+                    number=process.number,
                 ),
                 _footer(process),
             ]

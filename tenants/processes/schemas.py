@@ -235,6 +235,9 @@ class ProcessOutSchema(ProcessInSchema):
         exclude = ("domain_ids", "owner_id", "contact_id", "associated_user_ids")
 
     id = fields.UUID()
+    number = fields.Integer(
+        metadata={"description": "The process's short number in the municipality (Idé nr. 42)"}
+    )
     reporter = fields.Nested(UserRefSchema, allow_none=True)
     owner = fields.Nested(UserRefSchema, allow_none=True)
     contact = fields.Nested(UserRefSchema, allow_none=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Row, Subquery, case, delete, func, null, or_, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm.exc import StaleDataError
 
 from autoproces.platform.db import db
@@ -35,6 +37,7 @@ from .models import (
     ProcessAssociatedUser,
     ProcessChange,
     ProcessDomain,
+    ProcessNumberCounter,
     Status,
     TenantSettings,
     Visibility,
@@ -61,6 +64,7 @@ class ProcessSummary(PhaseStatusLabels):
     one narrow query, where full processes are 76 columns and four relationships."""
 
     id: uuid.UUID
+    number: int
     title: str
     summary: str
     phase: str
@@ -77,6 +81,15 @@ def visible_to(user: User) -> ColumnElement[bool]:
     if user.can(Action.READ_ALL):
         return true()
     return or_(Process.visibility == Visibility.MUNICIPALITY.value, Process.reporter_id == user.id)
+
+
+_NUMBER_SEARCH = re.compile(r"^(?:(?:idé|ide|proces)\s*)?(?:nr\.?\s*)?(\d{1,9})$", re.IGNORECASE)
+
+
+def searched_number(q: str) -> int | None:
+    """The process number a search names ("42", "nr. 42", "Idé nr. 42"), if it names one."""
+    match = _NUMBER_SEARCH.match(q.strip())
+    return int(match.group(1)) if match else None
 
 
 def _escape_like(term: str) -> str:
@@ -126,7 +139,11 @@ def filtered_query(
     if q and q.strip():
         q = q.strip()
         fulltext = Process.search_vector.op("@@")(_tsquery(q))
-        if len(q) >= 3 and not db.session.scalar(
+        number = searched_number(q)
+        if number is not None:
+            # "42", "nr. 42", "Idé nr. 42": that process, and any whose text has the words.
+            conditions.append(or_(Process.number == number, fulltext))
+        elif len(q) >= 3 and not db.session.scalar(
             select(select(Process.id).where(*conditions, fulltext).exists())
         ):
             # No word matches: look inside compound words ("håndtering" in
@@ -208,7 +225,10 @@ def sort_order(sort: str, q: str | None) -> list[Any]:
     }
     if sort == "relevance" or sort not in orders:
         if q and q.strip():
+            number = searched_number(q)
+            first = [(Process.number == number).desc()] if number is not None else []
             return [
+                *first,
                 func.ts_rank(Process.search_vector, _tsquery(q.strip())).desc(),
                 Process.updated_at.desc(),
             ]
@@ -263,6 +283,7 @@ def list_summaries(
     )
     columns = [
         Process.id,
+        Process.number,
         Process.title,
         Process.summary,
         Process.phase,
@@ -280,6 +301,7 @@ def list_summaries(
     items = [
         ProcessSummary(
             id=row.id,
+            number=row.number,
             title=row.title,
             summary=row.summary,
             phase=row.phase,
@@ -387,6 +409,36 @@ def get_process(user: User, process_id: uuid.UUID) -> Process:
     return present(process, user.tenant_id)
 
 
+def next_process_number(tenant_id: uuid.UUID) -> int:
+    """The municipality's next process number. The counter's row stays locked until the
+    transaction ends, so concurrent creates in one municipality wait rather than collide;
+    a create that is rolled back gives its number back."""
+    table = ProcessNumberCounter.__table__
+    statement = (
+        pg_insert(table)
+        .values(tenant_id=tenant_id, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.tenant_id], set_={"last_number": table.c.last_number + 1}
+        )
+        .returning(table.c.last_number)
+    )
+    return db.session.execute(statement).scalar_one()
+
+
+def process_id_by_number(user: User, number: int) -> uuid.UUID:
+    """The id of the process with this short number, or NotFound (also when `user` may not
+    see it)."""
+    require(user, Action.READ)
+    found = db.session.scalar(
+        select(Process.id).where(
+            Process.tenant_id == user.tenant_id, Process.number == number, visible_to(user)
+        )
+    )
+    if found is None:
+        raise NotFound(_("Processen findes ikke."))
+    return found
+
+
 def create_process(user: User, data: dict[str, Any]) -> Process:
     """Report a process. `data` is already validated by ProcessInSchema."""
     require(user, Action.REPORT)
@@ -401,7 +453,12 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
     if errors:
         raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
     fields = {k: v for k, v in data.items() if k not in RELATION_FIELDS}
-    process = Process(tenant_id=user.tenant_id, reporter_id=user.id, **fields)
+    process = Process(
+        tenant_id=user.tenant_id,
+        reporter_id=user.id,
+        number=next_process_number(user.tenant_id),
+        **fields,
+    )
     db.session.add(process)
     db.session.flush()
     _set_relations(process, data)

@@ -173,8 +173,9 @@ def new_process() -> Any:
         if not errors:
             flash(
                 _(
-                    "Tak! Din idé er modtaget. Automatiseringsteamet vurderer den, "
-                    "og du kan følge den her."
+                    "Tak! Din idé er modtaget som idé nr. %(number)d. "
+                    "Automatiseringsteamet vurderer den, og du kan følge den her.",
+                    number=process.number,
                 ),
                 "success",
             )
@@ -293,6 +294,13 @@ def show_process(process_id: uuid.UUID) -> Any:
         history=services.history_entries(current_user, process_id),
         may_edit=may_edit,
     )
+
+
+@bp.get("/processer/<int:number>")
+def show_process_by_number(number: int) -> Any:
+    """A process by its short number ("Idé nr. 42": /<kommune>/processer/42)."""
+    process_id = services.process_id_by_number(current_user, number)
+    return redirect(url_for("processes.show_process", process_id=process_id))
 
 
 @bp.get("/overblik")
