@@ -395,7 +395,9 @@ def test_one_save_is_one_history_entry_with_only_what_changed(client, make, alph
     data.setlist("minutes_per_occurrence", ["8,25"])
     assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
     show = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
-    history = show[show.index('id="history"') : show.index("</ul></li>", show.index('id="history"'))]
+    history = show[
+        show.index('id="history"') : show.index("</ul></li>", show.index('id="history"'))
+    ]
     changes = re.findall(r"<li>([^<]*)</li>", history)
     assert changes == [
         "Titel: Journalisering → Journalisering af post",
@@ -418,3 +420,154 @@ def test_one_save_is_one_history_entry_with_only_what_changed(client, make, alph
     box = box[box.index('id="conflict"') : box.index("</div>", box.index('id="conflict"'))]
     assert re.findall(r"<li>([^<]*)</li>", box) == ["Titel: Journalisering af post → Ottos titel"]
     assert "Nej" not in box
+
+
+def test_numbers_in_the_form_read_and_write_the_danish_way(client, make, alpha):
+    """Issue 8, B13: the input shows 7,5 (as the page does) and saves it back; limits are
+    written with thousands separators; exponent notation is refused in so many words."""
+    from html_forms import submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(team, minutes_per_occurrence=7.5, occurrences_per_year=1200)
+    login(client, team)
+    html, _v = edit_form(client, p.id)
+    assert re.search(r'id="minutes_per_occurrence"[^>]*value="7,5"', html, re.S)
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("occurrences_per_year", ["20.000.000"])
+    data.setlist("minutes_per_occurrence", ["1e5"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=data)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Skal være mellem 0 og 10.000.000." in html
+    assert "Skriv tallet uden eksponent, fx 100000 i stedet for 1e5." in html
+    data.setlist("occurrences_per_year", ["1e5"])
+    html = client.post(f"/alpha/processer/{p.id}/rediger", data=data).get_data(as_text=True)
+    assert html.count("Skriv tallet uden eksponent") >= 2
+    # The API says the same of a string with an exponent, and still takes JSON numbers.
+    token = make.token(team)
+    r = client.patch(
+        f"/api/v1/processes/{p.id}",
+        json={"version": p.version, "minutes_per_occurrence": "1e5"},
+        headers=bearer(token),
+    )
+    assert r.status_code == 422 and "minutes_per_occurrence" in r.get_data(as_text=True)
+    data.setlist("occurrences_per_year", ["1.500"])
+    data.setlist("minutes_per_occurrence", ["12,25"])
+    assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    show = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Minutter pr. gang: 7,5 → 12,25" in show and "1.200 → 1.500" in show
+
+
+def test_error_summary_takes_the_focus_and_follows_the_form_order(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team, phase="preanalysis")
+    login(client, team)
+    _html, version = edit_form(client, p.id)
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={
+            "version": version,
+            "kle_code": "nix",  # in the schema before priority_rank, in the form after it
+            "priority_rank": "først",
+            "title": "",
+            "summary": p.summary,
+            "automation_share_pct": "150",
+            "occurrences_per_year": "mange",
+        },
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    start = html.index("data-error-summary")
+    assert 'tabindex="-1"' in html[start - 200 : start]
+    links = re.findall(r'href="#([a-z_]+)"', html[start : html.index("</ul>", start)])
+    assert links == [
+        "title",
+        "occurrences_per_year",
+        "automation_share_pct",
+        "priority_rank",
+        "kle_code",
+    ], links
+    # The intake form's summary takes the focus too (app.js focuses [data-error-summary]).
+    login(client, employee)
+    r = client.post("/alpha/processer/ny", data={"title": "", "summary": ""})
+    assert r.status_code == 422 and "data-error-summary" in r.get_data(as_text=True)
+    js = client.get("/static/app.js").get_data(as_text=True)
+    assert 'querySelector("[data-error-summary]")' in js
+
+
+def test_the_reporter_is_told_who_sees_a_private_idea_and_not_of_missing_figures(
+    client, make, alpha
+):
+    tenant, team, other, employee = alpha
+    login(client, employee)
+    html = client.get("/alpha/processer/ny").get_data(as_text=True)
+    hint = 'id="visibility-personal-hint">Kun du, automatiseringsteamet og lederne kan se den.'
+    assert hint in html and 'aria-describedby="visibility-personal-hint"' in html
+    r = client.post(
+        "/alpha/processer/ny",
+        data={
+            "title": "Tolk",
+            "summary": "Tolke bestilles pr. telefon.",
+            "occurrences_per_year": "200",
+            "minutes_per_occurrence": "10",
+            "visibility": "personal",
+        },
+        follow_redirects=True,
+    )
+    receipt = r.get_data(as_text=True)
+    assert "(mangler tal)" not in receipt
+    assert "Beregnes, når automatiseringsteamet har vurderet" in receipt
+    pid = re.search(r"/alpha/processer/([0-9a-f-]{36})/rediger", receipt).group(1)
+    edit = client.get(f"/alpha/processer/{pid}/rediger").get_data(as_text=True)
+    assert "Privat: Kun du, automatiseringsteamet og lederne kan se den." in edit
+
+
+def test_the_team_deletes_a_process_from_its_page(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(employee, title="Slettes")
+    login(client, team)
+    _html, version = edit_form(client, p.id)
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={"version": version, "status": "in_progress", "phase": "idea"},
+    )
+    assert r.status_code == 302
+    login(client, employee)
+    page = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Slet processen" not in page  # assessed: no longer the reporter's to delete
+    assert client.post(f"/alpha/processer/{p.id}/slet").status_code == 403
+    login(client, team)
+    page = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert f'href="/alpha/processer/{p.id}/slet"' in page
+    confirm = client.get(f"/alpha/processer/{p.id}/slet").get_data(as_text=True)
+    assert "Slet processen?" in confirm and "Ja, slet processen" in confirm
+    r = client.post(f"/alpha/processer/{p.id}/slet")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/alpha/processer")
+    assert client.get(f"/alpha/processer/{p.id}").status_code == 404
+    # The reporter may still delete their own fresh idea from its page.
+    mine = make.process(employee, title="Min friske idé")
+    login(client, employee)
+    assert "Slet processen" in client.get(f"/alpha/processer/{mine.id}").get_data(as_text=True)
+    assert client.post(f"/alpha/processer/{mine.id}/slet").status_code == 302
+
+
+def test_a_favicon_served_by_the_app(client, make, alpha):
+    html = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in html
+    r = client.get("/static/favicon.svg")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith("/static/favicon.svg")
+
+
+def test_the_shareable_checkbox_has_the_dkfds_checkbox_wrapper(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team)
+    login(client, team)
+    html = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert re.search(
+        r'<div class="form-group-checkbox">\s*<input class="form-checkbox" type="checkbox"'
+        r' id="attachment-shareable"',
+        html,
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.datastructures import MultiDict
 
 from .models import (
@@ -18,6 +19,7 @@ from .models import (
     PHASE_LABELS,
     RUN_SCHEDULE_LABELS,
     STATUS_LABELS,
+    VISIBILITY_HINTS,
     VISIBILITY_LABELS,
     Phase,
 )
@@ -58,9 +60,8 @@ SCALE_0_3 = {"0": "0", "1": "1", "2": "2", "3": "3"}
 # A yes/no the team may leave unanswered (stored as NULL): a select, so that saving the form
 # without touching it leaves it unanswered rather than turning it into "Nej".
 YES_NO = {"true": _l("Ja"), "false": _l("Nej")}
-VISIBILITY_HINT = _l(
-    "Privat: kun du, automatiseringsteamet og lederne kan se processen. "
-    "Synlig i egen kommune: alle i kommunen kan se den."
+VISIBILITY_HINT = LazyString(
+    lambda: " ".join(f"{VISIBILITY_LABELS[v]}: {VISIBILITY_HINTS[v]}" for v in VISIBILITY_HINTS)
 )
 # Selects with a blank choice, "(ikke angivet)", which is stored as no value.
 OPTIONAL_SELECTS = frozenset(

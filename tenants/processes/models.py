@@ -154,6 +154,12 @@ VISIBILITY_LABELS = {
     Visibility.PERSONAL: _l("Privat"),
     Visibility.MUNICIPALITY: _l("Synlig i egen kommune"),
 }
+# Who sees a process of each visibility (services.visible_to: the reporter, and the roles
+# that read everything).
+VISIBILITY_HINTS = {
+    Visibility.PERSONAL: _l("Kun du, automatiseringsteamet og lederne kan se den."),
+    Visibility.MUNICIPALITY: _l("Alle i kommunen kan se den."),
+}
 
 
 class _Figure:

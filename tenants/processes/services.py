@@ -25,7 +25,7 @@ from autoproces.platform.permissions import Action
 from autoproces.tenants.engagement.models import Follower  # a leaf module: no import cycle
 
 from . import form
-from .figures import expected_figures
+from .figures import expected_figures, round_hours
 from .models import (
     PHASE_LABELS,
     STANDARD_DOMAINS,
@@ -103,10 +103,15 @@ _HIT_START, _HIT_STOP = "\x01", "\x02"
 SORTS = ("relevance", "updated", "created", "title", "phase", "hours")
 
 
+PREFIX_MIN = 2  # shorter words are searched whole: "a:*" would match nearly every process
+
+
 def _prefix_terms(q: str) -> str:
     """'faktura løn' -> 'faktura:* & løn:*' (only letters and digits reach to_tsquery)."""
     words = ["".join(ch for ch in w if ch.isalnum()) for w in q.split()]
-    return " & ".join(f"{w}:*" for w in words if w and w.lower() not in ("or", "and"))
+    return " & ".join(
+        f"{w}:*" for w in words if len(w) >= PREFIX_MIN and w.lower() not in ("or", "and")
+    )
 
 
 def _tsquery(q: str) -> Any:
@@ -175,9 +180,16 @@ def filtered_query(
     if kle:
         conditions.append(Process.kle_code.like(_escape_like(kle) + "%", escape="\\"))
     if technology:
-        conditions.append(Process.technologies.contains([technology]))
+        # Any case, any part of a technology's name: "rpa" finds "RPA" and "RPA (UiPath)".
+        element = func.unnest(Process.technologies).table_valued("name").render_derived()
+        conditions.append(
+            select(1)
+            .select_from(element)
+            .where(element.c.name.ilike(f"%{_escape_like(technology.strip())}%", escape="\\"))
+            .exists()
+        )
     if vendor:
-        conditions.append(func.lower(Process.vendor) == vendor.strip().lower())
+        conditions.append(Process.vendor.ilike(f"%{_escape_like(vendor.strip())}%", escape="\\"))
     if mine:
         conditions.append(
             or_(
@@ -834,14 +846,19 @@ def history_entries(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
     return entries
 
 
-def delete_process(user: User, process_id: uuid.UUID) -> None:
-    process = get_process(user, process_id)
+def may_delete(user: User, process: Process) -> bool:
+    """The team may delete any process; a reporter their own idea until it is assessed."""
     own_fresh_idea = (
         process.reporter_id == user.id
         and process.phase == Phase.IDEA
         and process.status == Status.NOT_ASSESSED
     )
-    if not (user.can(Action.EDIT) or own_fresh_idea):
+    return user.can(Action.EDIT) or own_fresh_idea
+
+
+def delete_process(user: User, process_id: uuid.UUID) -> None:
+    process = get_process(user, process_id)
+    if not may_delete(user, process):
         raise Forbidden(_("Du må ikke slette denne proces."))
     from .attachments import forget_files_of  # attachments builds on this module
 
@@ -868,12 +885,13 @@ def overview(user: User) -> list[DomainOverview]:
     A process in two fagområder counts in both; only what `user` may see is counted.
     """
     conditions = filtered_query(user)
+    # Exact (numeric) hours, rounded once at the end the way the process page rounds them.
     hours = func.coalesce(
         func.sum(
             Process.occurrences_per_year
             * Process.minutes_per_occurrence
             * Process.automation_share_pct
-            / 6000.0
+            / 6000
         ),
         0,
     )
@@ -887,6 +905,7 @@ def overview(user: User) -> list[DomainOverview]:
     ).all()
     domains = {d.id: d for d in list_domains(user.tenant_id, active_only=False)}
     result: dict[uuid.UUID | None, DomainOverview] = {}
+    exact: dict[uuid.UUID | None, Decimal] = {}
     for domain_id, phase, status, n, h in rows:
         entry = result.setdefault(
             domain_id,
@@ -901,9 +920,9 @@ def overview(user: User) -> list[DomainOverview]:
         entry.total += n
         entry.by_phase[phase] = entry.by_phase.get(phase, 0) + n
         entry.by_status[status] = entry.by_status.get(status, 0) + n
-        entry.expected_hours_per_year += float(h or 0)
-    for entry in result.values():
-        entry.expected_hours_per_year = round(entry.expected_hours_per_year, 1)
+        exact[domain_id] = exact.get(domain_id, Decimal(0)) + Decimal(h or 0)
+    for domain_id, entry in result.items():
+        entry.expected_hours_per_year = round_hours(exact.get(domain_id, Decimal(0)))
     # Every active fagområde is listed, also the empty ones, in the tenant's order.
     for domain in domains.values():
         if domain.active and domain.id not in result:

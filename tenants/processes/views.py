@@ -19,7 +19,7 @@ from autoproces.platform.tenancy import current_tenant
 
 from . import attachments, exchange, form, services
 from .attachments_api import read_uploads
-from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS, Phase
+from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
 
 FIELD_LABELS = {
@@ -199,6 +199,7 @@ def new_process() -> Any:
         },
         attachment_form=values,
         visibility_labels=VISIBILITY_LABELS,
+        visibility_hints=VISIBILITY_HINTS,
         field_labels={
             **FIELD_LABELS,
             "attachment-file": _("Vedhæft filer"),
@@ -293,7 +294,22 @@ def show_process(process_id: uuid.UUID) -> Any:
         display_groups=form.display_groups(process, form.visible_groups(process.phase, team)),
         history=services.history_entries(current_user, process_id),
         may_edit=may_edit,
+        may_delete=services.may_delete(current_user, process),
     )
+
+
+@bp.route("/processer/<uuid:process_id>/slet", methods=["GET", "POST"])
+def delete_process(process_id: uuid.UUID) -> Any:
+    """Delete a process, after a page that asks (it works without JavaScript)."""
+    process = services.get_process(current_user, process_id)
+    if not services.may_delete(current_user, process):
+        raise Forbidden(_("Du må ikke slette denne proces."))
+    if request.method == "POST":
+        title = process.title
+        services.delete_process(current_user, process_id)
+        flash(_("Processen “%(title)s” er slettet.", title=title), "success")
+        return redirect(url_for("processes.list_processes"))
+    return render_template("processes/delete.html", process=process)
 
 
 @bp.get("/processer/<int:number>")
