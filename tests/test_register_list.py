@@ -323,8 +323,8 @@ def test_list_page_rows_show_fagomraader_hours_and_snippets(client, register, ma
     login(client, team)
     html = client.get("/alpha/processer?sort=title").get_data(as_text=True)
     # The fagområder in the municipality's order, the hours by the formula (50.0).
-    assert "<td>Administration, Økonomi</td>" in html
-    assert '<td class="text-align-right">50</td>' in html
+    assert '<td class="app-wide-only">Administration, Økonomi</td>' in html
+    assert '<td class="text-align-right app-wide-only">50</td>' in html
     assert "Foranalyse" in html and "Ikke vurderet" in html
     html = client.get("/alpha/processer?q=refusion").get_data(as_text=True)
     assert "<mark>" in html and "Løn og refusion" in html

@@ -287,3 +287,13 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 })();
+
+// The register's filter panel (processes/list.html) folds on a phone, where the results
+// come first, unless a filter is in use; on a wide screen it stays open beside them.
+document.addEventListener("DOMContentLoaded", function () {
+  var panel = document.querySelector("[data-filter-panel]");
+  if (panel && !panel.hasAttribute("data-filters-active") &&
+      window.matchMedia("(max-width: 991.98px)").matches) {
+    panel.open = false;
+  }
+});
