@@ -70,7 +70,9 @@ def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
     assert page.locator("#results tbody tr").count() > 0
     assert all(
         cell.inner_text() == "I drift"
-        for cell in page.locator("#results tbody tr td:nth-child(4)").all()  # after Nr., Titel, Fagområder
+        for cell in page.locator(
+            "#results tbody tr td:nth-child(4)"
+        ).all()  # after Nr., Titel, Fagområder
     )
     assert page.get_by_role("heading", name="Processer").count() == 1  # swapped, not nested
     assert_accessible(page, "filtered list")
