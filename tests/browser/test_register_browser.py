@@ -150,3 +150,17 @@ def test_the_team_moves_an_idea_through_every_phase_to_operation(csp_page, live_
     history = page.locator("#history").inner_text()
     assert "Implementering → I drift" in history and "Udvikling → Implementering" in history
     assert not page.csp_blocked, page.csp_blocked
+
+
+def test_the_shareable_checkbox_is_drawn_beside_its_label(csp_page, live_server, seeded):
+    """Issue 8, B13: in DKFDS's checkbox wrapper, not absolutely placed at the page's top."""
+    page = csp_page
+    log_in(page, live_server, "Automatiseringskonsulent")
+    report(page, live_server, "Bilag til deling")
+    label = page.locator("label[for=attachment-shareable]")
+    box = page.locator("#attachment-shareable").bounding_box()
+    near = label.bounding_box()
+    assert near["y"] > 300  # far down the page, under the attachments' heading
+    assert abs(box["y"] - near["y"]) < 40 and abs(box["x"] - near["x"]) < 60, (box, near)
+    label.click()
+    assert page.locator("#attachment-shareable").is_checked()
