@@ -45,9 +45,9 @@ def test_numbers_count_per_municipality_and_show_everywhere(client, make, two):
     # In the API, by id and by number; another municipality's number 2 is its own.
     token = make.token(team)
     assert client.get(f"/api/v1/processes/{first.id}", headers=bearer(token)).json["number"] == 1
-    r = client.get("/api/v1/processes/2", headers=bearer(token))
+    r = client.get("/api/v1/processes/by-number/2", headers=bearer(token))
     assert r.status_code == 200 and r.json["title"] == "Fakturaer"
-    r = client.get("/api/v1/processes/2", headers=bearer(make.token(beta_team)))
+    r = client.get("/api/v1/processes/by-number/2", headers=bearer(make.token(beta_team)))
     assert r.json["title"] == "Betas anden"
     # In the search: "2", "nr. 2" and "Idé nr. 2" find it first.
     for q in ("2", "nr. 2", "Idé nr. 2", "NR 2"):
@@ -63,7 +63,10 @@ def test_a_private_process_is_not_found_by_its_number(client, make, two):
     login(client, employee)
     assert client.get("/alpha/processer/1").status_code == 404
     assert (
-        client.get("/api/v1/processes/1", headers=bearer(make.token(employee))).status_code == 404
+        client.get(
+            "/api/v1/processes/by-number/1", headers=bearer(make.token(employee))
+        ).status_code
+        == 404
     )
     listing = client.get("/alpha/processer?q=1").get_data(as_text=True)
     assert "Privat" not in listing

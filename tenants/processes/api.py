@@ -124,7 +124,9 @@ def get_process(process_id: uuid.UUID) -> Any:
     return services.get_process(g.api_user, process_id)
 
 
-@bp.get("/<int:number>")
+# Its own path: /processes/{number} beside /processes/{process_id} would be one path twice
+# in OpenAPI (templated paths that differ only in their names are not allowed).
+@bp.get("/by-number/<int:number>")
 @bp.response(200, ProcessOutSchema)
 def get_process_by_number(number: int) -> Any:
     """The process by its short number in the municipality (`number`, as in "Idé nr. 42")."""
