@@ -16,6 +16,12 @@ bp = Blueprint("platform", __name__)
 LAST_TENANT_COOKIE = "autoproces_last_tenant"
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for /favicon.ico whatever the page links: answer with the app's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/")
 def index() -> Any:
     q = request.args.get("q", "").strip()[:100]

@@ -122,8 +122,10 @@ def test_csv_export_has_bom_semicolons_and_the_same_headers(client, alpha):
     assert r.data.startswith(b"\xef\xbb\xbf")
     lines = r.data.decode("utf-8-sig").splitlines()
     header = lines[0].split(";")
-    assert header[:3] == ["Titel", "Resumé", "Beskrivelse"] and header[-1] == "Id"
+    assert header[:4] == ["Nr.", "Titel", "Resumé", "Beskrivelse"] and header[-1] == "Id"
     body = "\n".join(lines[1:])
+    # Each row starts with the process's number in the municipality (issue 8, B14).
+    assert sorted(line.split(";")[0] for line in lines[1:]) == ["1", "2"]
     assert "Lønrefusion" in body and "7,5" in body and "2026-09-01" in body
     assert "Kims private idé" not in body and "Betas proces" not in body
     assert "'=HYPERLINK" in body  # neutralised for spreadsheets
@@ -141,7 +143,7 @@ def test_round_trip_export_edit_import_applies_the_change_with_history(client, a
     sheet = workbook.worksheets[0]
     header = [c.value for c in sheet[1]]
     col = {h: i + 1 for i, h in enumerate(header)}
-    target = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "Lønrefusion")
+    target = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, col["Titel"]).value == "Lønrefusion")
     sheet.cell(target, col["Titel"]).value = "Lønrefusion fra Virk"
     sheet.cell(target, col["Minutter pr. gang"]).value = 12
     new_row = sheet.max_row + 1
@@ -282,7 +284,7 @@ def test_list_page_download_links_carry_the_filters(client, alpha):
     r = client.get("/alpha/processer/hent?format=csv&phase=preanalysis")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     lines = r.data.decode("utf-8-sig").splitlines()
-    assert len(lines) == 2 and lines[1].startswith("Lønrefusion;")
+    assert len(lines) == 2 and lines[1].startswith("1;Lønrefusion;")
     r = client.get("/alpha/processer/hent?format=xlsx")
     assert r.status_code == 200
     titles = {row["Titel"].value for row in as_dicts(sheet_of(r.data))}
@@ -310,7 +312,7 @@ def test_export_honours_the_following_filter(client, alpha):
         .data.decode("utf-8-sig")
         .splitlines()
     )
-    assert len(lines) == 2 and lines[1].startswith("Lønrefusion;")
+    assert len(lines) == 2 and lines[1].startswith("1;Lønrefusion;")
     # The team follows what it reported; the employee's follow does not count for it.
     rows = as_dicts(sheet_of(export(client, alpha.team_token, following="true").data))
     assert {r["Titel"].value for r in rows} == {"Lønrefusion", '=HYPERLINK("http://x")'}

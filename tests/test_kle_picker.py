@@ -194,7 +194,10 @@ def test_edit_form_without_classification_has_no_picker(client, make, alpha):
     p = make.process(alpha[1])  # an idea: classification opens in Foranalyse
     login(client, alpha[1])
     html, _version = edit_form(client, p.id)
-    assert 'name="kle_code"' not in html and "kle_code-search-form" not in html
+    assert 'name="kle_code"' not in html
+    # Only the KLE search's own empty form stands outside the process form, for the field
+    # htmx brings in when Foranalyse is chosen (issue 8, B9).
+    assert 'id="kle_code-search-form"' in html and 'form="kle_code-search-form"' not in html
 
 
 def test_title_survives_a_validation_error(client, make, alpha):

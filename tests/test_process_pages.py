@@ -302,3 +302,272 @@ def test_a_deactivated_owner_stays_in_the_edit_form(client, make, alpha, app):
     assert r.status_code == 302, r.get_data(as_text=True)[-3000:]
     html = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
     assert "Otto Anden" in html
+
+
+def test_choosing_a_phase_shows_the_fields_it_needs_and_keeps_the_input(client, make, alpha):
+    """Issue 8, B9: without JavaScript, "Vis felterne for den valgte fase" draws the form
+    again for the chosen phase with everything typed; htmx posts the same (refresh=1)."""
+    from html_forms import field_names, submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(team, phase="specification", title="Journalisering")
+    login(client, team)
+    html, _version = edit_form(client, p.id)
+    names = field_names(html, "process-form")
+    assert "technologies" not in names and "quality_gain" in names
+    data = MultiDict(submitted(html, "process-form", button="refresh"))
+    data.setlist("phase", ["development"])
+    data.setlist("title", ["Journalisering, ny titel"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=data)
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert 'id="technologies"' in html and 'name="vendor"' in html
+    assert 'value="Journalisering, ny titel"' in html  # what was typed is kept
+    assert '<option value="development" selected>' in html
+    # Nothing was saved, and the page still says which phase the process is in.
+    assert "Journalisering · Specifikation" in html
+    show = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Ingen ændringer endnu." in show
+    # The idea's form shows the nine assessment questions once Foranalyse is chosen.
+    idea = make.process(team, title="Ny idé")
+    html, _v = edit_form(client, idea.id)
+    assert "quality_gain" not in field_names(html, "process-form")
+    data = MultiDict(submitted(html, "process-form", button="refresh"))
+    data.setlist("phase", ["preanalysis"])
+    html = client.post(f"/alpha/processer/{idea.id}/rediger", data=data).get_data(as_text=True)
+    names = field_names(html, "process-form")
+    from autoproces.tenants.processes.models import ASSESSMENT_FIELDS
+
+    assert set(ASSESSMENT_FIELDS) <= names
+    # The phase select redraws the field groups by htmx, with the same refresh.
+    select = html[html.index('<select class="form-select" id="phase"') :]
+    select = select[: select.index(">")]
+    assert 'hx-post="/alpha/processer/' in select and "refresh" in select
+    assert 'hx-select="#field-groups"' in select and 'id="field-groups"' in html
+
+
+def test_phase_errors_name_fields_by_their_labels_and_link_to_them(client, make, alpha):
+    from html_forms import submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(
+        team, phase="specification", contact_id=None, technologies=[], title="Journalisering"
+    )
+    login(client, team)
+    html, _v = edit_form(client, p.id)
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("phase", ["development"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=data)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Fasen Udvikling kræver: Teknisk kontaktperson, Anvendt teknologi." in html
+    start = html.index("data-error-summary")
+    summary = html[start : html.index("</ul>", start)]
+    links = re.findall(r'href="#([a-z_]+)"', summary)
+    # In the form's order, each pointing at a field that is on the page.
+    assert links == ["phase", "contact_id", "technologies"], links
+    for name in links:
+        assert f'id="{name}"' in html
+    assert "Journalisering · Specifikation" in html  # the stored phase, not the refused one
+    # Filling in what the phase needs on the redrawn form moves the process.
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("technologies", ["RPA"])
+    data.setlist("contact_id", [str(team.id)])
+    assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    assert "Udvikling" in client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+
+
+def test_one_save_is_one_history_entry_with_only_what_changed(client, make, alpha, app):
+    """Issue 8, B12: untouched empty yes/no fields stay empty (no "– → Nej"), also in the
+    409 box, and a save's changes are grouped under one who-and-when."""
+    from html_forms import submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(team, phase="preanalysis", title="Journalisering", minutes_per_occurrence=7.5)
+    login(client, team)
+    html, _v = edit_form(client, p.id)
+    assert 'name="gdpr_personal_data"' in html
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("title", ["Journalisering af post"])
+    data.setlist("minutes_per_occurrence", ["8,25"])
+    assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    show = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    history = show[
+        show.index('id="history"') : show.index("</ul></li>", show.index('id="history"'))
+    ]
+    changes = re.findall(r"<li>([^<]*)</li>", history)
+    assert changes == [
+        "Titel: Journalisering → Journalisering af post",
+        "Minutter pr. gang: 7,5 → 8,25",
+    ], changes
+    assert history.count('class="app-meta"') == 1
+    # The other person's save, as the 409 box shows it: the same fields, nothing more.
+    html, _v = edit_form(client, p.id)
+    stale = MultiDict(submitted(html, "process-form"))
+    other_client = app.test_client()
+    login(other_client, other)
+    theirs, _v2 = edit_form(other_client, p.id)
+    data = MultiDict(submitted(theirs, "process-form"))
+    data.setlist("title", ["Ottos titel"])
+    assert other_client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    stale.setlist("title", ["Min titel"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=stale)
+    assert r.status_code == 409
+    box = r.get_data(as_text=True)
+    box = box[box.index('id="conflict"') : box.index("</div>", box.index('id="conflict"'))]
+    assert re.findall(r"<li>([^<]*)</li>", box) == ["Titel: Journalisering af post → Ottos titel"]
+    assert "Nej" not in box
+
+
+def test_numbers_in_the_form_read_and_write_the_danish_way(client, make, alpha):
+    """Issue 8, B13: the input shows 7,5 (as the page does) and saves it back; limits are
+    written with thousands separators; exponent notation is refused in so many words."""
+    from html_forms import submitted
+    from werkzeug.datastructures import MultiDict
+
+    tenant, team, other, employee = alpha
+    p = make.process(team, minutes_per_occurrence=7.5, occurrences_per_year=1200)
+    login(client, team)
+    html, _v = edit_form(client, p.id)
+    assert re.search(r'id="minutes_per_occurrence"[^>]*value="7,5"', html, re.S)
+    data = MultiDict(submitted(html, "process-form"))
+    data.setlist("occurrences_per_year", ["20.000.000"])
+    data.setlist("minutes_per_occurrence", ["1e5"])
+    r = client.post(f"/alpha/processer/{p.id}/rediger", data=data)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Skal være mellem 0 og 10.000.000." in html
+    assert "Skriv tallet uden eksponent, fx 100000 i stedet for 1e5." in html
+    data.setlist("occurrences_per_year", ["1e5"])
+    html = client.post(f"/alpha/processer/{p.id}/rediger", data=data).get_data(as_text=True)
+    assert html.count("Skriv tallet uden eksponent") >= 2
+    # The API says the same of a string with an exponent, and still takes JSON numbers.
+    token = make.token(team)
+    r = client.patch(
+        f"/api/v1/processes/{p.id}",
+        json={"version": p.version, "minutes_per_occurrence": "1e5"},
+        headers=bearer(token),
+    )
+    assert r.status_code == 422 and "minutes_per_occurrence" in r.get_data(as_text=True)
+    data.setlist("occurrences_per_year", ["1.500"])
+    data.setlist("minutes_per_occurrence", ["12,25"])
+    assert client.post(f"/alpha/processer/{p.id}/rediger", data=data).status_code == 302
+    show = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Minutter pr. gang: 7,5 → 12,25" in show and "1.200 → 1.500" in show
+
+
+def test_error_summary_takes_the_focus_and_follows_the_form_order(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team, phase="preanalysis")
+    login(client, team)
+    _html, version = edit_form(client, p.id)
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={
+            "version": version,
+            "kle_code": "nix",  # in the schema before priority_rank, in the form after it
+            "priority_rank": "først",
+            "title": "",
+            "summary": p.summary,
+            "automation_share_pct": "150",
+            "occurrences_per_year": "mange",
+        },
+    )
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    start = html.index("data-error-summary")
+    assert 'tabindex="-1"' in html[start - 200 : start]
+    links = re.findall(r'href="#([a-z_]+)"', html[start : html.index("</ul>", start)])
+    assert links == [
+        "title",
+        "occurrences_per_year",
+        "automation_share_pct",
+        "priority_rank",
+        "kle_code",
+    ], links
+    # The intake form's summary takes the focus too (app.js focuses [data-error-summary]).
+    login(client, employee)
+    r = client.post("/alpha/processer/ny", data={"title": "", "summary": ""})
+    assert r.status_code == 422 and "data-error-summary" in r.get_data(as_text=True)
+    js = client.get("/static/app.js").get_data(as_text=True)
+    assert 'querySelector("[data-error-summary]")' in js
+
+
+def test_the_reporter_is_told_who_sees_a_private_idea_and_not_of_missing_figures(
+    client, make, alpha
+):
+    tenant, team, other, employee = alpha
+    login(client, employee)
+    html = client.get("/alpha/processer/ny").get_data(as_text=True)
+    hint = 'id="visibility-personal-hint">Kun du, automatiseringsteamet og lederne kan se den.'
+    assert hint in html and 'aria-describedby="visibility-personal-hint"' in html
+    r = client.post(
+        "/alpha/processer/ny",
+        data={
+            "title": "Tolk",
+            "summary": "Tolke bestilles pr. telefon.",
+            "occurrences_per_year": "200",
+            "minutes_per_occurrence": "10",
+            "visibility": "personal",
+        },
+        follow_redirects=True,
+    )
+    receipt = r.get_data(as_text=True)
+    assert "(mangler tal)" not in receipt
+    assert "Beregnes, når automatiseringsteamet har vurderet" in receipt
+    pid = re.search(r"/alpha/processer/([0-9a-f-]{36})/rediger", receipt).group(1)
+    edit = client.get(f"/alpha/processer/{pid}/rediger").get_data(as_text=True)
+    assert "Privat: Kun du, automatiseringsteamet og lederne kan se den." in edit
+
+
+def test_the_team_deletes_a_process_from_its_page(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(employee, title="Slettes")
+    login(client, team)
+    _html, version = edit_form(client, p.id)
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data={"version": version, "status": "in_progress", "phase": "idea"},
+    )
+    assert r.status_code == 302
+    login(client, employee)
+    page = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert "Slet processen" not in page  # assessed: no longer the reporter's to delete
+    assert client.post(f"/alpha/processer/{p.id}/slet").status_code == 403
+    login(client, team)
+    page = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert f'href="/alpha/processer/{p.id}/slet"' in page
+    confirm = client.get(f"/alpha/processer/{p.id}/slet").get_data(as_text=True)
+    assert "Slet processen?" in confirm and "Ja, slet processen" in confirm
+    r = client.post(f"/alpha/processer/{p.id}/slet")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/alpha/processer")
+    assert client.get(f"/alpha/processer/{p.id}").status_code == 404
+    # The reporter may still delete their own fresh idea from its page.
+    mine = make.process(employee, title="Min friske idé")
+    login(client, employee)
+    assert "Slet processen" in client.get(f"/alpha/processer/{mine.id}").get_data(as_text=True)
+    assert client.post(f"/alpha/processer/{mine.id}/slet").status_code == 302
+
+
+def test_a_favicon_served_by_the_app(client, make, alpha):
+    html = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in html
+    r = client.get("/static/favicon.svg")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith("/static/favicon.svg")
+
+
+def test_the_shareable_checkbox_has_the_dkfds_checkbox_wrapper(client, make, alpha):
+    tenant, team, other, employee = alpha
+    p = make.process(team)
+    login(client, team)
+    html = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert re.search(
+        r'<div class="form-group-checkbox">\s*<input class="form-checkbox" type="checkbox"'
+        r' id="attachment-shareable"',
+        html,
+    )

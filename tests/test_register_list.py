@@ -323,8 +323,8 @@ def test_list_page_rows_show_fagomraader_hours_and_snippets(client, register, ma
     login(client, team)
     html = client.get("/alpha/processer?sort=title").get_data(as_text=True)
     # The fagområder in the municipality's order, the hours by the formula (50.0).
-    assert "<td>Administration, Økonomi</td>" in html
-    assert '<td class="text-align-right">50</td>' in html
+    assert '<td class="app-wide-only">Administration, Økonomi</td>' in html
+    assert '<td class="text-align-right app-wide-only">50</td>' in html
     assert "Foranalyse" in html and "Ikke vurderet" in html
     html = client.get("/alpha/processer?q=refusion").get_data(as_text=True)
     assert "<mark>" in html and "Løn og refusion" in html
@@ -376,3 +376,51 @@ def test_page_numbers_are_bounded(client, register):
     html = client.get("/alpha/processer?q=fakturah&page=100001").get_data(as_text=True)
     assert "Sidetallet skal være mellem 1 og 100000." in html
     assert "1 proces" in html and "Fakturahåndtering" in html  # the search still applies
+
+
+def test_technology_and_vendor_filters_ignore_case_and_match_part_of_a_name(client, register, make):
+    """Issue 8, B13: "rpa" finds RPA; "netcomp" finds Netcompany; % is a character."""
+    tenant, team, employee, d, team_token, employee_token = register
+    make.process(team, title="Chatbot", technologies=["Digital assistent (Boost.ai)"], vendor="")
+    assert sorted(titles(client, employee_token, "technology=rpa")) == [
+        "Fakturahåndtering",
+        "Sygedagpenge opfølgning",
+    ]
+    assert titles(client, employee_token, "technology=BOOST") == ["Chatbot"]
+    assert titles(client, employee_token, "vendor=netcomp") == ["Sygedagpenge opfølgning"]
+    assert titles(client, employee_token, "vendor=kmd") == ["Fakturahåndtering"]
+    assert titles(client, employee_token, "technology=%25") == []
+    login(client, employee)
+    html = client.get("/alpha/processer?technology=ai").get_data(as_text=True)
+    assert "Fakturahåndtering" in html and "Sygedagpenge" not in html
+
+
+def test_a_search_for_single_letters_does_not_return_everything(client, register):
+    tenant, team, employee, d, team_token, employee_token = register
+    assert titles(client, employee_token, "q=a %26 b") == []
+    assert titles(client, employee_token, "q=%26") == []
+    assert titles(client, employee_token, "q=faktura") == ["Fakturahåndtering"]
+
+
+def test_hours_are_rounded_once_the_same_way_on_the_process_and_in_the_overview(
+    client, register, make
+):
+    tenant, team, employee, d, team_token, employee_token = register
+    # 1365 × 15 min × 100 % / 60 = 341,25 hours: 341,3 everywhere.
+    p = make.process(
+        team,
+        title="Afrunding",
+        domain_ids=[d["Kultur og fritid"]],
+        occurrences_per_year=1365,
+        minutes_per_occurrence=15,
+        automation_share_pct=100,
+    )
+    login(client, team)
+    page = client.get(f"/alpha/processer/{p.id}").get_data(as_text=True)
+    assert 'id="expected-hours">341,3</dd>' in page
+    overview = client.get("/api/v1/overview", headers=bearer(team_token)).get_json()
+    row = next(r for r in overview if r["domain"] and r["domain"]["name"] == "Kultur og fritid")
+    assert row["expected_hours_per_year"] == 341.3
+    assert "341,3" in client.get("/alpha/overblik").get_data(as_text=True)
+    listing = client.get("/alpha/processer?q=Afrunding").get_data(as_text=True)
+    assert "341,3" in listing

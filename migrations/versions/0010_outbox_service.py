@@ -9,7 +9,7 @@
   statements only and puts the caller's tenant back, so RLS keeps holding for both.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from autoproces.migrations.rls import app_role
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

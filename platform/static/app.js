@@ -168,8 +168,24 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // Pickers on the page, and those htmx brings in later (the process form's field groups
+  // when another phase is chosen); each is enhanced once.
+  function enhanceWithin(container) {
+    container.querySelectorAll("[data-picker]").forEach(function (root) {
+      if (!root.hasAttribute("data-picker-ready")) {
+        root.setAttribute("data-picker-ready", "");
+        enhance(root);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-picker]").forEach(enhance);
+    enhanceWithin(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) {
+      enhanceWithin(event.detail.elt);
+    }
   });
 
   // New options from htmx: give them ids, announce how many, and show them.
@@ -240,3 +256,44 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 })();
+
+// Forms with errors: the summary above the form takes the focus when the page opens, so a
+// screen reader reads it first and the links to the fields are one Tab away.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+});
+
+// What only a page without htmx needs ([data-nojs-only]: the process form's "Vis felterne
+// for den valgte fase", as htmx redraws the fields when the phase changes) is removed.
+(function () {
+  "use strict";
+  function tidy(container) {
+    if (!window.htmx || !container.querySelectorAll) {
+      return;
+    }
+    container.querySelectorAll("[data-nojs-only]").forEach(function (e) {
+      e.remove();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    tidy(document);
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt) {
+      tidy(event.detail.elt);
+    }
+  });
+})();
+
+// The register's filter panel (processes/list.html) folds on a phone, where the results
+// come first, unless a filter is in use; on a wide screen it stays open beside them.
+document.addEventListener("DOMContentLoaded", function () {
+  var panel = document.querySelector("[data-filter-panel]");
+  if (panel && !panel.hasAttribute("data-filters-active") &&
+      window.matchMedia("(max-width: 991.98px)").matches) {
+    panel.open = false;
+  }
+});

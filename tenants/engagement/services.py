@@ -101,6 +101,7 @@ def add_comment(user: User, process_id: uuid.UUID, body: Any) -> Comment:
     """Anyone who may read the process may comment; followers get an e-mail."""
     process = get_process(user, process_id)
     text = _check_body(body)
+    _hold(process)
     comment = Comment(
         tenant_id=process.tenant_id,
         process_id=process.id,
@@ -113,6 +114,20 @@ def add_comment(user: User, process_id: uuid.UUID, body: Any) -> Comment:
     follow(user, process)  # whoever joins the conversation hears the answers
     _notify_comment(process, user, comment)
     return comment
+
+
+def _hold(process: Process) -> None:
+    """Keep `process` from being deleted until this transaction ends (FOR KEY SHARE, the
+    lock the comment's foreign key takes anyway). When a delete got there first the
+    process is NotFound, rather than a foreign key violation (a 500)."""
+    table = Process.__table__
+    held = db.session.execute(
+        select(table.c.id)
+        .where(table.c.tenant_id == process.tenant_id, table.c.id == process.id)
+        .with_for_update(read=True, key_share=True)
+    ).first()
+    if held is None:
+        raise NotFound(_("Processen findes ikke."))
 
 
 def get_comment(user: User, process_id: uuid.UUID, comment_id: uuid.UUID) -> Comment:
@@ -387,14 +402,19 @@ def send_receipt(process: Process, reporter: User) -> int:
     if not reporter.email:
         return 0
     with force_locale(MAIL_LOCALE):
-        subject = _("Tak for din idé: “%(title)s”", title=process.title)
+        subject = _(
+            "Tak for din idé nr. %(number)d: “%(title)s”",
+            number=process.number,
+            title=process.title,
+        )
         body = "\n\n".join(
             [
                 _(
-                    "Vi har modtaget din idé “%(title)s”. Automatiseringsteamet vurderer den, "
-                    "og du får en e-mail, når den skifter fase eller status, eller når nogen "
-                    "kommenterer den.",
+                    "Vi har modtaget din idé “%(title)s” som idé nr. %(number)d. "
+                    "Automatiseringsteamet vurderer den, og du får en e-mail, når den skifter "
+                    "fase eller status, eller når nogen kommenterer den.",
                     title=process.title,
+                    number=process.number,
                 ),
                 _footer(process),
             ]

@@ -124,6 +124,15 @@ def get_process(process_id: uuid.UUID) -> Any:
     return services.get_process(g.api_user, process_id)
 
 
+# Its own path: /processes/{number} beside /processes/{process_id} would be one path twice
+# in OpenAPI (templated paths that differ only in their names are not allowed).
+@bp.get("/by-number/<int:number>")
+@bp.response(200, ProcessOutSchema)
+def get_process_by_number(number: int) -> Any:
+    """The process by its short number in the municipality (`number`, as in "Idé nr. 42")."""
+    return services.get_process(g.api_user, services.process_id_by_number(g.api_user, number))
+
+
 @bp.patch("/<uuid:process_id>")
 @bp.arguments(ProcessPatchSchema)
 @bp.response(200, ProcessOutSchema)

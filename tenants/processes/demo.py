@@ -9,7 +9,7 @@ from typing import Any
 from autoproces.platform.db import db
 
 from .models import Phase, Process, ProcessDomain
-from .services import list_domains
+from .services import list_domains, next_process_number
 
 
 def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
@@ -25,7 +25,12 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
         reporter = rng.choice(users.get(f"{role}s") or users["employees"])
         fields = {k: v for k, v in item.items() if k in columns}
         fields.update(item.get("lessons", {}))
-        process = Process(tenant_id=tenant.id, reporter_id=reporter.id, **fields)
+        process = Process(
+            tenant_id=tenant.id,
+            reporter_id=reporter.id,
+            number=next_process_number(tenant.id),
+            **fields,
+        )
         phase = list(Phase).index(Phase(process.phase))
         if phase >= list(Phase).index(Phase.SPECIFICATION):
             process.owner_id = rng.choice(users["employees"]).id

@@ -101,6 +101,7 @@ class Column:
 def _columns() -> tuple[Column, ...]:
     c = Column
     return (
+        c("number", _l("Nr."), "int", readonly=True, number_format="0", width=8),
         c("title", _l("Titel"), width=40),
         c("summary", _l("Resumé"), width=50),
         c("description", _l("Beskrivelse"), width=50),

@@ -16,6 +16,11 @@ def _round(value: Decimal, places: str = "0.01") -> float:
     return float(value.quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
 
+def round_hours(hours: Decimal) -> float:
+    """Hours per year as every page shows them: one decimal, halves up (341,25 → 341,3)."""
+    return _round(hours, "0.1")
+
+
 def expected_figures(process: Any, settings: Any | None) -> dict[str, float | None]:
     """Hours per year = occurrences × minutes × automation share / 100 / 60; FTE = hours ÷
     the tenant's hours per FTE; value = hours × the tenant's cost per hour."""
@@ -28,7 +33,7 @@ def expected_figures(process: Any, settings: Any | None) -> dict[str, float | No
     per_fte = settings.hours_per_fte if settings else DEFAULT_HOURS_PER_FTE
     cost = settings.cost_per_hour_dkk if settings else DEFAULT_COST_PER_HOUR
     return {
-        "expected_hours_per_year": _round(hours, "0.1"),
+        "expected_hours_per_year": round_hours(hours),
         "expected_fte": _round(hours / Decimal(per_fte), "0.01"),
         "expected_value_dkk": _round(hours * Decimal(cost), "1"),
     }

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.datastructures import MultiDict
 
 from .models import (
@@ -18,6 +19,7 @@ from .models import (
     PHASE_LABELS,
     RUN_SCHEDULE_LABELS,
     STATUS_LABELS,
+    VISIBILITY_HINTS,
     VISIBILITY_LABELS,
     Phase,
 )
@@ -32,6 +34,9 @@ class Field:
     kind: str = "text"
     hint: Any = ""
     options: Any = None  # for select: {code: label}
+    # The reporter may write it while their idea is an idea (everything else is the team's):
+    # what the reporter's form shows is exactly what they may save.
+    reporter: bool = False
 
 
 ASSESSMENT_LABELS = {
@@ -52,46 +57,75 @@ AI_ACT_LABELS = {
     "high": _l("Høj"),
 }
 SCALE_0_3 = {"0": "0", "1": "1", "2": "2", "3": "3"}
+# A yes/no the team may leave unanswered (stored as NULL): a select, so that saving the form
+# without touching it leaves it unanswered rather than turning it into "Nej".
+YES_NO = {"true": _l("Ja"), "false": _l("Nej")}
+VISIBILITY_HINT = LazyString(
+    lambda: " ".join(f"{VISIBILITY_LABELS[v]}: {VISIBILITY_HINTS[v]}" for v in VISIBILITY_HINTS)
+)
+# Selects with a blank choice, "(ikke angivet)", which is stored as no value.
+OPTIONAL_SELECTS = frozenset(
+    {
+        "run_schedule",
+        "ai_act_risk",
+        "strategic_fit",
+        "realised_benefit_rating",
+        "gdpr_personal_data",
+        "automated_decision",
+    }
+)
 
-# (group title, first phase in which the group shows, team only, fields)
-GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
+# (group title, first phase in which the group shows, fields)
+GROUPS: list[tuple[Any, Phase, list[Field]]] = [
     (
         _l("Idéen"),
         Phase.IDEA,
-        False,
         [
-            Field("title", _l("Titel")),
-            Field("summary", _l("Resumé"), "textarea"),
-            Field("description", _l("Beskrivelse"), "textarea"),
-            Field("domain_ids", _l("Fagområder"), "domains"),
-            Field("visibility", _l("Hvem må se processen?"), "select", options=VISIBILITY_LABELS),
+            Field("title", _l("Titel"), reporter=True),
+            Field("summary", _l("Resumé"), "textarea", reporter=True),
+            Field("description", _l("Beskrivelse"), "textarea", reporter=True),
+            Field("domain_ids", _l("Fagområder"), "domains", reporter=True),
+            Field(
+                "visibility",
+                _l("Hvem må se processen?"),
+                "select",
+                VISIBILITY_HINT,
+                options=VISIBILITY_LABELS,
+                reporter=True,
+            ),
         ],
     ),
     (
         _l("Sådan foregår det i dag"),
         Phase.IDEA,
-        False,
         [
-            Field("current_process", _l("Sådan foregår det i dag"), "textarea"),
-            Field("challenges", _l("Udfordringer i den nuværende proces"), "textarea"),
-            Field("solution_ideas", _l("Idéer til løsning"), "textarea"),
+            Field("current_process", _l("Sådan foregår det i dag"), "textarea", reporter=True),
+            Field(
+                "challenges", _l("Udfordringer i den nuværende proces"), "textarea", reporter=True
+            ),
+            Field("solution_ideas", _l("Idéer til løsning"), "textarea", reporter=True),
             Field(
                 "it_systems",
                 _l("Nuværende systemer"),
                 "lines",
                 _l("Ét system pr. linje: navn; leverandør"),
+                reporter=True,
             ),
-            Field("occurrences_per_year", _l("Antal gange om året"), "int"),
-            Field("minutes_per_occurrence", _l("Minutter pr. gang"), "decimal"),
-            Field("employees_doing_it", _l("Antal medarbejdere, der udfører opgaven"), "int"),
+            Field("occurrences_per_year", _l("Antal gange om året"), "int", reporter=True),
+            Field("minutes_per_occurrence", _l("Minutter pr. gang"), "decimal", reporter=True),
+            Field(
+                "employees_doing_it",
+                _l("Antal medarbejdere, der udfører opgaven"),
+                "int",
+                reporter=True,
+            ),
             Field("automation_share_pct", _l("Forventet automatiseringsgrad (%)"), "int"),
-            Field("time_comment", _l("Kommentar til tidsforbruget"), "textarea"),
+            Field("time_comment", _l("Kommentar til tidsforbruget"), "textarea", reporter=True),
         ],
     ),
     (
         _l("Forløb"),
         Phase.IDEA,
-        True,
         [
             Field("phase", _l("Fase"), "select", options=PHASE_LABELS),
             Field("status", _l("Status"), "select", options=STATUS_LABELS),
@@ -102,7 +136,7 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
                 _l("Skal udfyldes ved Afvist, Mislykket, Afventer og Ikke relevant mere."),
             ),
             Field("priority_rank", _l("Prioritet (styregruppens rækkefølge)"), "int"),
-            Field("owner_id", _l("Faglig kontaktperson"), "user"),
+            Field("owner_id", _l("Faglig kontaktperson"), "user", reporter=True),
             Field("contact_id", _l("Teknisk kontaktperson"), "user"),
             Field("planned_start", _l("Planlagt start"), "date"),
             Field("put_into_operation_at", _l("I drift fra"), "date"),
@@ -113,7 +147,6 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
     (
         _l("Klassifikation og vurdering"),
         Phase.PREANALYSIS,
-        True,
         [
             Field("kle_code", _l("KLE-nummer"), "kle", _l("Et KLE-emne, fx 32.18.08")),
             Field("form_code", _l("FORM-kode")),
@@ -130,8 +163,15 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
             Field("expected_cost_dkk", _l("Forventet udgift (kr.)"), "int"),
             Field("strategic_fit", _l("Strategisk match (0–3)"), "select", options=SCALE_0_3),
             Field("risk_notes", _l("Risici"), "textarea"),
-            Field("gdpr_personal_data", _l("Behandler personoplysninger"), "bool"),
-            Field("automated_decision", _l("Automatisk afgørelse (GDPR art. 22)"), "bool"),
+            Field(
+                "gdpr_personal_data", _l("Behandler personoplysninger"), "select", options=YES_NO
+            ),
+            Field(
+                "automated_decision",
+                _l("Automatisk afgørelse (GDPR art. 22)"),
+                "select",
+                options=YES_NO,
+            ),
             Field(
                 "ai_act_risk", _l("Risiko efter AI-forordningen"), "select", options=AI_ACT_LABELS
             ),
@@ -140,7 +180,6 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
     (
         _l("Løsningen"),
         Phase.DEVELOPMENT,
-        True,
         [
             Field("technologies", _l("Anvendt teknologi"), "lines", _l("Én pr. linje, fx RPA")),
             Field("vendor", _l("Leverandør")),
@@ -153,7 +192,6 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
     (
         _l("Erfaringer"),
         Phase.OPERATION,
-        True,
         [
             Field("realised_hours_per_year", _l("Realiserede timer pr. år"), "int"),
             Field(
@@ -170,7 +208,6 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
     (
         _l("Internt"),
         Phase.IDEA,
-        True,
         [
             Field(
                 "internal_notes",
@@ -184,34 +221,89 @@ GROUPS: list[tuple[Any, Phase, bool, list[Field]]] = [
 ]
 
 
+ALL_FIELDS: list[Field] = [f for _title, _first, fields in GROUPS for f in fields]
+# What the person reporting an idea may write (DOMAIN.md: an idea is a two-minute task), read
+# from the same list the form is drawn from, so the form never shows what they may not save.
+REPORTER_FIELDS = frozenset(f.name for f in ALL_FIELDS if f.reporter)
+# Every field's place in the form, for listing errors in the order the fields show.
+FIELD_ORDER = {f.name: i for i, f in enumerate(ALL_FIELDS)}
+
+
 def visible_groups(phase: str, team: bool) -> list[tuple[Any, list[Field]]]:
-    """The groups of fields to show: later groups open as the process advances."""
+    """The groups of fields to show for a process in `phase`: later groups open as the
+    process advances. The team sees every field; the reporter those they may write."""
     order = list(Phase)
     current = order.index(Phase(phase))
-    return [
-        (title, fields)
-        for title, first, team_only, fields in GROUPS
-        if (team or not team_only) and order.index(first) <= current
-    ]
+    groups = []
+    for title, first, fields in GROUPS:
+        shown = [f for f in fields if team or f.reporter]
+        if shown and order.index(first) <= current:
+            groups.append((title, shown))
+    return groups
+
+
+def shown_phase(stored: str, chosen: str | None) -> str:
+    """The phase whose fields the form shows: the one chosen in the form (so what a phase
+    needs can be filled in before moving to it), but never fewer fields than the stored
+    phase shows, so moving back hides nothing already filled in."""
+    order = list(Phase)
+    try:
+        picked = Phase(chosen) if chosen else Phase(stored)
+    except ValueError:
+        picked = Phase(stored)
+    return max(Phase(stored), picked, key=order.index).value
+
+
+def sort_errors(errors: dict[str, Any]) -> dict[str, Any]:
+    """The errors in the order their fields show in the form (unknown names last)."""
+    last = len(FIELD_ORDER)
+    return dict(sorted(errors.items(), key=lambda item: FIELD_ORDER.get(item[0], last)))
+
+
+def _input_number(value: Any) -> str:
+    """A number as the form's input shows it: the Danish decimal comma ("7,5"), no thousands
+    separator (so it reads back unchanged whatever the UI's language)."""
+    from babel.numbers import format_decimal as babel_decimal
+    from flask_babel import get_locale
+
+    return babel_decimal(Decimal(str(value)), locale=get_locale() or "da", group_separator=False)
 
 
 def form_values(process: Any) -> dict[str, Any]:
     """The process's current values as the form shows them."""
     values: dict[str, Any] = {}
-    for _title, _first, _team, fields in GROUPS:
-        for f in fields:
-            if f.kind == "domains":
-                values[f.name] = [str(d.id) for d in process.domains]
-            elif f.name == "it_systems":
-                values[f.name] = "\n".join(
-                    f"{s.get('name', '')}; {s.get('vendor', '')}".rstrip("; ")
-                    for s in process.it_systems
-                )
-            elif f.kind == "lines":
-                values[f.name] = "\n".join(getattr(process, f.name) or [])
-            else:
-                value = getattr(process, f.name)
-                values[f.name] = "" if value is None else value
+    for f in ALL_FIELDS:
+        value = getattr(process, f.name, None)
+        if f.kind == "domains":
+            values[f.name] = [str(d.id) for d in process.domains]
+        elif f.name == "it_systems":
+            values[f.name] = "\n".join(
+                f"{s.get('name', '')}; {s.get('vendor', '')}".rstrip("; ") for s in value or []
+            )
+        elif f.kind == "lines":
+            values[f.name] = "\n".join(value or [])
+        elif value is None:
+            values[f.name] = ""
+        elif isinstance(value, bool) and f.kind == "select":
+            values[f.name] = "true" if value else "false"
+        elif f.kind == "decimal":
+            values[f.name] = _input_number(value)
+        else:
+            values[f.name] = value
+    return values
+
+
+def posted_values(form: MultiDict, fields: list[Field], values: dict[str, Any]) -> dict[str, Any]:
+    """What the person typed, over the stored `values`, for drawing the form again."""
+    values = dict(values)
+    for f in fields:
+        if f.kind == "domains":
+            values[f.name] = form.getlist(f.name)
+        elif f.kind == "bool":
+            if f.name in form:
+                values[f.name] = "on" in form.getlist(f.name)
+        elif f.name in form:
+            values[f.name] = form.get(f.name, "")
     return values
 
 
@@ -220,14 +312,19 @@ def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for f in fields:
         if f.kind == "bool":
-            data[f.name] = form.get(f.name) == "on"
+            # The form sends a hidden "off" before each checkbox (processes/_field.html):
+            # a checkbox the page did not show is not a checkbox left unticked.
+            if f.name in form:
+                data[f.name] = "on" in form.getlist(f.name)
             continue
         if f.kind == "domains":
             data[f.name] = form.getlist(f.name)
             continue
         if f.name not in form:
             continue
-        raw = form.get(f.name, "")
+        # Browsers send a textarea's line breaks as CRLF: store them as they were shown, so
+        # a save without changes changes nothing.
+        raw = form.get(f.name, "").replace("\r\n", "\n")
         if f.name == "it_systems":
             data[f.name] = [
                 {"name": name.strip(), "vendor": vendor.strip()}
@@ -251,11 +348,7 @@ def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
             data[f.name] = raw.strip().replace(",", ".") or None
         elif f.name == "form_code":
             data[f.name] = raw.strip() or None
-        elif f.kind in ("date", "user") or (
-            f.kind == "select"
-            and f.name
-            in ("run_schedule", "ai_act_risk", "strategic_fit", "realised_benefit_rating")
-        ):
+        elif f.kind in ("date", "user") or f.name in OPTIONAL_SELECTS:
             data[f.name] = raw.strip() or None
         else:
             data[f.name] = raw
@@ -263,7 +356,7 @@ def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
 
 
 # Labels for every field name the history can mention.
-FIELD_LABELS: dict[str, Any] = {f.name: f.label for _t, _p, _team, fields in GROUPS for f in fields}
+FIELD_LABELS: dict[str, Any] = {f.name: f.label for f in ALL_FIELDS}
 FIELD_LABELS.update(
     {
         "domains": _l("Fagområder"),
@@ -292,11 +385,7 @@ SUMMARY_FIELDS = frozenset(
 
 
 def _field(name: str) -> Field | None:
-    for _t, _p, _team, fields in GROUPS:
-        for f in fields:
-            if f.name == name:
-                return f
-    return None
+    return next((f for f in ALL_FIELDS if f.name == name), None)
 
 
 def _options_for(field: str) -> Any:

@@ -154,6 +154,12 @@ VISIBILITY_LABELS = {
     Visibility.PERSONAL: _l("Privat"),
     Visibility.MUNICIPALITY: _l("Synlig i egen kommune"),
 }
+# Who sees a process of each visibility (services.visible_to: the reporter, and the roles
+# that read everything).
+VISIBILITY_HINTS = {
+    Visibility.PERSONAL: _l("Kun du, automatiseringsteamet og lederne kan se den."),
+    Visibility.MUNICIPALITY: _l("Alle i kommunen kan se den."),
+}
 
 
 class _Figure:
@@ -190,6 +196,9 @@ class Process(PhaseStatusLabels, db.Model):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # The short number people use ("Idé nr. 42"), unique in the municipality; handed out by
+    # services.next_process_number (migration 0008).
+    number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -343,8 +352,26 @@ class Process(PhaseStatusLabels, db.Model):
 
 
     @property
+    def number_label(self) -> str:
+        """ "Idé nr. 42" while an idea, then "Proces nr. 42"."""
+        from flask_babel import gettext as _
+
+        if self.phase == Phase.IDEA:
+            return _("Idé nr. %(number)d", number=self.number)
+        return _("Proces nr. %(number)d", number=self.number)
+
+    @property
     def visibility_label(self) -> str:
         return str(VISIBILITY_LABELS.get(Visibility(self.visibility), self.visibility))
+
+
+class ProcessNumberCounter(db.Model):
+    """The last process number handed out in the municipality (one row per tenant)."""
+
+    __tablename__ = "process_number_counter"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class Domain(db.Model):

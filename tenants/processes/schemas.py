@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
@@ -45,6 +46,45 @@ def choice(enum: type, **kwargs: Any) -> fields.String:
     )
 
 
+class DanishRange(validate.Range):
+    """A range whose message writes its limits the Danish way ("10.000.000")."""
+
+    def _format_error(self, value: Any, message: str) -> str:
+        return (self.error or message).format(
+            input=value, min=_number_text(self.min), max=_number_text(self.max)
+        )
+
+
+def _number_text(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        return format_decimal(value)
+    except (AttributeError, RuntimeError):  # outside a request: no locale to ask
+        return str(value)
+
+
+EXPONENT = _l("Skriv tallet uden eksponent, fx 100000 i stedet for 1e5.")
+
+
+class PlainNumber:
+    """Numbers as people type them: "1e5" (exponent notation) is refused with a message
+    that says so, rather than read as 100000 or as "not a number"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and "e" in value.lower() and any(c.isdigit() for c in value):
+            raise ValidationError(str(EXPONENT))
+        return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+
+
+class WholeNumber(PlainNumber, fields.Integer):
+    pass
+
+
+class DecimalNumber(PlainNumber, fields.Decimal):
+    pass
+
+
 def count(maximum: int | None = None, **kwargs: Any) -> fields.Integer:
     """A whole number ≥ 0 (and ≤ maximum)."""
     message = (
@@ -52,10 +92,10 @@ def count(maximum: int | None = None, **kwargs: Any) -> fields.Integer:
         if maximum is not None
         else _l("Må ikke være negativ.")
     )
-    return fields.Integer(
+    return WholeNumber(
         allow_none=True,
         strict=False,
-        validate=validate.Range(min=0, max=maximum, error=message),
+        validate=DanishRange(min=0, max=maximum, error=message),
         error_messages={
             "invalid": _l("Skal være et helt tal."),
             "null": _l("Feltet skal udfyldes."),
@@ -131,11 +171,14 @@ class ProcessInSchema(Schema):
     solution_ideas = text()
     it_systems = fields.List(fields.Nested(ItSystemSchema), validate=validate.Length(max=50))
     occurrences_per_year = count(10_000_000)
-    minutes_per_occurrence = fields.Decimal(
+    minutes_per_occurrence = DecimalNumber(
         allow_none=True,
         places=2,
-        validate=validate.Range(min=0, max=100_000, error=_l("Skal være mellem {min} og {max}.")),
-        error_messages={"invalid": _l("Skal være et tal.")},
+        validate=DanishRange(min=0, max=100_000, error=_l("Skal være mellem {min} og {max}.")),
+        error_messages={
+            "invalid": _l("Skal være et tal."),
+            "special": _l("Skal være et tal."),
+        },
     )
     employees_doing_it = count(100_000)
     automation_share_pct = count(100)
@@ -235,6 +278,9 @@ class ProcessOutSchema(ProcessInSchema):
         exclude = ("domain_ids", "owner_id", "contact_id", "associated_user_ids")
 
     id = fields.UUID()
+    number = fields.Integer(
+        metadata={"description": "The process's short number in the municipality (Idé nr. 42)"}
+    )
     reporter = fields.Nested(UserRefSchema, allow_none=True)
     owner = fields.Nested(UserRefSchema, allow_none=True)
     contact = fields.Nested(UserRefSchema, allow_none=True)

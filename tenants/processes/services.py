@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, Row, Subquery, case, delete, func, null, or_, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm.exc import StaleDataError
 
 from autoproces.platform.db import db
@@ -22,7 +24,8 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 from autoproces.tenants.engagement.models import Follower  # a leaf module: no import cycle
 
-from .figures import expected_figures
+from . import form
+from .figures import expected_figures, round_hours
 from .models import (
     PHASE_LABELS,
     STANDARD_DOMAINS,
@@ -34,6 +37,7 @@ from .models import (
     ProcessAssociatedUser,
     ProcessChange,
     ProcessDomain,
+    ProcessNumberCounter,
     Status,
     TenantSettings,
     Visibility,
@@ -60,6 +64,7 @@ class ProcessSummary(PhaseStatusLabels):
     one narrow query, where full processes are 76 columns and four relationships."""
 
     id: uuid.UUID
+    number: int
     title: str
     summary: str
     phase: str
@@ -78,6 +83,15 @@ def visible_to(user: User) -> ColumnElement[bool]:
     return or_(Process.visibility == Visibility.MUNICIPALITY.value, Process.reporter_id == user.id)
 
 
+_NUMBER_SEARCH = re.compile(r"^(?:(?:idé|ide|proces)\s*)?(?:nr\.?\s*)?(\d{1,9})$", re.IGNORECASE)
+
+
+def searched_number(q: str) -> int | None:
+    """The process number a search names ("42", "nr. 42", "Idé nr. 42"), if it names one."""
+    match = _NUMBER_SEARCH.match(q.strip())
+    return int(match.group(1)) if match else None
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -89,10 +103,15 @@ _HIT_START, _HIT_STOP = "\x01", "\x02"
 SORTS = ("relevance", "updated", "created", "title", "phase", "hours")
 
 
+PREFIX_MIN = 2  # shorter words are searched whole: "a:*" would match nearly every process
+
+
 def _prefix_terms(q: str) -> str:
     """'faktura løn' -> 'faktura:* & løn:*' (only letters and digits reach to_tsquery)."""
     words = ["".join(ch for ch in w if ch.isalnum()) for w in q.split()]
-    return " & ".join(f"{w}:*" for w in words if w and w.lower() not in ("or", "and"))
+    return " & ".join(
+        f"{w}:*" for w in words if len(w) >= PREFIX_MIN and w.lower() not in ("or", "and")
+    )
 
 
 def _tsquery(q: str) -> Any:
@@ -125,7 +144,11 @@ def filtered_query(
     if q and q.strip():
         q = q.strip()
         fulltext = Process.search_vector.op("@@")(_tsquery(q))
-        if len(q) >= 3 and not db.session.scalar(
+        number = searched_number(q)
+        if number is not None:
+            # "42", "nr. 42", "Idé nr. 42": that process, and any whose text has the words.
+            conditions.append(or_(Process.number == number, fulltext))
+        elif len(q) >= 3 and not db.session.scalar(
             select(select(Process.id).where(*conditions, fulltext).exists())
         ):
             # No word matches: look inside compound words ("håndtering" in
@@ -157,9 +180,16 @@ def filtered_query(
     if kle:
         conditions.append(Process.kle_code.like(_escape_like(kle) + "%", escape="\\"))
     if technology:
-        conditions.append(Process.technologies.contains([technology]))
+        # Any case, any part of a technology's name: "rpa" finds "RPA" and "RPA (UiPath)".
+        element = func.unnest(Process.technologies).table_valued("name").render_derived()
+        conditions.append(
+            select(1)
+            .select_from(element)
+            .where(element.c.name.ilike(f"%{_escape_like(technology.strip())}%", escape="\\"))
+            .exists()
+        )
     if vendor:
-        conditions.append(func.lower(Process.vendor) == vendor.strip().lower())
+        conditions.append(Process.vendor.ilike(f"%{_escape_like(vendor.strip())}%", escape="\\"))
     if mine:
         conditions.append(
             or_(
@@ -207,7 +237,10 @@ def sort_order(sort: str, q: str | None) -> list[Any]:
     }
     if sort == "relevance" or sort not in orders:
         if q and q.strip():
+            number = searched_number(q)
+            first = [(Process.number == number).desc()] if number is not None else []
             return [
+                *first,
                 func.ts_rank(Process.search_vector, _tsquery(q.strip())).desc(),
                 Process.updated_at.desc(),
             ]
@@ -262,6 +295,7 @@ def list_summaries(
     )
     columns = [
         Process.id,
+        Process.number,
         Process.title,
         Process.summary,
         Process.phase,
@@ -279,6 +313,7 @@ def list_summaries(
     items = [
         ProcessSummary(
             id=row.id,
+            number=row.number,
             title=row.title,
             summary=row.summary,
             phase=row.phase,
@@ -386,6 +421,36 @@ def get_process(user: User, process_id: uuid.UUID) -> Process:
     return present(process, user.tenant_id)
 
 
+def next_process_number(tenant_id: uuid.UUID) -> int:
+    """The municipality's next process number. The counter's row stays locked until the
+    transaction ends, so concurrent creates in one municipality wait rather than collide;
+    a create that is rolled back gives its number back."""
+    table = ProcessNumberCounter.__table__
+    statement = (
+        pg_insert(table)
+        .values(tenant_id=tenant_id, last_number=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.tenant_id], set_={"last_number": table.c.last_number + 1}
+        )
+        .returning(table.c.last_number)
+    )
+    return db.session.execute(statement).scalar_one()
+
+
+def process_id_by_number(user: User, number: int) -> uuid.UUID:
+    """The id of the process with this short number, or NotFound (also when `user` may not
+    see it)."""
+    require(user, Action.READ)
+    found = db.session.scalar(
+        select(Process.id).where(
+            Process.tenant_id == user.tenant_id, Process.number == number, visible_to(user)
+        )
+    )
+    if found is None:
+        raise NotFound(_("Processen findes ikke."))
+    return found
+
+
 def create_process(user: User, data: dict[str, Any]) -> Process:
     """Report a process. `data` is already validated by ProcessInSchema."""
     require(user, Action.REPORT)
@@ -400,7 +465,12 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
     if errors:
         raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
     fields = {k: v for k, v in data.items() if k not in RELATION_FIELDS}
-    process = Process(tenant_id=user.tenant_id, reporter_id=user.id, **fields)
+    process = Process(
+        tenant_id=user.tenant_id,
+        reporter_id=user.id,
+        number=next_process_number(user.tenant_id),
+        **fields,
+    )
     db.session.add(process)
     db.session.flush()
     _set_relations(process, data)
@@ -415,27 +485,8 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
 
 # --- The full process model: settings, fagområder, edits with rules and history -------------
 
-# What the person reporting an idea may write (DOMAIN.md: an idea is a two-minute task);
-# everything else belongs to the automation team.
-REPORTER_FIELDS = frozenset(
-    {
-        "title",
-        "summary",
-        "description",
-        "visibility",
-        "domain_ids",
-        "occurrences_per_year",
-        "minutes_per_occurrence",
-        "employees_doing_it",
-        "time_comment",
-        "current_process",
-        "challenges",
-        "solution_ideas",
-        "it_systems",
-        # "Faglig kontaktperson": the reporter may name themselves or a colleague.
-        "owner_id",
-    }
-)
+# What the person reporting an idea may write: the fields their edit form shows.
+REPORTER_FIELDS = form.REPORTER_FIELDS
 REASON_STATUSES = frozenset(
     {
         Status.REJECTED,
@@ -616,9 +667,8 @@ def _phase_problems(process: Process, old_phase: str) -> dict[str, list[str]]:
         for field in missing:
             errors[field] = [_("Skal udfyldes for fasen %(phase)s.", phase=label)]
         if missing:
-            errors["phase"] = [
-                _("Fasen %(phase)s kræver: %(fields)s.", phase=label, fields=", ".join(missing))
-            ]
+            names = ", ".join(str(form.FIELD_LABELS.get(f, f)) for f in missing)
+            errors["phase"] = [_("Fasen %(phase)s kræver: %(fields)s.", phase=label, fields=names)]
     if Status(process.status) in REASON_STATUSES and not process.status_reason.strip():
         errors["status_reason"] = [
             _(
@@ -663,20 +713,30 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
     if not requests_change(process, data, before):
         return present(process, user.tenant_id)  # nothing to do: no write, same version
     old_phase = process.phase
-    for key, value in data.items():
-        if key not in RELATION_FIELDS:
-            setattr(process, key, value)
-    if LESSON_FIELDS & set(data):
-        process.lessons_updated_at = datetime.now(UTC)
-    # Set before the one flush, so the version goes up by exactly one (optimistic lock).
-    process.updated_at = datetime.now(UTC)
+    # A refused change leaves the process as it was stored, also in this session (a page
+    # that shows the form again shows the stored phase, not the one that was refused).
+    savepoint = db.session.begin_nested()
     try:
-        _set_relations(process, data)
-    except StaleDataError:
-        raise Conflict(_("Processen blev ændret samtidig. Hent den igen, og prøv igen.")) from None
-    errors = _phase_problems(process, old_phase)
-    if errors:
-        raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
+        for key, value in data.items():
+            if key not in RELATION_FIELDS:
+                setattr(process, key, value)
+        if LESSON_FIELDS & set(data):
+            process.lessons_updated_at = datetime.now(UTC)
+        # Set before the one flush, so the version goes up by exactly one (optimistic lock).
+        process.updated_at = datetime.now(UTC)
+        try:
+            _set_relations(process, data)
+        except StaleDataError:
+            raise Conflict(
+                _("Processen blev ændret samtidig. Hent den igen, og prøv igen.")
+            ) from None
+        errors = _phase_problems(process, old_phase)
+        if errors:
+            raise Invalid(_("Oplysningerne kunne ikke gemmes."), errors)
+    except (Invalid, Conflict):
+        savepoint.rollback()
+        raise
+    savepoint.commit()
     after = snapshot(process)
     for key in sorted(k for k in after if after[k] != before.get(k) and k != "lessons_updated_at"):
         db.session.add(
@@ -763,14 +823,42 @@ def history(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
     ]
 
 
-def delete_process(user: User, process_id: uuid.UUID) -> None:
-    process = get_process(user, process_id)
+def history_entries(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The history as people read it: one entry per save (who, when), newest first, with
+    the fields that save changed in the form's order."""
+    entries: list[dict[str, Any]] = []
+    for change in history(user, process_id):
+        last = entries[-1] if entries else None
+        if (
+            last is None
+            or last["changed_at"] != change["changed_at"]
+            or getattr(last["user"], "id", None) != getattr(change["user"], "id", None)
+        ):
+            last = {"changed_at": change["changed_at"], "user": change["user"], "changes": []}
+            entries.append(last)
+        last["changes"].append(change)
+    order = {name: i for i, name in enumerate(form.FIELD_ORDER)}
+    history_names = {"domains": "domain_ids", "owner": "owner_id", "contact": "contact_id"}
+    for entry in entries:
+        entry["changes"].sort(
+            key=lambda c: order.get(history_names.get(c["field"], c["field"]), len(order))
+        )
+    return entries
+
+
+def may_delete(user: User, process: Process) -> bool:
+    """The team may delete any process; a reporter their own idea until it is assessed."""
     own_fresh_idea = (
         process.reporter_id == user.id
         and process.phase == Phase.IDEA
         and process.status == Status.NOT_ASSESSED
     )
-    if not (user.can(Action.EDIT) or own_fresh_idea):
+    return user.can(Action.EDIT) or own_fresh_idea
+
+
+def delete_process(user: User, process_id: uuid.UUID) -> None:
+    process = get_process(user, process_id)
+    if not may_delete(user, process):
         raise Forbidden(_("Du må ikke slette denne proces."))
     from .attachments import forget_files_of  # attachments builds on this module
 
@@ -797,12 +885,13 @@ def overview(user: User) -> list[DomainOverview]:
     A process in two fagområder counts in both; only what `user` may see is counted.
     """
     conditions = filtered_query(user)
+    # Exact (numeric) hours, rounded once at the end the way the process page rounds them.
     hours = func.coalesce(
         func.sum(
             Process.occurrences_per_year
             * Process.minutes_per_occurrence
             * Process.automation_share_pct
-            / 6000.0
+            / 6000
         ),
         0,
     )
@@ -816,6 +905,7 @@ def overview(user: User) -> list[DomainOverview]:
     ).all()
     domains = {d.id: d for d in list_domains(user.tenant_id, active_only=False)}
     result: dict[uuid.UUID | None, DomainOverview] = {}
+    exact: dict[uuid.UUID | None, Decimal] = {}
     for domain_id, phase, status, n, h in rows:
         entry = result.setdefault(
             domain_id,
@@ -830,9 +920,9 @@ def overview(user: User) -> list[DomainOverview]:
         entry.total += n
         entry.by_phase[phase] = entry.by_phase.get(phase, 0) + n
         entry.by_status[status] = entry.by_status.get(status, 0) + n
-        entry.expected_hours_per_year += float(h or 0)
-    for entry in result.values():
-        entry.expected_hours_per_year = round(entry.expected_hours_per_year, 1)
+        exact[domain_id] = exact.get(domain_id, Decimal(0)) + Decimal(h or 0)
+    for domain_id, entry in result.items():
+        entry.expected_hours_per_year = round_hours(exact.get(domain_id, Decimal(0)))
     # Every active fagområde is listed, also the empty ones, in the tenant's order.
     for domain in domains.values():
         if domain.active and domain.id not in result:

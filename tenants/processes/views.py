@@ -19,7 +19,7 @@ from autoproces.platform.tenancy import current_tenant
 
 from . import attachments, exchange, form, services
 from .attachments_api import read_uploads
-from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_LABELS
+from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
 
 FIELD_LABELS = {
@@ -173,8 +173,9 @@ def new_process() -> Any:
         if not errors:
             flash(
                 _(
-                    "Tak! Din idé er modtaget. Automatiseringsteamet vurderer den, "
-                    "og du kan følge den her."
+                    "Tak! Din idé er modtaget som idé nr. %(number)d. "
+                    "Automatiseringsteamet vurderer den, og du kan følge den her.",
+                    number=process.number,
                 ),
                 "success",
             )
@@ -198,6 +199,7 @@ def new_process() -> Any:
         },
         attachment_form=values,
         visibility_labels=VISIBILITY_LABELS,
+        visibility_hints=VISIBILITY_HINTS,
         field_labels={
             **FIELD_LABELS,
             "attachment-file": _("Vedhæft filer"),
@@ -290,9 +292,31 @@ def show_process(process_id: uuid.UUID) -> Any:
         "processes/show.html",
         process=process,
         display_groups=form.display_groups(process, form.visible_groups(process.phase, team)),
-        history=services.history(current_user, process_id),
+        history=services.history_entries(current_user, process_id),
         may_edit=may_edit,
+        may_delete=services.may_delete(current_user, process),
     )
+
+
+@bp.route("/processer/<uuid:process_id>/slet", methods=["GET", "POST"])
+def delete_process(process_id: uuid.UUID) -> Any:
+    """Delete a process, after a page that asks (it works without JavaScript)."""
+    process = services.get_process(current_user, process_id)
+    if not services.may_delete(current_user, process):
+        raise Forbidden(_("Du må ikke slette denne proces."))
+    if request.method == "POST":
+        title = process.title
+        services.delete_process(current_user, process_id)
+        flash(_("Processen “%(title)s” er slettet.", title=title), "success")
+        return redirect(url_for("processes.list_processes"))
+    return render_template("processes/delete.html", process=process)
+
+
+@bp.get("/processer/<int:number>")
+def show_process_by_number(number: int) -> Any:
+    """A process by its short number ("Idé nr. 42": /<kommune>/processer/42)."""
+    process_id = services.process_id_by_number(current_user, number)
+    return redirect(url_for("processes.show_process", process_id=process_id))
 
 
 @bp.get("/overblik")
@@ -308,13 +332,18 @@ def overview() -> Any:
 
 @bp.route("/processer/<uuid:process_id>/rediger", methods=["GET", "POST"])
 def edit_process(process_id: uuid.UUID) -> Any:
-    """Edit a process: the fields shown grow with its phase; a stale edit (409) shows
-    what the other person changed, and keeps what this person typed."""
+    """Edit a process: the fields shown grow with the phase chosen in the form; a stale
+    edit (409) shows what the other person changed, and keeps what this person typed.
+
+    A post with `refresh` (the phase select, by htmx or its own button) only draws the
+    form again for the chosen phase, with everything typed so far; nothing is saved."""
     process = services.get_process(current_user, process_id)
     team = current_user.can(Action.EDIT)
     if not team and not (process.reporter_id == current_user.id and process.phase == "idea"):
         raise Forbidden(_("Du må ikke ændre denne proces."))
-    groups = form.visible_groups(process.phase, team)
+    stored_phase = process.phase
+    chosen = request.form.get("phase") if team else None
+    groups = form.visible_groups(form.shown_phase(stored_phase, chosen), team)
     fields = [f for _title, group in groups for f in group]
     values = form.form_values(process)
     version = process.version
@@ -322,18 +351,9 @@ def edit_process(process_id: uuid.UUID) -> Any:
     conflict = None
     status = 200
     if request.method == "POST":
-        values = {
-            **values,
-            **{
-                f.name: request.form.get(f.name, "")
-                for f in fields
-                if f.kind not in ("domains", "bool")
-            },
-        }
-        values.update({f.name: request.form.getlist(f.name) for f in fields if f.kind == "domains"})
-        values.update(
-            {f.name: request.form.get(f.name) == "on" for f in fields if f.kind == "bool"}
-        )
+        values = form.posted_values(request.form, fields, values)
+        version = request.form.get("version", version)
+    if request.method == "POST" and "refresh" not in request.form:
         data = form.parse(request.form, fields)
         data["version"] = request.form.get("version", "")
         try:
@@ -350,21 +370,19 @@ def edit_process(process_id: uuid.UUID) -> Any:
         else:
             flash(_("Ændringerne er gemt."), "success")
             return redirect(url_for("processes.show_process", process_id=process_id))
-        if status == 422:
-            version = request.form.get("version", version)
-    latest = services.history(current_user, process_id)
-    if latest:
-        latest = [c for c in latest if c["changed_at"] == latest[0]["changed_at"]]
+    latest = services.history_entries(current_user, process_id)[:1] if conflict else []
     return render_template(
         "processes/edit.html",
         process=process,
+        stored_phase_label=PHASE_LABELS[Phase(stored_phase)],
         groups=groups,
         values=values,
-        errors=errors,
+        errors=form.sort_errors(errors),
         conflict=conflict,
-        latest=latest if conflict else [],
+        latest=latest[0]["changes"] if latest else [],
         version=version,
         domains=services.list_domains(current_user.tenant_id),
+        kle_fields=[f for f in form.ALL_FIELDS if f.kind == "kle"] if team else [],
         # A deactivated owner or contact stays a choice, or saving would silently drop them.
         users=[
             u
@@ -376,4 +394,8 @@ def edit_process(process_id: uuid.UUID) -> Any:
 
 @bp.context_processor
 def _form_helpers() -> dict[str, Any]:
-    return {"field_labels": form.FIELD_LABELS, "display_value": form.display_value}
+    return {
+        "field_labels": form.FIELD_LABELS,
+        "display_value": form.display_value,
+        "optional_selects": form.OPTIONAL_SELECTS,
+    }

@@ -36,10 +36,10 @@ def _fill(su_engine, make) -> tuple[object, object]:
         for tenant in tenants:
             n = BIG if tenant is big else SMALL
             conn.execute(text("""
-                insert into process (tenant_id, title, summary, description, phase, status,
-                                     occurrences_per_year, minutes_per_occurrence,
+                insert into process (tenant_id, number, title, summary, description, phase,
+                                     status, occurrences_per_year, minutes_per_occurrence,
                                      automation_share_pct, technologies, vendor)
-                select :t, (:titles)[1 + i % :k] || ' ' || i, (:summaries)[1 + i % :k],
+                select :t, i, (:titles)[1 + i % :k] || ' ' || i, (:summaries)[1 + i % :k],
                        (:descriptions)[1 + i % :k], (:phases)[1 + i % 7], 'in_progress',
                        100 + i % 5000, 1 + i % 60, 50 + i % 50,
                        case when i % 3 = 0 then array['RPA'] else array['Integration'] end,
@@ -116,6 +116,10 @@ def test_register_list_and_overview(app, su_engine, make):
                 user, domain=domain, sort="hours"),
             "page_plain": lambda: services.list_summaries(user),
             "page_following": lambda: services.list_summaries(user, following=True),
+            # Case-insensitive, part of a name (issue 8, B13); and a search for a number (B14).
+            "page_technology_any_case": lambda: services.list_summaries(user, technology="rpa"),
+            "page_vendor_any_case": lambda: services.list_summaries(user, vendor="netcomp"),
+            "page_number_search": lambda: services.list_summaries(user, q="nr. 4242"),
             "overview": lambda: services.overview(user),
         }
         for name, fn in cases.items():

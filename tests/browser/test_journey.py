@@ -70,7 +70,9 @@ def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
     assert page.locator("#results tbody tr").count() > 0
     assert all(
         cell.inner_text() == "I drift"
-        for cell in page.locator("#results tbody tr td:nth-child(3)").all()
+        for cell in page.locator(
+            "#results tbody tr td:nth-child(4)"
+        ).all()  # after Nr., Titel, Fagområder
     )
     assert page.get_by_role("heading", name="Processer").count() == 1  # swapped, not nested
     assert_accessible(page, "filtered list")
@@ -124,8 +126,8 @@ def test_sign_in_through_the_municipalitys_provider_and_report(
         page.locator("button[type=submit]").first.click()
 
         page.wait_for_url(live_server + "/alpha/processer")
-        assert page.get_by_text("Mette Madsen").is_visible()
-        assert page.get_by_text("Automatiseringskonsulent").is_visible()
+        assert page.locator(".portal-user").get_by_text("Mette Madsen").is_visible()
+        assert page.locator(".portal-user").get_by_text("Automatiseringskonsulent").is_visible()
         page.get_by_role("link", name="Indberet en idé").first.click()
         page.get_by_label("Titel").fill("Robot til lønrefusion")
         page.get_by_label("Resumé").fill("Refusioner søges automatisk hos Virk.")

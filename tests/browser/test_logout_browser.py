@@ -56,7 +56,7 @@ def test_log_af_ends_the_session_here_and_at_the_provider(
         page.locator("input[name=password]").fill("hemmelig")
         page.locator("button[type=submit]").first.click()
         page.wait_for_url(live_server + "/alpha/processer")
-        assert page.get_by_text("Mette Madsen").is_visible()
+        assert page.locator(".portal-user").get_by_text("Mette Madsen").is_visible()
         stolen = [c for c in context.cookies() if c["name"] == "session"]
         assert stolen
 

@@ -51,3 +51,78 @@ def test_report_an_idea_on_a_phone(phone, live_server, seeded):
     assert fits(page), "the process page is wider than the phone"
     text = page.locator("main").inner_text()
     assert "1.200" in text and "7,5" in text  # Danish number formats, read and shown
+
+
+@pytest.fixture
+def csp_phone(browser):
+    """The phone, keeping the app's own CSP (DKFDS's menu script must run under it)."""
+    context = browser.new_context(
+        locale="da-DK",
+        viewport={"width": 375, "height": 667},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_the_menu_user_and_log_off_on_a_phone(csp_phone, live_server, seeded):
+    """Issue 8, B11: DKFDS's mobile menu holds the navigation, the user and "Log af"."""
+    from browser_helpers import assert_accessible_under_csp
+
+    page = csp_phone
+    page.goto(live_server + "/syddjurs/login")
+    page.locator("label", has_text="Automatiseringskonsulent").first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**/syddjurs/processer")
+    menu = page.get_by_role("button", name="Menu")
+    assert menu.is_visible()
+    drawer = page.locator("#mobile-drawer")
+    assert not drawer.is_visible()
+    assert not page.locator(".portal-user").is_visible()  # DKFDS hides it on a phone
+    assert fits(page)
+    assert_accessible_under_csp(page, "list on a phone")
+    menu.tap()
+    drawer.wait_for(state="visible")
+    assert drawer.get_by_role("link", name="Overblik").is_visible()
+    assert drawer.get_by_text("Automatiseringskonsulent").is_visible()
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Luk menuen"
+    assert_accessible_under_csp(page, "open menu on a phone")
+    page.get_by_role("button", name="Luk menuen").tap()
+    drawer.wait_for(state="hidden")
+    menu.tap()
+    drawer.get_by_role("link", name="Overblik").tap()
+    page.wait_for_url("**/syddjurs/overblik")
+    page.get_by_role("button", name="Menu").tap()
+    page.locator("#mobile-drawer").get_by_role("button", name="Log af").tap()
+    page.wait_for_url(lambda url: "overblik" not in url)
+    page.goto(live_server + "/syddjurs/processer")
+    assert "/login" in page.url  # signed out
+
+
+def test_the_list_on_a_phone_shows_results_before_folded_filters(csp_phone, live_server, seeded):
+    page = csp_phone
+    page.goto(live_server + "/syddjurs/login")
+    page.locator("label", has_text="Automatiseringskonsulent").first.click()
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url("**/syddjurs/processer")
+    results = page.locator("#results table").bounding_box()
+    panel = page.locator("[data-filter-panel]")
+    assert panel.bounding_box()["y"] > results["y"]  # the results first
+    assert panel.evaluate("e => e.open") is False  # folded
+    assert page.get_by_label("Søg").is_visible() and not page.get_by_label("Fagområde").is_visible()
+    # The key columns fit the phone, readable: number, title, phase, status.
+    headers = [
+        h.strip() for h in page.locator("#results thead th:visible").all_inner_texts() if h.strip()
+    ]
+    assert headers == ["Nr.", "Titel", "Fase", "Status"], headers
+    title = page.locator("#results tbody tr").first.locator("td").nth(1).bounding_box()
+    assert title["width"] >= 120 and title["x"] + title["width"] <= 375
+    assert fits(page)
+    # Opening the panel and choosing a filter updates the results (htmx, under the CSP).
+    page.locator("[data-filter-panel] > summary").tap()
+    page.get_by_label("Fase").select_option("operation")
+    page.wait_for_url("**phase=operation*")
+    assert panel.evaluate("e => e.open") is True
