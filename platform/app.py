@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, g, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Api
 
-from . import errors, health, i18n, security, storage, views
+from . import errors, health, i18n, security, storage, textinput, views
 from .components import load_components
 from .config import Settings
 from .crypto import demo_key
@@ -83,6 +83,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     )
     app.config.update(overrides)
 
+    textinput.init_app(app)  # one rule for incoming text (platform/textinput.py)
     db.init_app(app)
     security.init_app(app, settings)
     storage.init_app(app, settings)
@@ -126,13 +127,6 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
             "nav_items": visible_nav(),
             "demo_mode": settings.demo,
         }
-
-    @app.before_request
-    def _refuse_nul_characters() -> None:
-        # PostgreSQL text cannot hold NUL; such input is malformed, not a server error.
-        values = [*request.args.values(), *request.form.values()]
-        if any("\x00" in v for v in values):
-            abort(400)
 
     @app.after_request
     def _finish(response: Response) -> Response:
