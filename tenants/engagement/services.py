@@ -100,6 +100,7 @@ def add_comment(user: User, process_id: uuid.UUID, body: Any) -> Comment:
     """Anyone who may read the process may comment; followers get an e-mail."""
     process = get_process(user, process_id)
     text = _check_body(body)
+    _hold(process)
     comment = Comment(
         tenant_id=process.tenant_id,
         process_id=process.id,
@@ -112,6 +113,20 @@ def add_comment(user: User, process_id: uuid.UUID, body: Any) -> Comment:
     follow(user, process)  # whoever joins the conversation hears the answers
     _notify_comment(process, user, comment)
     return comment
+
+
+def _hold(process: Process) -> None:
+    """Keep `process` from being deleted until this transaction ends (FOR KEY SHARE, the
+    lock the comment's foreign key takes anyway). When a delete got there first the
+    process is NotFound, rather than a foreign key violation (a 500)."""
+    table = Process.__table__
+    held = db.session.execute(
+        select(table.c.id)
+        .where(table.c.tenant_id == process.tenant_id, table.c.id == process.id)
+        .with_for_update(read=True, key_share=True)
+    ).first()
+    if held is None:
+        raise NotFound(_("Processen findes ikke."))
 
 
 def get_comment(user: User, process_id: uuid.UUID, comment_id: uuid.UUID) -> Comment:

@@ -295,16 +295,23 @@ def add_attachments(
     return added
 
 
-def get_attachment(user: User, process_id: uuid.UUID, attachment_id: uuid.UUID) -> Attachment:
-    """The attachment, or NotFound when the caller may not see its process."""
+def get_attachment(
+    user: User, process_id: uuid.UUID, attachment_id: uuid.UUID, lock: bool = False
+) -> Attachment:
+    """The attachment, or NotFound when the caller may not see its process.
+
+    With `lock` (before a change) the row is locked: a delete running at the same time
+    finishes first and the attachment is then NotFound, rather than an UPDATE or DELETE
+    that matches no row (a 500)."""
     process = get_process(user, process_id)
-    attachment = db.session.scalar(
-        select(Attachment).where(
-            Attachment.tenant_id == process.tenant_id,
-            Attachment.process_id == process.id,
-            Attachment.id == attachment_id,
-        )
+    query = select(Attachment).where(
+        Attachment.tenant_id == process.tenant_id,
+        Attachment.process_id == process.id,
+        Attachment.id == attachment_id,
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    attachment = db.session.scalar(query)
     if attachment is None:
         raise NotFound(_("Bilaget findes ikke."))
     return attachment
@@ -333,7 +340,7 @@ def update_attachment(
     user: User, process_id: uuid.UUID, attachment_id: uuid.UUID, data: dict[str, Any]
 ) -> Attachment:
     """Change `shareable` (the team) or `description` (the uploader or the team)."""
-    attachment = get_attachment(user, process_id, attachment_id)
+    attachment = get_attachment(user, process_id, attachment_id, lock=True)
     if "shareable" in data and data["shareable"] != attachment.shareable:
         if not may_share(user):
             raise Forbidden(_("Kun automatiseringsteamet kan markere bilag til deling."))
@@ -353,7 +360,7 @@ def update_attachment(
 
 
 def delete_attachment(user: User, process_id: uuid.UUID, attachment_id: uuid.UUID) -> Attachment:
-    attachment = get_attachment(user, process_id, attachment_id)
+    attachment = get_attachment(user, process_id, attachment_id, lock=True)
     if not may_delete(user, attachment):
         raise Forbidden(_("Du må ikke slette dette bilag."))
     db.session.delete(attachment)
