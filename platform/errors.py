@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from .tenancy import TenantSuspended
@@ -96,7 +98,49 @@ def html_error(status: int, message: str = "") -> Any:
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+# The database cannot be reached (down, restarting, out of connections): a client should
+# come back shortly, not file a bug.
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+RETRY_AFTER_SECONDS = 30
+
+
 def register_error_handlers(app: Flask) -> None:
+    def _database_unavailable(e: Exception) -> Any:
+        current_app.logger.warning("database unavailable: %s", e.__class__.__name__)
+        from .db import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool replaces it
+            current_app.logger.debug("rollback after a lost connection failed", exc_info=True)
+        # The page must render without the database: no tenant or user left to load.
+        g.tenant = None
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        message = _("Databasen svarer ikke lige nu. Prøv igen om lidt.")
+        if wants_json():
+            response = json_error(503, message)
+        else:
+            body, _status = html_error(503, message)
+            response = current_app.make_response((body, 503))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for exception in DATABASE_UNAVAILABLE:
+        app.register_error_handler(exception, _database_unavailable)
+
+    @app.errorhandler(StaleDataError)
+    def _changed_meanwhile(e: StaleDataError) -> Any:
+        # A row changed or was deleted by another request between reading and writing it.
+        message = _("Der er sket en ændring i mellemtiden. Hent siden igen.")
+        if wants_json():
+            return json_error(409, message)
+        return html_error(409, message)
+
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> Any:
         status = e.code or 500
