@@ -98,6 +98,15 @@ def html_error(status: int, message: str = "") -> Any:
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _rollback() -> None:
+    from .db import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool replaces it
+        current_app.logger.debug("rollback failed", exc_info=True)
+
+
 # The database cannot be reached (down, restarting, out of connections): a client should
 # come back shortly, not file a bug.
 DATABASE_UNAVAILABLE = (
@@ -112,12 +121,7 @@ RETRY_AFTER_SECONDS = 30
 def register_error_handlers(app: Flask) -> None:
     def _database_unavailable(e: Exception) -> Any:
         current_app.logger.warning("database unavailable: %s", e.__class__.__name__)
-        from .db import db
-
-        try:
-            db.session.rollback()
-        except Exception:  # the connection is gone; the pool replaces it
-            current_app.logger.debug("rollback after a lost connection failed", exc_info=True)
+        _rollback()
         # The page must render without the database: no tenant or user left to load.
         g.tenant = None
         g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
@@ -133,9 +137,21 @@ def register_error_handlers(app: Flask) -> None:
     for exception in DATABASE_UNAVAILABLE:
         app.register_error_handler(exception, _database_unavailable)
 
+    @app.errorhandler(sa_exc.DataError)
+    def _data_refused(e: sa_exc.DataError) -> Any:
+        # The last net under the schemas' limits (a value too long for its column, a number
+        # out of range): bad input, so a 422. A schema should have named the field first.
+        current_app.logger.warning("input refused by the database: %s", e.orig)
+        _rollback()  # the page is rendered with the session usable again
+        message = _("En af værdierne er for lang eller ugyldig.")
+        if wants_json():
+            return json_error(422, message)
+        return html_error(422, message)
+
     @app.errorhandler(StaleDataError)
     def _changed_meanwhile(e: StaleDataError) -> Any:
         # A row changed or was deleted by another request between reading and writing it.
+        _rollback()
         message = _("Der er sket en ændring i mellemtiden. Hent siden igen.")
         if wants_json():
             return json_error(409, message)
