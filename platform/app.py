@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Api
 
+from . import api as api_conventions
 from . import errors, health, i18n, security, storage, textinput, views
 from .components import load_components
 from .config import Settings
@@ -77,6 +78,18 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
+            "info": {
+                "description": (
+                    "The REST API of Autoproces: the municipality's process register, its "
+                    "comments, attachments and taxonomy. Every call needs a bearer token "
+                    "(Administration → API-nøgler) and acts for that token's user in that "
+                    "user's municipality. Errors have one shape: `code`, `status`, `message` "
+                    "and, for bad input, `errors` naming each field. Messages are the "
+                    "platform's own texts, in Danish, or English with `Accept-Language: en`."
+                )
+            },
+            # The paths carry /api/v1: the API is served from the app's own origin.
+            "servers": [{"url": "/", "description": "This Autoproces server"}],
             "security": [{"bearerAuth": []}],
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
@@ -94,6 +107,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_conventions.docs_bp)
     app.register_blueprint(identity_views.bp)
     app.register_blueprint(identity_admin.bp)
     app.register_blueprint(identity_admin.help_bp)
@@ -142,4 +156,5 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.wsgi_app = api_conventions.NoCookies(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -93,6 +93,19 @@ ERROR_TITLES = {
 }
 
 
+def api_message(e: HTTPException, data: Mapping[str, Any]) -> str:
+    """The API's one rule for messages: the platform's own texts, translated like the pages
+    (Danish, or English with Accept-Language: en), as the field messages are. A message our
+    code gave is kept; Werkzeug's and the rate limiter's English defaults never reach a
+    client."""
+    if data.get("message"):
+        return str(data["message"])
+    given = e.description != type(e).description and e.code != 429
+    if given and e.description:
+        return str(e.description)
+    return ERROR_TITLES.get(e.code or 500, ERROR_TITLES[500])()
+
+
 def html_error(status: int, message: str = "") -> Any:
     title = ERROR_TITLES.get(status, ERROR_TITLES[500])()
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -165,7 +178,7 @@ def register_error_handlers(app: Flask) -> None:
             # webargs puts field errors on the exception, keyed by location ("json", "query")
             errors = data.get("errors") or data.get("messages")
             errors = normalise_messages(errors) if errors else None
-            response = json_error(status, data.get("message") or e.description or "", errors)
+            response = json_error(status, api_message(e, data), errors)
             for key, value in (data.get("headers") or {}).items():
                 response.headers[key] = value
             if status == 401:
@@ -182,7 +195,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(TenantSuspended)
     def _suspended(e: TenantSuspended) -> Any:
         if wants_json():
-            return json_error(403, "The municipality's access is suspended.")
+            return json_error(403, _("Kommunens adgang er suspenderet."))
         return (
             render_template("errors/suspended.html", suspended_tenant=e.tenant),
             403,

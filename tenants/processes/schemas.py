@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -45,6 +46,15 @@ def count(maximum: int | None = None, **kwargs: Any) -> fields.Integer:
         },
         **kwargs,
     )
+
+
+class ExactNumber(fields.Decimal):
+    """A decimal read exactly; in OpenAPI its bounds are numbers, not strings (a Decimal
+    serialises as a string, so client generators and fuzzers could build no valid value)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        result = super()._serialize(value, attr, obj, **kwargs)
+        return float(result) if isinstance(result, Decimal) else result
 
 
 def day(**kwargs: Any) -> fields.Date:
@@ -124,7 +134,7 @@ class ProcessInSchema(Schema):
     solution_ideas = text(LONG_TEXT)
     it_systems = fields.List(fields.Nested(ItSystemSchema), validate=_at_most_items())
     occurrences_per_year = count(10_000_000)
-    minutes_per_occurrence = fields.Decimal(
+    minutes_per_occurrence = ExactNumber(
         allow_none=True,
         places=2,
         validate=validate.Range(min=0, max=100_000, error=_l("Skal være mellem {min} og {max}.")),
@@ -162,9 +172,7 @@ class ProcessInSchema(Schema):
     services = text_list()
     technical_notes = text(LONG_TEXT)
     organisational_notes = text(LONG_TEXT)
-    code_repository_url = text(
-        WEB_ADDRESS_LENGTH, validate=[lambda v: v == "" or WEB_ADDRESS(v)]
-    )
+    code_repository_url = text(WEB_ADDRESS_LENGTH, validate=[lambda v: v == "" or WEB_ADDRESS(v)])
     links = fields.List(fields.Nested(LinkSchema), validate=_at_most_items())
     # lessons learned
     realised_hours_per_year = count(10_000_000)
