@@ -487,3 +487,34 @@ def test_the_edit_form_names_an_over_long_field_in_danish(client, make, alpha):
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "Højst 20000 tegn." in html and "Beskrivelse" in html
+
+
+def test_the_operators_forms_survive_every_bad_input(client, make, database):
+    import pyotp
+    from click.testing import CliRunner
+    from helpers import app_env
+
+    from autoproces.platform.cli import main
+
+    make.tenant("alpha", "Alfa Kommune")
+    r = CliRunner().invoke(
+        main, ["operators", "create", "ops@os2.dk", "--name", "Olga"], env=app_env(database)
+    )
+    assert r.exit_code == 0, r.output
+    password = re.search(r"^Password: (\S+)$", r.output, re.M).group(1)
+    secret = re.search(r"^TOTP secret \(base32\): (\S+)$", r.output, re.M).group(1)
+    r = client.post(
+        "/operator/login",
+        data={"email": "ops@os2.dk", "password": password, "code": pyotp.TOTP(secret).now()},
+    )
+    assert r.status_code == 302
+    failures, posts = [], 0
+    for page in (
+        "/operator/kommuner/ny",
+        "/operator/kommuner/alpha/rediger",
+        "/operator/kommuner/alpha/log-in",
+    ):
+        count, failed = attack(client, page, ATTACK_VALUES)
+        posts, failures = posts + count, failures + failed
+    assert failures == []
+    assert posts >= 20
