@@ -85,3 +85,25 @@ def test_commenting_while_the_process_is_deleted_is_never_a_500(app, make, team)
         assert commented in (201, 404, 409), commented
         seen[commented] += 1
     assert seen[404] > 0, seen
+
+
+def test_changing_a_process_while_it_is_deleted_is_never_a_500(app, make, team):
+    user, token = team
+    seen: Counter[str] = Counter()
+    for _ in range(ROUNDS):
+        process = make.process(user)
+        at = f"/api/v1/processes/{process.id}"
+        deleted, patched = race(
+            app,
+            lambda c, at=at: c.delete(at, headers=bearer(token)),
+            lambda c, at=at: c.patch(
+                at, json={"version": 1, "description": "ny"}, headers=bearer(token)
+            ),
+        )
+        # A delete that loses to a change meets a new version: 409 (a row changed meanwhile).
+        assert deleted in (204, 409), deleted
+        assert patched in (200, 404, 409), patched
+        seen[f"delete {deleted}"] += 1
+        seen[f"patch {patched}"] += 1
+    print(dict(seen))
+    assert seen["patch 404"] + seen["delete 409"] > 0, seen
