@@ -57,6 +57,8 @@ class Text(fields.String):
     """Text from a user: cleaned, surrounding white space removed, malformed text refused;
     blank counts as missing when required."""
 
+    default_error_messages = {"malformed": INVALID_CHARACTER}
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         result = super()._deserialize(value, attr, data, **kwargs)
         if is_malformed(result):
