@@ -42,11 +42,13 @@ assets: $(VENDOR)/.installed
 
 $(VENDOR)/.installed: node_modules/.installed
 	rm -rf $(VENDOR)
-	mkdir -p $(VENDOR)/dkfds $(VENDOR)/htmx $(VENDOR)/chartjs
+	mkdir -p $(VENDOR)/dkfds $(VENDOR)/htmx $(VENDOR)/chartjs $(VENDOR)/swagger-ui
 	cp -R node_modules/dkfds/dist/css node_modules/dkfds/dist/js node_modules/dkfds/dist/fonts \
 	  node_modules/dkfds/dist/img $(VENDOR)/dkfds/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+	  node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui/
 	touch $@
 
 # Compiled catalogues (.mo) are build output; the .po sources are committed.

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, g, request
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Api
 
-from . import errors, health, i18n, security, storage, views
+from . import api as api_conventions
+from . import errors, health, i18n, security, storage, textinput, views
 from .components import load_components
 from .config import Settings
 from .crypto import demo_key
@@ -81,12 +82,25 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
+            "info": {
+                "description": (
+                    "The REST API of Autoproces: the municipality's process register, its "
+                    "comments, attachments and taxonomy. Every call needs a bearer token "
+                    "(Administration → API-nøgler) and acts for that token's user in that "
+                    "user's municipality. Errors have one shape: `code`, `status`, `message` "
+                    "and, for bad input, `errors` naming each field. Messages are the "
+                    "platform's own texts, in Danish, or English with `Accept-Language: en`."
+                )
+            },
+            # The paths carry /api/v1: the API is served from the app's own origin.
+            "servers": [{"url": "/", "description": "This Autoproces server"}],
             "security": [{"bearerAuth": []}],
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
     app.config.update(overrides)
 
+    textinput.init_app(app)  # one rule for incoming text (platform/textinput.py)
     db.init_app(app)
     security.init_app(app, settings)
     storage.init_app(app, settings)
@@ -97,6 +111,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_conventions.docs_bp)
     app.register_blueprint(identity_views.bp)
     app.register_blueprint(identity_admin.bp)
     app.register_blueprint(identity_admin.help_bp)
@@ -131,13 +146,6 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
             "demo_mode": settings.demo,
         }
 
-    @app.before_request
-    def _refuse_nul_characters() -> None:
-        # PostgreSQL text cannot hold NUL; such input is malformed, not a server error.
-        values = [*request.args.values(), *request.form.values()]
-        if any("\x00" in v for v in values):
-            abort(400)
-
     @app.after_request
     def _finish(response: Response) -> Response:
         # One request, one transaction: kept on success, rolled back on any error.
@@ -154,4 +162,5 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    app.wsgi_app = api_conventions.NoCookies(app.wsgi_app)  # type: ignore[method-assign]
     return app

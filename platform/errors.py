@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from .tenancy import TenantSuspended
@@ -91,12 +93,83 @@ ERROR_TITLES = {
 }
 
 
+def api_message(e: HTTPException, data: Mapping[str, Any]) -> str:
+    """The API's one rule for messages: the platform's own texts, translated like the pages
+    (Danish, or English with Accept-Language: en), as the field messages are. A message our
+    code gave is kept; Werkzeug's and the rate limiter's English defaults never reach a
+    client."""
+    if data.get("message"):
+        return str(data["message"])
+    given = e.description != type(e).description and e.code != 429
+    if given and e.description:
+        return str(e.description)
+    return ERROR_TITLES.get(e.code or 500, ERROR_TITLES[500])()
+
+
 def html_error(status: int, message: str = "") -> Any:
     title = ERROR_TITLES.get(status, ERROR_TITLES[500])()
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _rollback() -> None:
+    from .db import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool replaces it
+        current_app.logger.debug("rollback failed", exc_info=True)
+
+
+# The database cannot be reached (down, restarting, out of connections): a client should
+# come back shortly, not file a bug.
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+RETRY_AFTER_SECONDS = 30
+
+
 def register_error_handlers(app: Flask) -> None:
+    def _database_unavailable(e: Exception) -> Any:
+        current_app.logger.warning("database unavailable: %s", e.__class__.__name__)
+        _rollback()
+        # The page must render without the database: no tenant or user left to load.
+        g.tenant = None
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        message = _("Databasen svarer ikke lige nu. Prøv igen om lidt.")
+        if wants_json():
+            response = json_error(503, message)
+        else:
+            body, _status = html_error(503, message)
+            response = current_app.make_response((body, 503))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for exception in DATABASE_UNAVAILABLE:
+        app.register_error_handler(exception, _database_unavailable)
+
+    @app.errorhandler(sa_exc.DataError)
+    def _data_refused(e: sa_exc.DataError) -> Any:
+        # The last net under the schemas' limits (a value too long for its column, a number
+        # out of range): bad input, so a 422. A schema should have named the field first.
+        current_app.logger.warning("input refused by the database: %s", e.orig)
+        _rollback()  # the page is rendered with the session usable again
+        message = _("En af værdierne er for lang eller ugyldig.")
+        if wants_json():
+            return json_error(422, message)
+        return html_error(422, message)
+
+    @app.errorhandler(StaleDataError)
+    def _changed_meanwhile(e: StaleDataError) -> Any:
+        # A row changed or was deleted by another request between reading and writing it.
+        _rollback()
+        message = _("Der er sket en ændring i mellemtiden. Hent siden igen.")
+        if wants_json():
+            return json_error(409, message)
+        return html_error(409, message)
+
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> Any:
         status = e.code or 500
@@ -105,7 +178,7 @@ def register_error_handlers(app: Flask) -> None:
             # webargs puts field errors on the exception, keyed by location ("json", "query")
             errors = data.get("errors") or data.get("messages")
             errors = normalise_messages(errors) if errors else None
-            response = json_error(status, data.get("message") or e.description or "", errors)
+            response = json_error(status, api_message(e, data), errors)
             for key, value in (data.get("headers") or {}).items():
                 response.headers[key] = value
             if status == 401:
@@ -122,7 +195,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(TenantSuspended)
     def _suspended(e: TenantSuspended) -> Any:
         if wants_json():
-            return json_error(403, "The municipality's access is suspended.")
+            return json_error(403, _("Kommunens adgang er suspenderet."))
         return (
             render_template("errors/suspended.html", suspended_tenant=e.tenant),
             403,

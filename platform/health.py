@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from .db import db
+from .errors import RETRY_AFTER_SECONDS
 from .migrate import head_revision
 
 bp = Blueprint("health", __name__)
@@ -27,7 +28,11 @@ def readyz() -> Any:
     except Exception as e:  # any failure to reach the database means not ready
         db.session.rollback()
         current_app.logger.warning("readyz: database not reachable: %s", e.__class__.__name__)
-        return jsonify(status="unavailable", database="unreachable"), 503
+        return (
+            jsonify(status="unavailable", database="unreachable"),
+            503,
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     head = head_revision()
     checks["migrations"] = "ok" if current == head else "pending"
     checks["revision"] = current

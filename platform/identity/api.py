@@ -32,6 +32,10 @@ class MeSchema(Schema):
 @bp.get("")
 @bp.response(200, MeSchema)
 def me() -> Any:
+    """Who the token acts for.
+
+    The token's user (name, e-mail, roles) and the municipality every other call acts in.
+    """
     user = g.api_user
     return {
         "id": user.id,

@@ -11,6 +11,7 @@ from typing import Any
 
 import flask_smorest
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user
 from flask_smorest import abort as api_abort
 
@@ -99,11 +100,11 @@ def authenticate_api_request() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _sep, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        api_abort(401, message="A bearer token is required (Authorization: Bearer …).")
+        api_abort(401, message=_("Kaldet kræver en API-nøgle (Authorization: Bearer …)."))
     try:
         user = authenticate_token(secret.strip())
     except TokenRejected:
-        api_abort(401, message="The token is not valid.")
+        api_abort(401, message=_("API-nøglen er ikke gyldig."))
     g.api_user = user
     # Make flask_login.current_user the token's user for the services.
     g._login_user = user

@@ -49,6 +49,11 @@ bp = api_blueprint(
 @bp.arguments(ProcessQuerySchema, location="query")
 @bp.response(200, ProcessPageSchema)
 def list_processes(args: dict[str, Any]) -> Any:
+    """Search and list processes.
+
+    The processes the caller may see, filtered (words, fagområde, phase, status, KLE prefix,
+    technology, vendor, mine, following), sorted and paged.
+    """
     page = services.list_processes(g.api_user, **args)
     return {
         "items": page.items,
@@ -63,14 +68,22 @@ def list_processes(args: dict[str, Any]) -> Any:
 @bp.arguments(ProcessInSchema)
 @bp.response(201, ProcessOutSchema)
 def create_process(data: dict[str, Any]) -> Any:
+    """Report a process.
+
+    Creates a process in phase Idé with status Ikke vurderet, reported by the caller. Title and
+    summary are required; unknown fields are refused with a 422 naming them.
+    """
     return services.create_process(g.api_user, data)
 
 
 @bp.get("/export")
 @bp.arguments(ExportQuerySchema, location="query")
 def export_processes(args: dict[str, Any]) -> Any:
-    """The filtered list (only what the caller may see) as an Excel sheet or CSV
-    (UTF-8 with BOM, `;`-separated), one row per process, with Danish headers."""
+    """Export processes as a spreadsheet.
+
+    The filtered list (only what the caller may see) as an Excel sheet or CSV (UTF-8 with BOM,
+    `;`-separated), one row per process, with Danish headers.
+    """
     return export_response(g.api_user, args)
 
 
@@ -101,9 +114,12 @@ def _chain(first: list[Any], rest: Any) -> Any:
 
 @bp.post("/import")
 def import_processes() -> Any:
-    """Create or update processes from an Excel sheet in the export's layout (multipart
-    field `file`). All or none: 200 with the counts, or 422 with every error as
-    `{row, column, message}` and nothing written. Needs the right to edit."""
+    """Import processes from a spreadsheet.
+
+    Create or update processes from an Excel sheet in the export's layout (multipart field
+    `file`). All or none: 200 with the counts, or 422 with every error as `{row, column,
+    message}` and nothing written. Needs the right to edit.
+    """
     require(g.api_user, Action.EDIT)
     upload = request.files.get("file")
     if upload is None:
@@ -121,6 +137,11 @@ def import_processes() -> Any:
 @bp.get("/<uuid:process_id>")
 @bp.response(200, ProcessOutSchema)
 def get_process(process_id: uuid.UUID) -> Any:
+    """Read a process.
+
+    Every field, the people, and the computed figures (expected hours, FTE, value,
+    suitability). 404 when the caller may not see it.
+    """
     return services.get_process(g.api_user, process_id)
 
 
@@ -137,21 +158,31 @@ def get_process_by_number(number: int) -> Any:
 @bp.arguments(ProcessPatchSchema)
 @bp.response(200, ProcessOutSchema)
 def update_process(data: dict[str, Any], process_id: uuid.UUID) -> Any:
-    """Change some fields. `version` must be the version the change was made against
-    (409 otherwise); moving to a later phase checks what the phase needs (422)."""
+    """Change a process.
+
+    Change some fields. `version` must be the version the change was made against (409
+    otherwise); moving to a later phase checks what the phase needs (422).
+    """
     return services.update_process(g.api_user, process_id, data)
 
 
 @bp.delete("/<uuid:process_id>")
 @bp.response(204)
 def delete_process(process_id: uuid.UUID) -> None:
+    """Delete a process.
+
+    With its comments, attachments and history. Needs the right to delete it (403 otherwise).
+    """
     services.delete_process(g.api_user, process_id)
 
 
 @bp.get("/<uuid:process_id>/history")
 @bp.response(200, ChangeSchema(many=True))
 def process_history(process_id: uuid.UUID) -> Any:
-    """Every change, newest first: who, when, which field, old and new value."""
+    """Read a process's history.
+
+    Every change, newest first: who, when, which field, old and new value.
+    """
     return services.history(g.api_user, process_id)
 
 
@@ -163,6 +194,10 @@ domains_bp = api_blueprint(
 @domains_bp.get("")
 @domains_bp.response(200, DomainRefSchema(many=True))
 def list_domains() -> Any:
+    """List the fagområder.
+
+    The municipality's own list of fagområder, for `domain_ids` and the `domain` filter.
+    """
     return services.list_domains(g.api_user.tenant_id)
 
 
@@ -174,5 +209,8 @@ overview_bp = api_blueprint(
 @overview_bp.get("")
 @overview_bp.response(200, OverviewSchema(many=True))
 def overview() -> Any:
-    """For each fagområde: counts by phase and status, and expected hours per year."""
+    """Overview per fagområde.
+
+    For each fagområde: counts by phase and status, and expected hours per year.
+    """
     return services.overview(g.api_user)

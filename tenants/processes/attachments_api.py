@@ -56,12 +56,18 @@ class AttachmentFormSchema(Schema):
     description = text(attachments.MAX_DESCRIPTION, load_default="")
 
 
-class AttachmentFilesSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class AttachmentUploadSchema(AttachmentFormSchema):
+    """The whole multipart body, as the documentation shows it: OpenAPI has one request
+    body per operation, so the form fields are documented here and read from the form
+    by AttachmentFormSchema."""
 
+    # Not required here: the view names a missing file in the API's usual way (422, `file`).
     file = fields.Raw(
-        metadata={"type": "string", "format": "binary", "description": "One or more files"}
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "A file; repeat the field for several",
+        },
     )
 
 
@@ -76,19 +82,26 @@ class AttachmentPatchSchema(Schema):
 @bp.get("/<uuid:process_id>/attachments")
 @bp.response(200, AttachmentOutSchema(many=True))
 def list_attachments(process_id: uuid.UUID) -> Any:
+    """List a process's attachments.
+
+    Name, type, size, checksum, description and whether each goes along when the process is
+    published. 404 when the caller may not see the process.
+    """
     return attachments.list_attachments(g.api_user, process_id)
 
 
 @bp.post("/<uuid:process_id>/attachments")
 @limiter.limit(upload_limit, key_func=per_user)
-@bp.arguments(AttachmentFormSchema, location="form")
-@bp.arguments(AttachmentFilesSchema, location="files")
+@bp.arguments(AttachmentUploadSchema, location="files", content_type="multipart/form-data")
 @bp.response(201, AttachmentOutSchema(many=True))
-def add_attachments(form: dict[str, Any], _files: dict[str, Any], process_id: uuid.UUID) -> Any:
-    """Upload one or more files as multipart/form-data (field `file`, repeatable). Every
-    file must be one of the allowed types, with bytes that match its name, and at most
-    20 MB; one bad file refuses them all (422 naming `file`). `shareable` needs the right
-    to edit."""
+def add_attachments(_files: dict[str, Any], process_id: uuid.UUID) -> Any:
+    """Upload attachments.
+
+    Upload one or more files as multipart/form-data (field `file`, repeatable). Every file must
+    be one of the allowed types, with bytes that match its name, and at most 20 MB; one bad
+    file refuses them all (422 naming `file`). `shareable` needs the right to edit.
+    """
+    form = bp.ARGUMENTS_PARSER.parse(AttachmentFormSchema, request, location="form")
     process = services.get_process(g.api_user, process_id)
     uploads = read_uploads(request.files.getlist("file"))
     if not uploads:
@@ -110,12 +123,20 @@ def read_uploads(files: list[Any]) -> list[attachments.Upload]:
 @bp.get("/<uuid:process_id>/attachments/<uuid:attachment_id>")
 @bp.response(200, AttachmentOutSchema)
 def get_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
+    """Read an attachment's details.
+
+    Its metadata; the bytes are at `…/content`.
+    """
     return attachments.get_attachment(g.api_user, process_id, attachment_id)
 
 
 @bp.get("/<uuid:process_id>/attachments/<uuid:attachment_id>/content")
 def download_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
-    """The file's bytes, with the content type found at upload."""
+    """Download an attachment.
+
+    The file's bytes, always as a download, with the content type found from the bytes at
+    upload.
+    """
     attachment = attachments.get_attachment(g.api_user, process_id, attachment_id)
     return file_response(attachment)
 
@@ -142,12 +163,18 @@ def file_response(attachment: attachments.Attachment) -> Response:
 @bp.arguments(AttachmentPatchSchema)
 @bp.response(200, AttachmentOutSchema)
 def update_attachment(data: dict[str, Any], process_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
-    """Change `shareable` (the automation team) or `description` (uploader or team)."""
+    """Change an attachment.
+
+    Change `shareable` (the automation team) or `description` (uploader or team).
+    """
     return attachments.update_attachment(g.api_user, process_id, attachment_id, data)
 
 
 @bp.delete("/<uuid:process_id>/attachments/<uuid:attachment_id>")
 @bp.response(204)
 def delete_attachment(process_id: uuid.UUID, attachment_id: uuid.UUID) -> None:
-    """The uploader or the automation team deletes an attachment (and its file)."""
+    """Delete an attachment.
+
+    The uploader or the automation team deletes an attachment (and its file).
+    """
     attachments.delete_attachment(g.api_user, process_id, attachment_id)

@@ -14,6 +14,7 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from autoproces.platform.errors import DomainError, normalise_messages
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
+from autoproces.platform.textinput import clean as clean_text
 
 from . import services
 from .figures import expected_figures, suitability
@@ -392,7 +394,7 @@ def write_xlsx(rows: Iterable[list[Any]]) -> bytes:
     bold = Font(bold=True)
     cells = []
     for title in header:
-        cell = WriteOnlyCell(sheet, title)
+        cell = WriteOnlyCell(sheet, clean_text(str(title)))
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
@@ -424,10 +426,13 @@ def write_xlsx(rows: Iterable[list[Any]]) -> bytes:
         if template is not None:
             template.value = value
             return template
-        if isinstance(value, str) and value.startswith("="):
-            text = WriteOnlyCell(sheet, value)
-            text.data_type = "s"  # text stays text: no formula injection
-            return text
+        if isinstance(value, str):
+            # What was stored before input was cleaned must not break the whole export.
+            value = clean_text(value)
+            if value.startswith("="):
+                text = WriteOnlyCell(sheet, value)
+                text.data_type = "s"  # text stays text: no formula injection
+                return text
         return value
 
     count = 0
@@ -579,6 +584,9 @@ def _changes(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> dict[st
     return changes
 
 
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
 def _read_sheet(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
     from openpyxl import load_workbook
 
@@ -591,7 +599,11 @@ def _read_sheet(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
                 raise _Fail(not_xlsx)
             if "xl/workbook.xml" not in archive.namelist():
                 raise _Fail(not_xlsx)
-    except zipfile.BadZipFile:
+            # Excel never writes a DTD; one can only be there to expand entities or reach
+            # for files, so the sheet is refused before any XML parser sees it.
+            if any(_DOCTYPE.search(archive.read(i)) for i in archive.infolist()):
+                raise _Fail(_("Filen indeholder en DTD (<!DOCTYPE>) og kan ikke indlæses."))
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error):
         raise _Fail(not_xlsx) from None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -608,6 +620,8 @@ def _read_sheet(data: bytes) -> tuple[list[Any], list[tuple[int, list[Any]]]]:
             rows.append((number, list(values)))
             if len(rows) > MAX_ROWS:
                 break
+    except Exception:  # a read-only sheet is parsed as it is read: a DTD, broken XML …
+        raise _Fail(not_xlsx) from None
     finally:
         workbook.close()
     if not any(isinstance(h, str) and h.strip() for h in header):

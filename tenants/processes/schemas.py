@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
+from autoproces.platform.textinput import REQUIRED, text
+
 from .models import ASSESSMENT_FIELDS, AiActRisk, Level, Phase, RunSchedule, Status, Visibility
 
-REQUIRED = {"required": _l("Feltet skal udfyldes."), "null": _l("Feltet skal udfyldes.")}
-
-
-class Text(fields.String):
-    """A string with surrounding white space removed; blank counts as missing when required."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        result = super()._deserialize(value, attr, data, **kwargs).strip()
-        if "\x00" in result:
-            raise self.make_error("invalid")
-        if not result and self.required:
-            raise self.make_error("required")
-        return result
-
-
-def text(max_length: int | None = None, required: bool = False, **kwargs: Any) -> Text:
-    validators = []
-    if max_length:
-        validators.append(validate.Length(max=max_length, error=_l("Højst {max} tegn.")))
-    return Text(
-        required=required,
-        validate=validators,
-        error_messages={**REQUIRED, "invalid": _l("Skal være tekst.")},
-        **kwargs,
-    )
+# Every text field has a limit, so no single save can outgrow the search index (a tsvector
+# holds at most 1 MB); the 422 names the field.
+LONG_TEXT = 20_000
+SHORT_TEXT = 200
+WEB_ADDRESS_LENGTH = 2_000
+MAX_ITEMS = 50
 
 
 def choice(enum: type, **kwargs: Any) -> fields.String:
@@ -81,8 +65,17 @@ class WholeNumber(PlainNumber, fields.Integer):
     pass
 
 
-class DecimalNumber(PlainNumber, fields.Decimal):
-    pass
+class ExactNumber(fields.Decimal):
+    """A decimal read exactly; in OpenAPI its bounds are numbers, not strings (a Decimal
+    serialises as a string, so client generators and fuzzers could build no valid value)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        result = super()._serialize(value, attr, obj, **kwargs)
+        return float(result) if isinstance(result, Decimal) else result
+
+
+class DecimalNumber(PlainNumber, ExactNumber):
+    """A decimal typed the Danish way (7,5), read exactly, with numeric OpenAPI bounds."""
 
 
 def count(maximum: int | None = None, **kwargs: Any) -> fields.Integer:
@@ -114,12 +107,16 @@ def flag(**kwargs: Any) -> fields.Boolean:
     return fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")}, **kwargs)
 
 
-def text_list(max_items: int = 50, **kwargs: Any) -> fields.List:
+def text_list(max_items: int = MAX_ITEMS, **kwargs: Any) -> fields.List:
     return fields.List(
-        text(200),
+        text(SHORT_TEXT),
         validate=validate.Length(max=max_items, error=_l("Højst {max} elementer.")),
         **kwargs,
     )
+
+
+def _at_most_items() -> validate.Length:
+    return validate.Length(max=MAX_ITEMS, error=_l("Højst {max} elementer."))
 
 
 # marshmallow's Url field insists on a plain-string message; the validator takes a lazy one.
@@ -129,13 +126,13 @@ WEB_ADDRESS = validate.URL(
 
 
 class ItSystemSchema(Schema):
-    name = text(200, required=True)
-    vendor = text(200)
+    name = text(SHORT_TEXT, required=True)
+    vendor = text(SHORT_TEXT)
 
 
 class LinkSchema(Schema):
-    title = text(200)
-    url = fields.String(required=True, validate=WEB_ADDRESS, error_messages=REQUIRED)
+    title = text(SHORT_TEXT)
+    url = text(WEB_ADDRESS_LENGTH, required=True, validate=[WEB_ADDRESS])
 
 
 KLE_TOPIC = validate.Regexp(
@@ -148,28 +145,34 @@ class ProcessInSchema(Schema):
 
     title = text(120, required=True)
     summary = text(300, required=True)
-    description = text()
+    description = text(LONG_TEXT)
     visibility = choice(Visibility)
     # classification
-    kle_code = fields.String(allow_none=True, validate=KLE_TOPIC)
-    form_code = fields.String(
+    # Text, not a bare String: a regex's $ also matches before a trailing line feed.
+    kle_code = text(allow_none=True, validate=[KLE_TOPIC])
+    form_code = text(
+        20,
         allow_none=True,
-        validate=validate.Regexp(
-            r"^[0-9]{2}(\.[0-9]{2})*$", error=_l("Skal være en FORM-kode, fx 26.40.")
-        ),
+        validate=[
+            validate.Regexp(
+                r"^[0-9]{2}(\.[0-9]{2})*$", error=_l("Skal være en FORM-kode, fx 26.40.")
+            )
+        ],
     )
-    legal_basis = text()
+    legal_basis = text(LONG_TEXT)
     legal_basis_verified_at = day()
-    domain_ids = fields.List(fields.UUID(error_messages={"invalid": _l("Ukendt fagområde.")}))
-    org_unit = text(200)
+    domain_ids = fields.List(
+        fields.UUID(error_messages={"invalid": _l("Ukendt fagområde.")}), validate=_at_most_items()
+    )
+    org_unit = text(SHORT_TEXT)
     targets_citizens = flag()
     targets_companies = flag()
     keywords = text_list()
     # the work today
-    current_process = text()
-    challenges = text()
-    solution_ideas = text()
-    it_systems = fields.List(fields.Nested(ItSystemSchema), validate=validate.Length(max=50))
+    current_process = text(LONG_TEXT)
+    challenges = text(LONG_TEXT)
+    solution_ideas = text(LONG_TEXT)
+    it_systems = fields.List(fields.Nested(ItSystemSchema), validate=_at_most_items())
     occurrences_per_year = count(10_000_000)
     minutes_per_occurrence = DecimalNumber(
         allow_none=True,
@@ -182,45 +185,47 @@ class ProcessInSchema(Schema):
     )
     employees_doing_it = count(100_000)
     automation_share_pct = count(100)
-    time_comment = text()
+    time_comment = text(LONG_TEXT)
     # assessment
     locals().update({name: choice(Level) for name in ASSESSMENT_FIELDS})
     expected_dev_hours = count(1_000_000)
     expected_cost_dkk = count(1_000_000_000)
     strategic_fit = count(3)
-    risk_notes = text()
+    risk_notes = text(LONG_TEXT)
     gdpr_personal_data = flag(allow_none=True)
     automated_decision = flag(allow_none=True)
     ai_act_risk = choice(AiActRisk, allow_none=True)
     # pipeline
     phase = choice(Phase)
     status = choice(Status)
-    status_reason = text()
+    status_reason = text(LONG_TEXT)
     priority_rank = count(1_000_000)
     owner_id = fields.UUID(allow_none=True, error_messages={"invalid": _l("Ukendt bruger.")})
     contact_id = fields.UUID(allow_none=True, error_messages={"invalid": _l("Ukendt bruger.")})
-    associated_user_ids = fields.List(fields.UUID(error_messages={"invalid": _l("Ukendt bruger.")}))
+    associated_user_ids = fields.List(
+        fields.UUID(error_messages={"invalid": _l("Ukendt bruger.")}), validate=_at_most_items()
+    )
     planned_start = day()
     put_into_operation_at = day()
     decommissioned_at = day()
     run_schedule = choice(RunSchedule, allow_none=True)
     # solution
     technologies = text_list()
-    vendor = text(200)
+    vendor = text(SHORT_TEXT)
     services = text_list()
-    technical_notes = text()
-    organisational_notes = text()
-    code_repository_url = fields.String(validate=lambda v: v == "" or WEB_ADDRESS(v))
-    links = fields.List(fields.Nested(LinkSchema), validate=validate.Length(max=50))
+    technical_notes = text(LONG_TEXT)
+    organisational_notes = text(LONG_TEXT)
+    code_repository_url = text(WEB_ADDRESS_LENGTH, validate=[lambda v: v == "" or WEB_ADDRESS(v)])
+    links = fields.List(fields.Nested(LinkSchema), validate=_at_most_items())
     # lessons learned
     realised_hours_per_year = count(10_000_000)
     realised_benefit_rating = count(3)
-    what_worked = text()
-    what_did_not = text()
-    advice_to_others = text()
+    what_worked = text(LONG_TEXT)
+    what_did_not = text(LONG_TEXT)
+    advice_to_others = text(LONG_TEXT)
     # private
-    internal_notes = text()
-    esdh_reference = text(200)
+    internal_notes = text(LONG_TEXT)
+    esdh_reference = text(SHORT_TEXT)
 
 
 class ProcessPatchSchema(ProcessInSchema):
@@ -334,7 +339,7 @@ class ProcessQuerySchema(Schema):
         )
     )
     technology = text(100)
-    vendor = text(200)
+    vendor = text(SHORT_TEXT)
     mine = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
     # Only the processes the user follows ("Jeg følger").
     following = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})

@@ -392,7 +392,8 @@ def edit_process(process_id: uuid.UUID) -> Any:
     ), status
 
 
-@bp.context_processor
+# App-wide: the attachments' and comments' views re-render the process page on an error.
+@bp.app_context_processor
 def _form_helpers() -> dict[str, Any]:
     return {
         "field_labels": form.FIELD_LABELS,

@@ -19,6 +19,9 @@ bp = api_blueprint("taxonomy_api", __name__, "/taxonomy", description="KLE and F
 @bp.arguments(KleQuerySchema, location="query")
 @bp.response(200, KleEntrySchema(many=True))
 def search_kle(args: dict[str, Any]) -> Any:
-    """KLE groups and topics matching a code prefix or title words, code matches first."""
+    """Search the KLE taxonomy.
+
+    KLE groups and topics matching a code prefix or title words, code matches first.
+    """
     require(g.api_user, Action.READ)
     return services.search_kle(args["q"], args["limit"])
