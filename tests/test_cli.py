@@ -329,7 +329,7 @@ def test_users_and_tokens_lists_and_revoke(cli, client):
     assert client.get("/api/v1/me", headers=bearer(secret)).status_code == 200
     r = cli("tokens", "list", "alpha")
     assert r.exit_code == 0
-    [line] = r.output.strip().splitlines()
+    [line] = r.stdout.strip().splitlines()  # warnings go to stderr
     token_id, prefix, status, owner, creator, used, name = line.split("\t")
     assert (prefix, status, owner, creator, name) == (
         secret[:10] + "…",

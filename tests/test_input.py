@@ -352,16 +352,20 @@ class FormParser(HTMLParser):
                 "texts": [],
             }
             self.forms.append(self._form)
-        if self._form is None or "name" not in a and tag != "option":
+        if self._form is None:
             return
-        kind = a.get("type", "text").lower()
+        kind = a.get("type", "submit" if tag == "button" else "text").lower()
+        if tag in ("button", "input") and kind == "submit":
+            # The form's default button is its first (what Enter presses), named or not.
+            self._form.setdefault("submit", [a["name"], a.get("value", "")] if "name" in a else None)
+            return
+        if "name" not in a and tag != "option":
+            return
         if tag == "input" and kind not in ("file", "button", "reset", "submit", "image"):
             if kind not in ("checkbox", "radio") or "checked" in a:
                 self._form["fields"].append([a["name"], a.get("value", "on")])
             if kind in ("text", "email", "search", "url", "tel", "password"):
                 self._form["texts"].append(a["name"])
-        elif tag in ("button", "input") and kind == "submit" and "name" in a:
-            self._form.setdefault("submit", [a["name"], a.get("value", "")])
         elif tag == "textarea":
             self._textarea = a["name"]
             self._form["fields"].append([a["name"], ""])
@@ -397,7 +401,7 @@ def form_for(html: str, action: str) -> dict:
 
 def form_data(form: dict, **values) -> MultiDict:
     data = [(name, values.get(name, value)) for name, value in form["fields"]]
-    return MultiDict(data + ([tuple(form["submit"])] if "submit" in form else []))
+    return MultiDict(data + ([tuple(form["submit"])] if form.get("submit") else []))
 
 
 # Forms whose posting would end the test's session or remove what the next form needs.

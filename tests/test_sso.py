@@ -97,6 +97,13 @@ def test_login_redirect_uses_pkce_state_and_nonce(client, municipalities):
     assert query["redirect_uri"] == [f"{BASE}/alpha/auth/callback"]
 
 
+def test_a_forged_host_header_never_reaches_the_provider(client, municipalities):
+    r = client.get("/alpha/login", headers={"Host": "evil.example"})
+    assert r.status_code == 302
+    query = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert query["redirect_uri"] == [f"{BASE}/alpha/auth/callback"]  # AUTOPROCES_BASE_URL
+
+
 def test_first_login_creates_the_user_with_mapped_roles_and_lands_where_asked(
     client, municipalities, su_engine
 ):

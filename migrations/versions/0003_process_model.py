@@ -1,4 +1,4 @@
-"""The full process model (../shared/DOMAIN.md): taxonomies, tenant settings and
+"""The full process model (docs/DOMAIN.md): taxonomies, tenant settings and
 fagområder, every process field, associated users and the field-by-field history.
 
 Revision ID: 0003

@@ -16,6 +16,7 @@ from ..errors import Invalid
 from ..permissions import ACTION_LABELS, PERMISSIONS, ROLE_LABELS, Action, Role
 from ..security import limiter, token_limit
 from ..tenancy import current_tenant
+from ..urls import external_url
 from . import oidc
 from .auth import require, tenant_blueprint
 from .labels import (
@@ -199,8 +200,8 @@ def identity_provider() -> Any:
         report=report,
         pending_secret=pending_secret,
         role_labels=ROLE_LABELS,
-        callback_url=url_for("identity.callback", _external=True),
-        logged_out_url=url_for("identity.logged_out", _external=True),
+        callback_url=external_url("identity.callback"),
+        logged_out_url=external_url("identity.logged_out"),
     ), status
 
 

@@ -25,6 +25,7 @@ from ..db import db
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit
 from ..tenancy import current_tenant
+from ..urls import external_url
 from . import oidc
 from .auth import tenant_blueprint
 from .models import User
@@ -47,7 +48,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _callback_url() -> str:
-    return url_for("identity.callback", _external=True)
+    return external_url("identity.callback")
 
 
 def start_session(user: User, id_token: str | None = None) -> None:
@@ -144,7 +145,7 @@ def logout() -> Any:
     idp = get_idp(current_tenant())
     if idp is not None and was_logged_in:
         target = oidc.end_session_url(
-            idp_client(idp), id_token, url_for("identity.logged_out", _external=True)
+            idp_client(idp), id_token, external_url("identity.logged_out")
         )
         if target:
             session[END_SESSION_KEY] = target

@@ -38,6 +38,7 @@ from ..identity.services import idp_form_values
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit
 from ..tenancy import TenantStatus, known_municipalities, suggested_slug
+from ..urls import external_url
 from . import services
 from .models import Operator
 
@@ -168,7 +169,7 @@ def field(name: str, source: Any = None) -> str:
 
 
 def _callback_url() -> str:
-    return url_for("operator.callback", _external=True)
+    return external_url("operator.callback")
 
 
 @bp.after_request
@@ -300,7 +301,7 @@ def logout() -> Any:
     client = services.oidc_client()
     if client is not None and operator is not None:
         target = oidc.end_session_url(
-            client, id_token, url_for("operator.logged_out", _external=True)
+            client, id_token, external_url("operator.logged_out")
         )
         if target:
             session[END_SESSION_KEY] = target
@@ -486,7 +487,7 @@ def tenant_idp(slug: str) -> Any:
         errors=errors,
         field_labels=IDP_FIELD_LABELS,
         role_labels=ROLE_LABELS,
-        callback_hint=url_for("identity.callback", tenant_slug=municipality.slug, _external=True),
+        callback_hint=external_url("identity.callback", tenant_slug=municipality.slug),
     ), (422 if errors else 200)
 
 

@@ -1,14 +1,14 @@
 """Sending the outbox: claim due messages of every tenant, send them over SMTP, mark them.
 
 The app role sees one tenant per transaction, so the worker goes through narrow
-SECURITY DEFINER functions (migrations 0005 and 0010): `outbox_claim` leases due messages with
+SECURITY DEFINER functions (migrations 0005 and 0009): `outbox_claim` leases due messages with
 FOR UPDATE SKIP LOCKED (two workers never hold the same message) and `outbox_mark`
 marks one sent or schedules another try (1, 2, 4 … minutes, at most an hour; failed
 after ten attempts). Each claim and each mark is committed at once, so a message the
 SMTP server accepted is not sent again, and nothing is lost while the server is down.
 
 A mail server that cannot be reached (or drops the connection) is not the messages' fault:
-`outbox_release` (migration 0010) hands them back still due and uncounted, and the worker
+`outbox_release` (migration 0009) hands them back still due and uncounted, and the worker
 looks again after its interval, so mail goes out promptly once the server answers.
 """
 

@@ -46,7 +46,7 @@ def queue_for_team(
     publisher's automation team, for the catalogue's contact form).
 
     The caller never learns who they are or their addresses: the narrow SECURITY DEFINER
-    function `outbox_queue_for_team` (migration 0010) writes the rows. Returns how many
+    function `outbox_queue_for_team` (migration 0009) writes the rows. Returns how many
     messages were queued (0 for an unknown or suspended municipality).
     """
     return db.session.execute(

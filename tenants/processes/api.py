@@ -150,7 +150,11 @@ def get_process(process_id: uuid.UUID) -> Any:
 @bp.get("/by-number/<int:number>")
 @bp.response(200, ProcessOutSchema)
 def get_process_by_number(number: int) -> Any:
-    """The process by its short number in the municipality (`number`, as in "Idé nr. 42")."""
+    """The process by its short number in the municipality.
+
+    `number` is the short number shown as "Idé nr. 42" on the pages, unique per municipality;
+    404 when no process the caller may see has it.
+    """
     return services.get_process(g.api_user, services.process_id_by_number(g.api_user, number))
 
 

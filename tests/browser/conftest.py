@@ -18,7 +18,8 @@ def browser_app(database):
 
     from autoproces.platform.app import create_app
 
-    return create_app(app_env(database, AUTOPROCES_DEMO="1"), TESTING=True)
+    # The live server runs on a free port: the demo takes its address from the request.
+    return create_app(app_env(database, AUTOPROCES_DEMO="1", AUTOPROCES_BASE_URL=""), TESTING=True)
 
 
 @pytest.fixture(scope="session")

@@ -140,6 +140,7 @@ def test_operator_log_af_ends_the_console_session_here_and_at_the_provider(
     holder["app"] = create_app(
         app_env(
             database,
+            AUTOPROCES_BASE_URL=base,
             OPERATOR_OIDC_ISSUER=provider.issuer,
             OPERATOR_OIDC_CLIENT_ID="autoproces-operator",
             OPERATOR_OIDC_CLIENT_SECRET="operator-secret",

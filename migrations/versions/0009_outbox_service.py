@@ -8,7 +8,7 @@
   automation team) without the caller seeing who they are. It sets that tenant for its own
   statements only and puts the caller's tenant back, so RLS keeps holding for both.
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 from autoproces.migrations.rls import app_role
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
