@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask_babel import lazy_gettext as _l
-from helpers import app_env, login
+from helpers import UNIT_TEST_CONFIG, app_env, login
 
 from autoproces.platform.components import Component, load_components
 
@@ -38,8 +38,6 @@ def extra_app(database, tmp_path: Path, monkeypatch):
     )
     kept = [c for c in load_components() if c.name != "engagement"]
     monkeypatch.setattr(app_module, "load_components", lambda: [extra, *kept])
-    from conftest import UNIT_TEST_CONFIG
-
     return app_module.create_app(app_env(database), **UNIT_TEST_CONFIG)
 
 
