@@ -13,7 +13,7 @@ from flask_smorest import Api
 
 from . import api as api_conventions
 from . import errors, health, i18n, security, storage, textinput, views
-from .components import load_components
+from .components import home_url, load_components, panels_for
 from .config import Settings
 from .crypto import demo_key
 from .db import db
@@ -118,6 +118,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(operator_views.bp)
     api.register_blueprint(identity_api.bp)
     components = load_components()
+    app.extensions["autoproces.components"] = components
     for component in components:
         component.init_app(app, api)
     nav_items = [(*item, None) for c in components for item in c.nav_items]
@@ -136,6 +137,9 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
         format_datetime=i18n.format_when,  # one date-time format on every page
         format_decimal=format_decimal,
         role_names=role_names,
+        tenant_home_url=home_url,  # a tenant's start page, contributed by a component
+        panels=lambda slot: panels_for(components, slot),  # components' panels on a page
+        admin_links=[link for c in components for link in c.admin_links],
     )
 
     @app.context_processor

@@ -33,8 +33,36 @@ class Component:
     cli: click.Group | None = None
     # Loads platform-wide reference data (e.g. KLE) when missing; the demo calls it first.
     seed_reference: Callable[[], None] | None = None
+    # The tenant's start page endpoint (takes `tenant_slug`); the first component with one wins.
+    home: str | None = None
+    # Links on the municipality's Administration page: (endpoint, label, hint), in order.
+    admin_links: tuple[tuple[str, Any, Any], ...] = ()
+    # Panels other pages render without naming the component: (slot, template), in order.
+    # Slot "process": included at the end of a process's page, with `process` in its context.
+    panels: tuple[tuple[str, str], ...] = ()
+
+
+def panels_for(components: list[Component], slot: str) -> list[str]:
+    """The templates contributed to `slot`, in component order."""
+    return [template for c in components for s, template in c.panels if s == slot]
+
+
+def home_endpoint(components: list[Component]) -> str | None:
+    """The endpoint of a tenant's start page, from the first component that has one."""
+    return next((c.home for c in components if c.home), None)
 
 
 def load_components() -> list[Component]:
     found = [ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)]
     return sorted(found, key=lambda c: c.name)
+
+
+def home_url(**values: Any) -> str:
+    """The URL of the current app's tenant start page (the front page when no component has
+    one); `values` as for `url_for` (e.g. `tenant_slug`)."""
+    from flask import current_app, url_for
+
+    endpoint = home_endpoint(current_app.extensions["autoproces.components"])
+    if endpoint is None:
+        return url_for("platform.index")
+    return url_for(endpoint, **values)

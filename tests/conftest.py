@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from helpers import APP_ROLE, OWNER_ROLE, app_env
+from helpers import APP_ROLE, OWNER_ROLE, UNIT_TEST_CONFIG, app_env
 from sqlalchemy import create_engine, text
 
 from autoproces.platform.config import database_url
@@ -82,15 +82,6 @@ def app_engine(database: Database):
     engine = create_engine(database.app_url)
     yield engine
     engine.dispose()
-
-
-UNIT_TEST_CONFIG = {
-    "TESTING": True,
-    "WTF_CSRF_ENABLED": False,
-    "LOGIN_RATE_LIMIT": "10000/minute",
-    "TOKEN_RATE_LIMIT": "10000/minute",
-    "UPLOAD_RATE_LIMIT": "10000/minute",
-}
 
 
 @pytest.fixture(scope="session")

@@ -35,3 +35,13 @@ def app_env(database, **extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+# The unit tests' app settings (CSRF and rate limits have their own tests).
+UNIT_TEST_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "LOGIN_RATE_LIMIT": "10000/minute",
+    "TOKEN_RATE_LIMIT": "10000/minute",
+    "UPLOAD_RATE_LIMIT": "10000/minute",
+}

@@ -93,5 +93,5 @@ def test_demo_login_lands_in_the_register(demo_app, su_engine):
     client = demo_app.test_client()
     r = client.post("/syddjurs/dev-login", data={"user_id": str(user_id)})
     assert r.status_code == 302
-    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    html = client.get(r.headers["Location"], follow_redirects=True).get_data(as_text=True)
     assert "Syddjurs Kommune" in html and "processer" in html

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import BadRequest
 
+from ..components import home_url
 from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..permissions import ROLE_LABELS
@@ -86,7 +87,7 @@ def login() -> Any:
         idp_client(idp),
         _callback_url(),
         PENDING_KEY,
-        {"tenant": str(tenant.id), "next": next_url or url_for("processes.home")},
+        {"tenant": str(tenant.id), "next": next_url or home_url()},
     )
     return redirect(url)
 
@@ -106,7 +107,7 @@ def callback() -> Any:
     user = sso_user(tenant, idp, claims)
     db.session.flush()
     start_session(user, id_token)
-    return redirect(safe_next(context.get("next")) or url_for("processes.home"))
+    return redirect(safe_next(context.get("next")) or home_url())
 
 
 @bp.post("/dev-login")
@@ -125,7 +126,7 @@ def dev_login() -> Any:
         raise BadRequest()
     start_session(user)
     flash(_("Du er logget ind som %(name)s.", name=user.name), "success")
-    return redirect(safe_next(request.form.get("next")) or url_for("processes.list_processes"))
+    return redirect(safe_next(request.form.get("next")) or home_url())
 
 
 @bp.post("/logout")

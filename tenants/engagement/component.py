@@ -12,11 +12,18 @@ from autoproces.platform.components import Component
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as engagement_api
-    from . import views
+    from . import (
+        receivers,  # noqa: F401  (connects following and e-mail to the register)
+        views,
+    )
 
     app.register_blueprint(views.bp)
     api.register_blueprint(engagement_api.bp)
     api.register_blueprint(engagement_api.me_bp)
 
 
-component = Component(name="engagement", init_app=init_app)
+component = Component(
+    name="engagement",
+    init_app=init_app,
+    panels=(("process", "engagement/_process_section.html"),),
+)

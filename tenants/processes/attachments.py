@@ -41,6 +41,7 @@ from autoproces.platform.storage import (
 
 from .models import Process
 from .services import get_process
+from .signals import process_deleting
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PER_PROCESS = 50
@@ -380,3 +381,8 @@ def forget_files_of(process: Process) -> None:
     )
     for key in keys:
         delete_after_commit(db.session(), key)
+
+
+@process_deleting.connect
+def _forget_files_of_deleted(process: Process, **_: Any) -> None:
+    forget_files_of(process)

@@ -12,7 +12,12 @@ from autoproces.platform.components import Component
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as process_api
-    from . import attachment_views, attachments_api, views
+    from . import (
+        attachment_views,
+        attachments,  # noqa: F401  (connects its clean-up to process_deleting)
+        attachments_api,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     app.register_blueprint(attachment_views.bp)
@@ -43,5 +48,13 @@ component = Component(
         ("processes.list_processes", _l("Processer")),
         ("processes.new_process", _l("Indberet en idé")),
         ("processes.overview", _l("Overblik")),
+    ),
+    home="processes.home",
+    admin_links=(
+        (
+            "processes.intake_links",
+            _l("Links til indberetning"),
+            _l("ét link pr. fagområde, der åbner formularen med fagområdet valgt"),
+        ),
     ),
 )

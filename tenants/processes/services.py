@@ -12,7 +12,19 @@ from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Row, Subquery, case, delete, func, null, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Subquery,
+    case,
+    delete,
+    false,
+    func,
+    null,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,7 +34,6 @@ from autoproces.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
-from autoproces.tenants.engagement.models import Follower  # a leaf module: no import cycle
 
 from . import form
 from .figures import expected_figures, round_hours
@@ -42,6 +53,7 @@ from .models import (
     TenantSettings,
     Visibility,
 )
+from .signals import list_filters, process_changed, process_created, process_deleting
 
 T = TypeVar("T")
 
@@ -73,7 +85,6 @@ class ProcessSummary(PhaseStatusLabels):
     expected_hours_per_year: float | None
     updated_at: datetime
     snippet: Markup | None = None
-
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
@@ -206,17 +217,9 @@ def filtered_query(
             )
         )
     if following:
-        # Only the user's own follows ("Jeg følger"). engagement builds on this package, but
-        # its models import only the platform, so reading its table here makes no cycle.
-        conditions.append(
-            select(Follower.user_id)
-            .where(
-                Follower.tenant_id == Process.tenant_id,
-                Follower.process_id == Process.id,
-                Follower.user_id == user.id,
-            )
-            .exists()
-        )
+        # Only the user's own follows ("Jeg følger"), as engagement contributes the condition.
+        contributed = list_filters.get("following")
+        conditions.append(contributed(user) if contributed else false())
     return conditions
 
 
@@ -477,9 +480,7 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
     problems = _phase_problems(process, Phase.IDEA.value)
     if problems:
         raise Invalid(_("Oplysningerne kunne ikke gemmes."), problems)
-    from autoproces.tenants.engagement.services import follow
-
-    follow(user, process)  # the reporter follows their own idea
+    process_created.send(process, user=user)  # e.g. the reporter follows their own idea
     return present(process, user.tenant_id)
 
 
@@ -750,11 +751,11 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
             )
         )
     db.session.flush()
-    from autoproces.tenants.engagement.services import notify_followers
-
-    # Followers hear of a new phase or status by e-mail (queued in this transaction).
-    notify_followers(
-        process, user, {k: (before.get(k), after[k]) for k in after if after[k] != before.get(k)}
+    # Listeners (e.g. the followers' e-mail) run in this transaction.
+    process_changed.send(
+        process,
+        user=user,
+        changes={k: (before.get(k), after[k]) for k in after if after[k] != before.get(k)},
     )
     return present(process, user.tenant_id)
 
@@ -860,9 +861,7 @@ def delete_process(user: User, process_id: uuid.UUID) -> None:
     process = get_process(user, process_id)
     if not may_delete(user, process):
         raise Forbidden(_("Du må ikke slette denne proces."))
-    from .attachments import forget_files_of  # attachments builds on this module
-
-    forget_files_of(process)
+    process_deleting.send(process, user=user)  # e.g. attachments schedule their files' removal
     db.session.delete(process)
     db.session.flush()
 

@@ -21,6 +21,7 @@ from . import attachments, exchange, form, services
 from .attachments_api import read_uploads
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
+from .signals import idea_submitted
 
 FIELD_LABELS = {
     "title": _l("Titel"),
@@ -160,9 +161,7 @@ def new_process() -> Any:
                 raise Invalid(_("Oplysningerne kunne ikke gemmes."), owner_errors)
             process = services.create_process(current_user, loaded)
             _attach_intake_files(process, values.get("attachment_description", ""))
-            from autoproces.tenants.engagement.services import send_receipt  # builds on us
-
-            send_receipt(process, current_user)
+            idea_submitted.send(process, user=current_user)  # e.g. a receipt by e-mail
         except ValidationError as e:
             errors = {**normalise_messages(e.normalized_messages()), **owner_errors}
         except Invalid as e:
