@@ -24,7 +24,7 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 from autoproces.tenants.engagement.models import Follower  # a leaf module: no import cycle
 
-from . import form
+from . import fields as registry
 from .figures import expected_figures, round_hours
 from .models import (
     PHASE_LABELS,
@@ -73,7 +73,6 @@ class ProcessSummary(PhaseStatusLabels):
     expected_hours_per_year: float | None
     updated_at: datetime
     snippet: Markup | None = None
-
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
@@ -485,38 +484,16 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
 
 # --- The full process model: settings, fagområder, edits with rules and history -------------
 
-# What the person reporting an idea may write: the fields their edit form shows.
-REPORTER_FIELDS = form.REPORTER_FIELDS
+# Read from the field registry (fields.py).
+REPORTER_FIELDS = registry.REPORTER_FIELDS
+PHASE_REQUIREMENTS = registry.PHASE_REQUIREMENTS
+LESSON_FIELDS = registry.LESSON_FIELDS
 REASON_STATUSES = frozenset(
     {
         Status.REJECTED,
         Status.FAILED,
         Status.PENDING,
         Status.NO_LONGER_RELEVANT,
-    }
-)
-# What a phase needs before a process may move into it (cumulative along the pipeline).
-PHASE_REQUIREMENTS: dict[Phase, tuple[str, ...]] = {
-    Phase.IDEA: (),
-    Phase.PREANALYSIS: ("domain_ids",),
-    Phase.SPECIFICATION: (
-        "occurrences_per_year",
-        "minutes_per_occurrence",
-        "automation_share_pct",
-        "owner_id",
-    ),
-    Phase.DEVELOPMENT: ("contact_id", "technologies"),
-    Phase.IMPLEMENTATION: (),
-    Phase.OPERATION: ("put_into_operation_at", "run_schedule"),
-    Phase.DECOMMISSIONED: ("decommissioned_at",),
-}
-LESSON_FIELDS = frozenset(
-    {
-        "realised_hours_per_year",
-        "realised_benefit_rating",
-        "what_worked",
-        "what_did_not",
-        "advice_to_others",
     }
 )
 RELATION_FIELDS = ("domain_ids", "associated_user_ids")
@@ -667,7 +644,7 @@ def _phase_problems(process: Process, old_phase: str) -> dict[str, list[str]]:
         for field in missing:
             errors[field] = [_("Skal udfyldes for fasen %(phase)s.", phase=label)]
         if missing:
-            names = ", ".join(str(form.FIELD_LABELS.get(f, f)) for f in missing)
+            names = ", ".join(str(registry.LABELS.get(f, f)) for f in missing)
             errors["phase"] = [_("Fasen %(phase)s kræver: %(fields)s.", phase=label, fields=names)]
     if Status(process.status) in REASON_STATUSES and not process.status_reason.strip():
         errors["status_reason"] = [
@@ -778,12 +755,7 @@ def requests_change(process: Process, data: dict[str, Any], before: dict[str, An
 
 
 def _history_name(key: str) -> str:
-    return {
-        "domain_ids": "domains",
-        "associated_user_ids": "associated_users",
-        "owner_id": "owner",
-        "contact_id": "contact",
-    }.get(key, key)
+    return registry.HISTORY_NAMES.get(key, key)
 
 
 def _last_editor(process: Process) -> str | None:
@@ -837,8 +809,8 @@ def history_entries(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
             last = {"changed_at": change["changed_at"], "user": change["user"], "changes": []}
             entries.append(last)
         last["changes"].append(change)
-    order = {name: i for i, name in enumerate(form.FIELD_ORDER)}
-    history_names = {"domains": "domain_ids", "owner": "owner_id", "contact": "contact_id"}
+    order = registry.FORM_ORDER
+    history_names = {alias: name for name, alias in registry.HISTORY_NAMES.items()}
     for entry in entries:
         entry["changes"].sort(
             key=lambda c: order.get(history_names.get(c["field"], c["field"]), len(order))

@@ -18,6 +18,7 @@ from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
 from . import attachments, exchange, form, services
+from . import fields as registry
 from .attachments_api import read_uploads
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
@@ -47,10 +48,7 @@ INTAKE_ORDER = (
 )
 PEOPLE_LIMIT = 10  # options in a person picker; more means "type more"
 PEOPLE_MIN_QUERY = 2  # fewer characters than this show no options
-INTAKE_NUMBERS = [
-    form.Field("occurrences_per_year", "", "int"),
-    form.Field("minutes_per_occurrence", "", "decimal"),
-]
+INTAKE_NUMBERS = [registry.BY_NAME[n] for n in ("occurrences_per_year", "minutes_per_occurrence")]
 
 SORT_LABELS = {
     "relevance": _l("Bedste match / senest ændret"),
