@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Row, Subquery, case, delete, func, null, or_, select, true
+from sqlalchemy import ColumnElement, Row, Subquery, case, delete, func, null, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +25,7 @@ from autoproces.platform.permissions import Action
 from autoproces.tenants.engagement.models import Follower  # a leaf module: no import cycle
 
 from . import fields as registry
+from . import policy
 from .figures import expected_figures, round_hours
 from .models import (
     PHASE_LABELS,
@@ -40,8 +41,8 @@ from .models import (
     ProcessNumberCounter,
     Status,
     TenantSettings,
-    Visibility,
 )
+from .policy import visible_to
 
 T = TypeVar("T")
 
@@ -73,13 +74,6 @@ class ProcessSummary(PhaseStatusLabels):
     expected_hours_per_year: float | None
     updated_at: datetime
     snippet: Markup | None = None
-
-
-def visible_to(user: User) -> ColumnElement[bool]:
-    """The processes `user` may see: private ones only for their reporter and the team."""
-    if user.can(Action.READ_ALL):
-        return true()
-    return or_(Process.visibility == Visibility.MUNICIPALITY.value, Process.reporter_id == user.id)
 
 
 _NUMBER_SEARCH = re.compile(r"^(?:(?:idé|ide|proces)\s*)?(?:nr\.?\s*)?(\d{1,9})$", re.IGNORECASE)
@@ -407,8 +401,10 @@ def _highlight(snippet: str | None) -> Markup | None:
     return Markup(str(escape(snippet)).replace(_HIT_START, "<mark>").replace(_HIT_STOP, "</mark>"))
 
 
-def get_process(user: User, process_id: uuid.UUID) -> Process:
-    """The process, or NotFound: a process the caller may not see does not exist for them."""
+def get_process(user: User, process_id: uuid.UUID, need: str = "read") -> Process:
+    """The process, checked against the policy for what the caller needs ("read", "edit"
+    or "delete"): NotFound when they may not see it (it does not exist for them),
+    Forbidden when they see it but may not do what they need."""
     require(user, Action.READ)
     process = db.session.scalar(
         select(Process).where(
@@ -417,6 +413,10 @@ def get_process(user: User, process_id: uuid.UUID) -> Process:
     )
     if process is None:
         raise NotFound(_("Processen findes ikke."))
+    if need == "edit" and not policy.can_edit(user, process):
+        raise Forbidden(_("Du må ikke ændre denne proces."))
+    if need == "delete" and not policy.can_delete(user, process):
+        raise Forbidden(_("Du må ikke slette denne proces."))
     return present(process, user.tenant_id)
 
 
@@ -656,15 +656,6 @@ def _phase_problems(process: Process, old_phase: str) -> dict[str, list[str]]:
     return errors
 
 
-def _may_edit(user: User, process: Process, fields: set[str]) -> bool:
-    if user.can(Action.EDIT):
-        return True
-    # The reporter may still improve their own idea before the team takes it up.
-    return (
-        process.reporter_id == user.id and process.phase == Phase.IDEA and fields <= REPORTER_FIELDS
-    )
-
-
 def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> Process:
     """Apply a validated change (ProcessPatchSchema) made against `data['version']`.
 
@@ -673,7 +664,7 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
     data = dict(data)
     version = data.pop("version")
     process = get_process(user, process_id)
-    if not _may_edit(user, process, set(data)):
+    if not policy.can_edit(user, process, data):
         raise Forbidden(_("Du må ikke ændre denne proces."))
     if process.version != version:
         raise Conflict(
@@ -818,20 +809,8 @@ def history_entries(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
     return entries
 
 
-def may_delete(user: User, process: Process) -> bool:
-    """The team may delete any process; a reporter their own idea until it is assessed."""
-    own_fresh_idea = (
-        process.reporter_id == user.id
-        and process.phase == Phase.IDEA
-        and process.status == Status.NOT_ASSESSED
-    )
-    return user.can(Action.EDIT) or own_fresh_idea
-
-
 def delete_process(user: User, process_id: uuid.UUID) -> None:
-    process = get_process(user, process_id)
-    if not may_delete(user, process):
-        raise Forbidden(_("Du må ikke slette denne proces."))
+    process = get_process(user, process_id, need="delete")
     from .attachments import forget_files_of  # attachments builds on this module
 
     forget_files_of(process)
