@@ -30,9 +30,9 @@ from autoproces.tenants.processes.models import (
     Phase,
     Process,
     Status,
-    Visibility,
 )
-from autoproces.tenants.processes.services import get_process, present, visible_to
+from autoproces.tenants.processes.policy import can_see, visible_to
+from autoproces.tenants.processes.services import get_process, present
 
 from .models import Comment, Favourite, Follower
 
@@ -258,16 +258,6 @@ def process_url(process: Process) -> str:
     )
 
 
-def _may_see(user: User, process: Process) -> bool:
-    if not user.can(Action.READ):
-        return False
-    return (
-        user.can(Action.READ_ALL)
-        or process.visibility == Visibility.MUNICIPALITY
-        or process.reporter_id == user.id
-    )
-
-
 def _recipients(process: Process, actor: User) -> list[User]:
     """Active followers who may still see the process, the actor left out."""
     users = db.session.scalars(
@@ -281,7 +271,7 @@ def _recipients(process: Process, actor: User) -> list[User]:
         )
         .order_by(User.email)
     ).all()
-    return [u for u in users if _may_see(u, process)]
+    return [u for u in users if can_see(u, process)]
 
 
 def _queue(process: Process, recipients: list[User], kind: str, subject: str, body: str) -> int:

@@ -36,16 +36,13 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 from autoproces.platform.textinput import clean as clean_text
 
+from . import fields as registry
 from . import services
+from .fields import Column
 from .figures import expected_figures, suitability
 from .models import (
     ASSESSMENT_FIELDS,
     LEVEL_LABELS,
-    PHASE_LABELS,
-    RUN_SCHEDULE_LABELS,
-    STATUS_LABELS,
-    VISIBILITY_LABELS,
-    AiActRisk,
     Domain,
     Level,
     Process,
@@ -63,145 +60,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
 LIST_SEPARATOR = ";"
 
-AI_ACT_LABELS = {
-    AiActRisk.NONE: _l("Ingen"),
-    AiActRisk.MINIMAL: _l("Minimal"),
-    AiActRisk.LIMITED: _l("Begrænset"),
-    AiActRisk.HIGH: _l("Høj"),
-}
-ASSESSMENT_HEADERS = {
-    "professional_judgement": _l("I hvor høj grad indgår faglig vurdering?"),
-    "frequent_change": _l("I hvor høj grad ændres processen ofte?"),
-    "structured_input": _l("I hvor høj grad er input struktureret?"),
-    "uniformity": _l("I hvor høj grad foregår opgaven ens hver gang?"),
-    "digital_input": _l("I hvor høj grad er input digitalt?"),
-    "quality_gain": _l("I hvor høj grad vil automatisering give bedre kvalitet?"),
-    "speed_gain": _l("I hvor høj grad vil automatisering give hurtigere sagsbehandling?"),
-    "routine_reduction": _l("I hvor høj grad fjerner automatisering rutineopgaver?"),
-    "automation_feasibility": _l("I hvor høj grad er opgaven teknisk mulig at automatisere?"),
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the sheet: the process attribute, its Danish header and its kind.
-
-    Kinds: text, int, decimal, date, datetime, flag (yes/no), bool (yes/no/blank), list
-    (`;`-separated), enum (Danish labels in `labels`), domains, person, people, it_systems,
-    links, id; `readonly` columns are exported and ignored on import.
-    """
-
-    key: str
-    header: Any
-    kind: str = "text"
-    labels: dict[Any, Any] | None = None
-    readonly: bool = False
-    width: int = 18
-    number_format: str | None = None
-
-
-def _columns() -> tuple[Column, ...]:
-    c = Column
-    return (
-        c("number", _l("Nr."), "int", readonly=True, number_format="0", width=8),
-        c("title", _l("Titel"), width=40),
-        c("summary", _l("Resumé"), width=50),
-        c("description", _l("Beskrivelse"), width=50),
-        c("visibility", _l("Synlighed"), "enum", VISIBILITY_LABELS),
-        c("domain_ids", _l("Fagområder"), "domains", width=30),
-        c("kle_code", _l("KLE-nummer"), width=12),
-        c("form_code", _l("FORM"), width=12),
-        c("legal_basis", _l("Lovgrundlag"), width=30),
-        c("legal_basis_verified_at", _l("Lovgrundlaget er kontrolleret"), "date", width=14),
-        c("org_unit", _l("Afdeling"), width=24),
-        c("targets_citizens", _l("Rettet mod borgere"), "flag", width=12),
-        c("targets_companies", _l("Rettet mod virksomheder"), "flag", width=12),
-        c("keywords", _l("Nøgleord"), "list", width=24),
-        c("current_process", _l("Sådan foregår det i dag"), width=40),
-        c("challenges", _l("Udfordringer i den nuværende proces"), width=40),
-        c("solution_ideas", _l("Idéer til løsning"), width=40),
-        c("it_systems", _l("Nuværende systemer"), "it_systems", width=30),
-        c("occurrences_per_year", _l("Antal gange om året"), "int", number_format="#,##0"),
-        c("minutes_per_occurrence", _l("Minutter pr. gang"), "decimal", number_format="0.00"),
-        c("employees_doing_it", _l("Medarbejdere"), "int", number_format="0"),
-        c(
-            "automation_share_pct",
-            _l("Forventet automatiseringsgrad (%)"),
-            "int",
-            number_format="0",
-        ),
-        c("time_comment", _l("Kommentar til tidsforbruget"), width=30),
-        c(
-            "expected_hours_per_year",
-            _l("Forventede timer pr. år"),
-            "decimal",
-            readonly=True,
-            number_format="#,##0.0",
-        ),
-        c("expected_fte", _l("Forventede årsværk"), "decimal", readonly=True, number_format="0.00"),
-        c(
-            "expected_value_dkk",
-            _l("Forventet værdi (kr.)"),
-            "decimal",
-            readonly=True,
-            number_format="#,##0",
-        ),
-        *(c(name, ASSESSMENT_HEADERS[name], "enum", LEVEL_LABELS) for name in ASSESSMENT_FIELDS),
-        c("suitability", _l("Egnethed (0-100)"), "decimal", readonly=True, number_format="0.0"),
-        c("expected_dev_hours", _l("Forventede udviklingstimer"), "int", number_format="#,##0"),
-        c("expected_cost_dkk", _l("Forventet udgift (kr.)"), "int", number_format="#,##0"),
-        c("strategic_fit", _l("Strategisk match (0–3)"), "int", number_format="0"),
-        c("risk_notes", _l("Risici"), width=30),
-        c("gdpr_personal_data", _l("Behandler personoplysninger"), "bool", width=12),
-        c("automated_decision", _l("Automatisk afgørelse (GDPR art. 22)"), "bool", width=12),
-        c("ai_act_risk", _l("Risiko efter AI-forordningen"), "enum", AI_ACT_LABELS),
-        c("phase", _l("Fase"), "enum", PHASE_LABELS),
-        c("status", _l("Status"), "enum", STATUS_LABELS),
-        c("status_reason", _l("Statusbegrundelse"), width=30),
-        c(
-            "priority_rank",
-            _l("Prioritet (styregruppens rækkefølge)"),
-            "int",
-            number_format="0",
-            width=10,
-        ),
-        c("owner_id", _l("Faglig kontaktperson"), "person", width=24),
-        c("contact_id", _l("Teknisk kontaktperson"), "person", width=24),
-        c("associated_user_ids", _l("Tilknyttede brugere"), "people", width=30),
-        c("planned_start", _l("Planlagt start"), "date", width=14),
-        c("put_into_operation_at", _l("I drift fra"), "date", width=14),
-        c("decommissioned_at", _l("Taget ud af drift"), "date", width=14),
-        c("run_schedule", _l("Kørselsfrekvens"), "enum", RUN_SCHEDULE_LABELS),
-        c("technologies", _l("Anvendt teknologi"), "list", width=24),
-        c("vendor", _l("Leverandør"), width=24),
-        c("services", _l("Systemer og snitflader, løsningen bruger"), "list", width=30),
-        c("technical_notes", _l("Tekniske noter"), width=40),
-        c("organisational_notes", _l("Organisatoriske noter"), width=40),
-        c("code_repository_url", _l("Kodearkiv (adresse)"), width=30),
-        c("links", _l("Links"), "links", width=30),
-        c("realised_hours_per_year", _l("Realiserede timer pr. år"), "int", number_format="#,##0"),
-        c(
-            "realised_benefit_rating",
-            _l("I hvor høj grad indfriede løsningen de forventede gevinster? (0–3)"),
-            "int",
-            number_format="0",
-        ),
-        c("what_worked", _l("Hvad virkede"), width=40),
-        c("what_did_not", _l("Hvad virkede ikke"), width=40),
-        c("advice_to_others", _l("Råd til andre kommuner"), width=40),
-        c("lessons_updated_at", _l("Erfaringer opdateret"), "datetime", readonly=True),
-        c("internal_notes", _l("Interne noter"), width=40),
-        c("esdh_reference", _l("Sagsreference i ESDH"), width=20),
-        c("reporter", _l("Indberetter"), "person", readonly=True, width=24),
-        c("created_at", _l("Oprettet"), "datetime", readonly=True),
-        c("updated_at", _l("Opdateret"), "datetime", readonly=True),
-        # Exported so an import can tell that the process changed after the export.
-        c("version", _l("Version"), "int", readonly=True, number_format="0", width=9),
-        c("id", _l("Id"), "id", width=38),
-    )
-
-
-COLUMNS = _columns()
+# The columns are the registry's (fields.py): its spreadsheet order, headers and formats.
+COLUMNS = registry.sheet_columns()
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 

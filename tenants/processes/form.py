@@ -3,66 +3,25 @@ HTML form's strings become the values ProcessPatchSchema validates."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import format_date, format_datetime, format_decimal
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from werkzeug.datastructures import MultiDict
 
-from .models import (
-    ASSESSMENT_FIELDS,
-    LEVEL_LABELS,
-    PHASE_LABELS,
-    RUN_SCHEDULE_LABELS,
-    STATUS_LABELS,
-    VISIBILITY_HINTS,
-    VISIBILITY_LABELS,
-    Phase,
+from . import fields as registry
+from .fields import (  # noqa: F401 (the form's names for what the registry holds)
+    AI_ACT_LABELS,
+    ASSESSMENT_LABELS,
+    SCALE_0_3,
+    VISIBILITY_HINT,
+    YES_NO,
 )
+from .models import Phase
 
+Field = registry.ProcessField
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: Any
-    # text, textarea, int, decimal, date, select, bool, lines, domains, user, kle (the code
-    # field with a search in the KLE taxonomy: processes/_field.html)
-    kind: str = "text"
-    hint: Any = ""
-    options: Any = None  # for select: {code: label}
-    # The reporter may write it while their idea is an idea (everything else is the team's):
-    # what the reporter's form shows is exactly what they may save.
-    reporter: bool = False
-
-
-ASSESSMENT_LABELS = {
-    "professional_judgement": _l("I hvor høj grad indgår faglig vurdering?"),
-    "frequent_change": _l("I hvor høj grad ændres processen ofte?"),
-    "structured_input": _l("I hvor høj grad er input struktureret?"),
-    "uniformity": _l("I hvor høj grad foregår opgaven ens hver gang?"),
-    "digital_input": _l("I hvor høj grad er input digitalt?"),
-    "quality_gain": _l("I hvor høj grad vil automatisering give bedre kvalitet?"),
-    "speed_gain": _l("I hvor høj grad vil automatisering give hurtigere sagsbehandling?"),
-    "routine_reduction": _l("I hvor høj grad fjerner automatisering rutineopgaver?"),
-    "automation_feasibility": _l("I hvor høj grad er opgaven teknisk mulig at automatisere?"),
-}
-AI_ACT_LABELS = {
-    "none": _l("Ingen"),
-    "minimal": _l("Minimal"),
-    "limited": _l("Begrænset"),
-    "high": _l("Høj"),
-}
-SCALE_0_3 = {"0": "0", "1": "1", "2": "2", "3": "3"}
-# A yes/no the team may leave unanswered (stored as NULL): a select, so that saving the form
-# without touching it leaves it unanswered rather than turning it into "Nej".
-YES_NO = {"true": _l("Ja"), "false": _l("Nej")}
-VISIBILITY_HINT = LazyString(
-    lambda: " ".join(f"{VISIBILITY_LABELS[v]}: {VISIBILITY_HINTS[v]}" for v in VISIBILITY_HINTS)
-)
 # Selects with a blank choice, "(ikke angivet)", which is stored as no value.
 OPTIONAL_SELECTS = frozenset(
     {
@@ -75,158 +34,16 @@ OPTIONAL_SELECTS = frozenset(
     }
 )
 
-# (group title, first phase in which the group shows, fields)
+# (group title, first phase in which the group shows, fields), read from the registry.
 GROUPS: list[tuple[Any, Phase, list[Field]]] = [
-    (
-        _l("Idéen"),
-        Phase.IDEA,
-        [
-            Field("title", _l("Titel"), reporter=True),
-            Field("summary", _l("Resumé"), "textarea", reporter=True),
-            Field("description", _l("Beskrivelse"), "textarea", reporter=True),
-            Field("domain_ids", _l("Fagområder"), "domains", reporter=True),
-            Field(
-                "visibility",
-                _l("Hvem må se processen?"),
-                "select",
-                VISIBILITY_HINT,
-                options=VISIBILITY_LABELS,
-                reporter=True,
-            ),
-        ],
-    ),
-    (
-        _l("Sådan foregår det i dag"),
-        Phase.IDEA,
-        [
-            Field("current_process", _l("Sådan foregår det i dag"), "textarea", reporter=True),
-            Field(
-                "challenges", _l("Udfordringer i den nuværende proces"), "textarea", reporter=True
-            ),
-            Field("solution_ideas", _l("Idéer til løsning"), "textarea", reporter=True),
-            Field(
-                "it_systems",
-                _l("Nuværende systemer"),
-                "lines",
-                _l("Ét system pr. linje: navn; leverandør"),
-                reporter=True,
-            ),
-            Field("occurrences_per_year", _l("Antal gange om året"), "int", reporter=True),
-            Field("minutes_per_occurrence", _l("Minutter pr. gang"), "decimal", reporter=True),
-            Field(
-                "employees_doing_it",
-                _l("Antal medarbejdere, der udfører opgaven"),
-                "int",
-                reporter=True,
-            ),
-            Field("automation_share_pct", _l("Forventet automatiseringsgrad (%)"), "int"),
-            Field("time_comment", _l("Kommentar til tidsforbruget"), "textarea", reporter=True),
-        ],
-    ),
-    (
-        _l("Forløb"),
-        Phase.IDEA,
-        [
-            Field("phase", _l("Fase"), "select", options=PHASE_LABELS),
-            Field("status", _l("Status"), "select", options=STATUS_LABELS),
-            Field(
-                "status_reason",
-                _l("Begrundelse for status"),
-                "textarea",
-                _l("Skal udfyldes ved Afvist, Mislykket, Afventer og Ikke relevant mere."),
-            ),
-            Field("priority_rank", _l("Prioritet (styregruppens rækkefølge)"), "int"),
-            Field("owner_id", _l("Faglig kontaktperson"), "user", reporter=True),
-            Field("contact_id", _l("Teknisk kontaktperson"), "user"),
-            Field("planned_start", _l("Planlagt start"), "date"),
-            Field("put_into_operation_at", _l("I drift fra"), "date"),
-            Field("decommissioned_at", _l("Taget ud af drift"), "date"),
-            Field("run_schedule", _l("Kørselsfrekvens"), "select", options=RUN_SCHEDULE_LABELS),
-        ],
-    ),
-    (
-        _l("Klassifikation og vurdering"),
-        Phase.PREANALYSIS,
-        [
-            Field("kle_code", _l("KLE-nummer"), "kle", _l("Et KLE-emne, fx 32.18.08")),
-            Field("form_code", _l("FORM-kode")),
-            Field("legal_basis", _l("Lovgrundlag"), "textarea"),
-            Field("legal_basis_verified_at", _l("Lovgrundlaget er kontrolleret"), "date"),
-            Field("org_unit", _l("Afdeling")),
-            Field("targets_citizens", _l("Rettet mod borgere"), "bool"),
-            Field("targets_companies", _l("Rettet mod virksomheder"), "bool"),
-            *[
-                Field(name, ASSESSMENT_LABELS[name], "select", options=LEVEL_LABELS)
-                for name in ASSESSMENT_FIELDS
-            ],
-            Field("expected_dev_hours", _l("Forventede udviklingstimer"), "int"),
-            Field("expected_cost_dkk", _l("Forventet udgift (kr.)"), "int"),
-            Field("strategic_fit", _l("Strategisk match (0–3)"), "select", options=SCALE_0_3),
-            Field("risk_notes", _l("Risici"), "textarea"),
-            Field(
-                "gdpr_personal_data", _l("Behandler personoplysninger"), "select", options=YES_NO
-            ),
-            Field(
-                "automated_decision",
-                _l("Automatisk afgørelse (GDPR art. 22)"),
-                "select",
-                options=YES_NO,
-            ),
-            Field(
-                "ai_act_risk", _l("Risiko efter AI-forordningen"), "select", options=AI_ACT_LABELS
-            ),
-        ],
-    ),
-    (
-        _l("Løsningen"),
-        Phase.DEVELOPMENT,
-        [
-            Field("technologies", _l("Anvendt teknologi"), "lines", _l("Én pr. linje, fx RPA")),
-            Field("vendor", _l("Leverandør")),
-            Field("services", _l("Systemer og snitflader, løsningen bruger"), "lines"),
-            Field("technical_notes", _l("Tekniske noter"), "textarea"),
-            Field("organisational_notes", _l("Organisatoriske noter"), "textarea"),
-            Field("code_repository_url", _l("Kodearkiv (adresse)")),
-        ],
-    ),
-    (
-        _l("Erfaringer"),
-        Phase.OPERATION,
-        [
-            Field("realised_hours_per_year", _l("Realiserede timer pr. år"), "int"),
-            Field(
-                "realised_benefit_rating",
-                _l("I hvor høj grad indfriede løsningen de forventede gevinster? (0–3)"),
-                "select",
-                options=SCALE_0_3,
-            ),
-            Field("what_worked", _l("Hvad virkede"), "textarea"),
-            Field("what_did_not", _l("Hvad virkede ikke"), "textarea"),
-            Field("advice_to_others", _l("Råd til andre kommuner"), "textarea"),
-        ],
-    ),
-    (
-        _l("Internt"),
-        Phase.IDEA,
-        [
-            Field(
-                "internal_notes",
-                _l("Interne noter"),
-                "textarea",
-                _l("Forlader aldrig kommunen og deles aldrig i kataloget."),
-            ),
-            Field("esdh_reference", _l("Sagsreference i ESDH")),
-        ],
-    ),
+    (group.title, group.phase, [f for f in registry.FORM_FIELDS if f.group is group])
+    for group in registry.GROUPS
 ]
 
-
-ALL_FIELDS: list[Field] = [f for _title, _first, fields in GROUPS for f in fields]
-# What the person reporting an idea may write (DOMAIN.md: an idea is a two-minute task), read
-# from the same list the form is drawn from, so the form never shows what they may not save.
-REPORTER_FIELDS = frozenset(f.name for f in ALL_FIELDS if f.reporter)
+ALL_FIELDS: list[Field] = list(registry.FORM_FIELDS)
+REPORTER_FIELDS = registry.REPORTER_FIELDS
 # Every field's place in the form, for listing errors in the order the fields show.
-FIELD_ORDER = {f.name: i for i, f in enumerate(ALL_FIELDS)}
+FIELD_ORDER = registry.FORM_ORDER
 
 
 def visible_groups(phase: str, team: bool) -> list[tuple[Any, list[Field]]]:
@@ -356,19 +173,7 @@ def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
 
 
 # Labels for every field name the history can mention.
-FIELD_LABELS: dict[str, Any] = {f.name: f.label for f in ALL_FIELDS}
-FIELD_LABELS.update(
-    {
-        "domains": _l("Fagområder"),
-        "owner": _l("Faglig kontaktperson"),
-        "contact": _l("Teknisk kontaktperson"),
-        "associated_users": _l("Tilknyttede brugere"),
-        "associated_user_ids": _l("Tilknyttede brugere"),
-        "reporter_id": _l("Indberetter"),
-        "version": _l("Version"),
-        "lessons_updated_at": _l("Erfaringer opdateret"),
-    }
-)
+FIELD_LABELS: dict[str, Any] = registry.LABELS
 SUMMARY_FIELDS = frozenset(
     {
         "title",

@@ -1,4 +1,4 @@
-"""The process (tenant-owned). Fields follow ../shared/DOMAIN.md."""
+"""The process (tenant-owned). Fields follow docs/DOMAIN.md; their rules are in fields.py."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ VISIBILITY_LABELS = {
     Visibility.PERSONAL: _l("Privat"),
     Visibility.MUNICIPALITY: _l("Synlig i egen kommune"),
 }
-# Who sees a process of each visibility (services.visible_to: the reporter, and the roles
+# Who sees a process of each visibility (policy.visible_to: the reporter, and the roles
 # that read everything).
 VISIBILITY_HINTS = {
     Visibility.PERSONAL: _l("Kun du, automatiseringsteamet og lederne kan se den."),

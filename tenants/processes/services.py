@@ -23,7 +23,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,7 +34,8 @@ from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 
-from . import form
+from . import fields as registry
+from . import policy
 from .figures import expected_figures, round_hours
 from .models import (
     PHASE_LABELS,
@@ -51,8 +51,8 @@ from .models import (
     ProcessNumberCounter,
     Status,
     TenantSettings,
-    Visibility,
 )
+from .policy import visible_to
 from .signals import list_filters, process_changed, process_created, process_deleting
 
 T = TypeVar("T")
@@ -85,13 +85,6 @@ class ProcessSummary(PhaseStatusLabels):
     expected_hours_per_year: float | None
     updated_at: datetime
     snippet: Markup | None = None
-
-
-def visible_to(user: User) -> ColumnElement[bool]:
-    """The processes `user` may see: private ones only for their reporter and the team."""
-    if user.can(Action.READ_ALL):
-        return true()
-    return or_(Process.visibility == Visibility.MUNICIPALITY.value, Process.reporter_id == user.id)
 
 
 _NUMBER_SEARCH = re.compile(r"^(?:(?:idé|ide|proces)\s*)?(?:nr\.?\s*)?(\d{1,9})$", re.IGNORECASE)
@@ -411,8 +404,10 @@ def _highlight(snippet: str | None) -> Markup | None:
     return Markup(str(escape(snippet)).replace(_HIT_START, "<mark>").replace(_HIT_STOP, "</mark>"))
 
 
-def get_process(user: User, process_id: uuid.UUID) -> Process:
-    """The process, or NotFound: a process the caller may not see does not exist for them."""
+def get_process(user: User, process_id: uuid.UUID, need: str = "read") -> Process:
+    """The process, checked against the policy for what the caller needs ("read", "edit"
+    or "delete"): NotFound when they may not see it (it does not exist for them),
+    Forbidden when they see it but may not do what they need."""
     require(user, Action.READ)
     process = db.session.scalar(
         select(Process).where(
@@ -421,6 +416,10 @@ def get_process(user: User, process_id: uuid.UUID) -> Process:
     )
     if process is None:
         raise NotFound(_("Processen findes ikke."))
+    if need == "edit" and not policy.can_edit(user, process):
+        raise Forbidden(_("Du må ikke ændre denne proces."))
+    if need == "delete" and not policy.can_delete(user, process):
+        raise Forbidden(_("Du må ikke slette denne proces."))
     return present(process, user.tenant_id)
 
 
@@ -486,38 +485,16 @@ def create_process(user: User, data: dict[str, Any]) -> Process:
 
 # --- The full process model: settings, fagområder, edits with rules and history -------------
 
-# What the person reporting an idea may write: the fields their edit form shows.
-REPORTER_FIELDS = form.REPORTER_FIELDS
+# Read from the field registry (fields.py).
+REPORTER_FIELDS = registry.REPORTER_FIELDS
+PHASE_REQUIREMENTS = registry.PHASE_REQUIREMENTS
+LESSON_FIELDS = registry.LESSON_FIELDS
 REASON_STATUSES = frozenset(
     {
         Status.REJECTED,
         Status.FAILED,
         Status.PENDING,
         Status.NO_LONGER_RELEVANT,
-    }
-)
-# What a phase needs before a process may move into it (cumulative along the pipeline).
-PHASE_REQUIREMENTS: dict[Phase, tuple[str, ...]] = {
-    Phase.IDEA: (),
-    Phase.PREANALYSIS: ("domain_ids",),
-    Phase.SPECIFICATION: (
-        "occurrences_per_year",
-        "minutes_per_occurrence",
-        "automation_share_pct",
-        "owner_id",
-    ),
-    Phase.DEVELOPMENT: ("contact_id", "technologies"),
-    Phase.IMPLEMENTATION: (),
-    Phase.OPERATION: ("put_into_operation_at", "run_schedule"),
-    Phase.DECOMMISSIONED: ("decommissioned_at",),
-}
-LESSON_FIELDS = frozenset(
-    {
-        "realised_hours_per_year",
-        "realised_benefit_rating",
-        "what_worked",
-        "what_did_not",
-        "advice_to_others",
     }
 )
 RELATION_FIELDS = ("domain_ids", "associated_user_ids")
@@ -668,7 +645,7 @@ def _phase_problems(process: Process, old_phase: str) -> dict[str, list[str]]:
         for field in missing:
             errors[field] = [_("Skal udfyldes for fasen %(phase)s.", phase=label)]
         if missing:
-            names = ", ".join(str(form.FIELD_LABELS.get(f, f)) for f in missing)
+            names = ", ".join(str(registry.LABELS.get(f, f)) for f in missing)
             errors["phase"] = [_("Fasen %(phase)s kræver: %(fields)s.", phase=label, fields=names)]
     if Status(process.status) in REASON_STATUSES and not process.status_reason.strip():
         errors["status_reason"] = [
@@ -680,15 +657,6 @@ def _phase_problems(process: Process, old_phase: str) -> dict[str, list[str]]:
     return errors
 
 
-def _may_edit(user: User, process: Process, fields: set[str]) -> bool:
-    if user.can(Action.EDIT):
-        return True
-    # The reporter may still improve their own idea before the team takes it up.
-    return (
-        process.reporter_id == user.id and process.phase == Phase.IDEA and fields <= REPORTER_FIELDS
-    )
-
-
 def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> Process:
     """Apply a validated change (ProcessPatchSchema) made against `data['version']`.
 
@@ -697,7 +665,7 @@ def update_process(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> P
     data = dict(data)
     version = data.pop("version")
     process = get_process(user, process_id)
-    if not _may_edit(user, process, set(data)):
+    if not policy.can_edit(user, process, data):
         raise Forbidden(_("Du må ikke ændre denne proces."))
     if process.version != version:
         raise Conflict(
@@ -779,12 +747,7 @@ def requests_change(process: Process, data: dict[str, Any], before: dict[str, An
 
 
 def _history_name(key: str) -> str:
-    return {
-        "domain_ids": "domains",
-        "associated_user_ids": "associated_users",
-        "owner_id": "owner",
-        "contact_id": "contact",
-    }.get(key, key)
+    return registry.HISTORY_NAMES.get(key, key)
 
 
 def _last_editor(process: Process) -> str | None:
@@ -838,8 +801,8 @@ def history_entries(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
             last = {"changed_at": change["changed_at"], "user": change["user"], "changes": []}
             entries.append(last)
         last["changes"].append(change)
-    order = {name: i for i, name in enumerate(form.FIELD_ORDER)}
-    history_names = {"domains": "domain_ids", "owner": "owner_id", "contact": "contact_id"}
+    order = registry.FORM_ORDER
+    history_names = {alias: name for name, alias in registry.HISTORY_NAMES.items()}
     for entry in entries:
         entry["changes"].sort(
             key=lambda c: order.get(history_names.get(c["field"], c["field"]), len(order))
@@ -847,20 +810,8 @@ def history_entries(user: User, process_id: uuid.UUID) -> list[dict[str, Any]]:
     return entries
 
 
-def may_delete(user: User, process: Process) -> bool:
-    """The team may delete any process; a reporter their own idea until it is assessed."""
-    own_fresh_idea = (
-        process.reporter_id == user.id
-        and process.phase == Phase.IDEA
-        and process.status == Status.NOT_ASSESSED
-    )
-    return user.can(Action.EDIT) or own_fresh_idea
-
-
 def delete_process(user: User, process_id: uuid.UUID) -> None:
-    process = get_process(user, process_id)
-    if not may_delete(user, process):
-        raise Forbidden(_("Du må ikke slette denne proces."))
+    process = get_process(user, process_id, need="delete")
     process_deleting.send(process, user=user)  # e.g. attachments schedule their files' removal
     db.session.delete(process)
     db.session.flush()

@@ -17,7 +17,8 @@ from autoproces.platform.identity.services import list_users, search_active_user
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import attachments, exchange, form, services
+from . import attachments, exchange, form, policy, services
+from . import fields as registry
 from .attachments_api import read_uploads
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
@@ -48,10 +49,7 @@ INTAKE_ORDER = (
 )
 PEOPLE_LIMIT = 10  # options in a person picker; more means "type more"
 PEOPLE_MIN_QUERY = 2  # fewer characters than this show no options
-INTAKE_NUMBERS = [
-    form.Field("occurrences_per_year", "", "int"),
-    form.Field("minutes_per_occurrence", "", "decimal"),
-]
+INTAKE_NUMBERS = [registry.BY_NAME[n] for n in ("occurrences_per_year", "minutes_per_occurrence")]
 
 SORT_LABELS = {
     "relevance": _l("Bedste match / senest ændret"),
@@ -286,23 +284,20 @@ def intake_links() -> Any:
 def show_process(process_id: uuid.UUID) -> Any:
     process = services.get_process(current_user, process_id)
     team = current_user.can(Action.EDIT)
-    may_edit = team or (process.reporter_id == current_user.id and process.phase == "idea")
     return render_template(
         "processes/show.html",
         process=process,
         display_groups=form.display_groups(process, form.visible_groups(process.phase, team)),
         history=services.history_entries(current_user, process_id),
-        may_edit=may_edit,
-        may_delete=services.may_delete(current_user, process),
+        may_edit=policy.can_edit(current_user, process),
+        may_delete=policy.can_delete(current_user, process),
     )
 
 
 @bp.route("/processer/<uuid:process_id>/slet", methods=["GET", "POST"])
 def delete_process(process_id: uuid.UUID) -> Any:
     """Delete a process, after a page that asks (it works without JavaScript)."""
-    process = services.get_process(current_user, process_id)
-    if not services.may_delete(current_user, process):
-        raise Forbidden(_("Du må ikke slette denne proces."))
+    process = services.get_process(current_user, process_id, need="delete")
     if request.method == "POST":
         title = process.title
         services.delete_process(current_user, process_id)
@@ -336,10 +331,8 @@ def edit_process(process_id: uuid.UUID) -> Any:
 
     A post with `refresh` (the phase select, by htmx or its own button) only draws the
     form again for the chosen phase, with everything typed so far; nothing is saved."""
-    process = services.get_process(current_user, process_id)
-    team = current_user.can(Action.EDIT)
-    if not team and not (process.reporter_id == current_user.id and process.phase == "idea"):
-        raise Forbidden(_("Du må ikke ændre denne proces."))
+    process = services.get_process(current_user, process_id, need="edit")
+    team = current_user.can(Action.EDIT)  # the team's form has every field
     stored_phase = process.phase
     chosen = request.form.get("phase") if team else None
     groups = form.visible_groups(form.shown_phase(stored_phase, chosen), team)
