@@ -124,3 +124,27 @@ def test_the_rules_see_the_code(blueprint_owners):
     assert any(t.startswith("autoproces.tenants.processes") for t in imports)
     assert blueprint_owners.get("processes") == "tenants"
     assert blueprint_owners.get("identity") == "platform"
+
+
+# Test folders that are not about one package: journeys through the whole app in a browser,
+# the benchmarks (outside the default run) and the OpenID provider's script.
+CROSS_CUTTING_TEST_FOLDERS = {"browser", "benchmarks", "oidc"}
+
+
+def test_the_tests_folder_mirrors_the_code():
+    """tests/platform/identity/test_x.py tests platform/identity: every folder of tests names a
+    package of the code, and only this file (about all of it) sits at the top."""
+    tests = REPO_ROOT / "tests"
+    misplaced = []
+    for path in sorted(tests.rglob("test_*.py")):
+        folder = path.parent.relative_to(tests)
+        if folder.parts and folder.parts[0] in CROSS_CUTTING_TEST_FOLDERS:
+            continue
+        if not folder.parts:
+            if path.name != "test_architecture.py":
+                misplaced.append(f"{path.name} (at the top)")
+            continue
+        code = REPO_ROOT / folder
+        if folder.parts[0] not in FOLDERS or not any(code.glob("*.py")):
+            misplaced.append(str(path.relative_to(tests)))
+    assert not misplaced, f"test files outside the code's layout: {misplaced}"

@@ -4,12 +4,10 @@ their translations, and what each role is shown on the edit page."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from babel.messages.pofile import read_po
 from flask_babel.speaklater import LazyString
-from helpers import login
+from helpers import REPO_ROOT, login
 from html_forms import field_names
 from sqlalchemy import inspect
 
@@ -18,7 +16,7 @@ from autoproces.tenants.processes.models import Phase, Process
 from autoproces.tenants.processes.schemas import ProcessInSchema, ProcessOutSchema
 
 PO = (
-    Path(__file__).resolve().parents[1]
+    REPO_ROOT
     / "platform"
     / "translations"
     / "en"
