@@ -46,6 +46,8 @@ class Settings:
     app_role: str = "autoproces_app"
     encryption_keys: str = ""
     idle_timeout_minutes: int = 60
+    # However active: a session ends this many hours after sign-in (a stolen cookie expires).
+    session_max_hours: int = 12
     ratelimit_storage_uri: str = "memory://"
     # `serve` refuses several workers with per-worker counters unless this accepts them.
     allow_per_worker_rate_limits: bool = False
@@ -122,10 +124,12 @@ class Settings:
             raise ConfigError("AUTOPROCES_APP_ROLE must be a plain role name (letters, digits, _).")
         try:
             idle = int(env.get("AUTOPROCES_IDLE_TIMEOUT_MINUTES", "60"))
+            max_hours = int(env.get("AUTOPROCES_SESSION_MAX_HOURS", "12"))
             proxies = int(env.get("AUTOPROCES_TRUSTED_PROXIES", "0"))
         except ValueError:
             raise ConfigError(
-                "AUTOPROCES_IDLE_TIMEOUT_MINUTES and AUTOPROCES_TRUSTED_PROXIES are whole numbers."
+                "AUTOPROCES_IDLE_TIMEOUT_MINUTES, AUTOPROCES_SESSION_MAX_HOURS and "
+                "AUTOPROCES_TRUSTED_PROXIES are whole numbers."
             ) from None
         try:
             smtp_port = int(env.get("SMTP_PORT") or "25")
@@ -140,6 +144,7 @@ class Settings:
             app_role=app_role,
             encryption_keys=env.get("AUTOPROCES_ENCRYPTION_KEY", ""),
             idle_timeout_minutes=max(1, idle),
+            session_max_hours=max(1, max_hours),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             allow_per_worker_rate_limits=_flag(env, "AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS"),
             trusted_proxies=max(0, proxies),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -56,6 +57,7 @@ def init_app(app: Flask, settings: Any) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tied to the session instead
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=settings.idle_timeout_minutes)
+    app.config["SESSION_MAX_AGE"] = timedelta(hours=settings.session_max_hours)
     # Every request renews the signed cookie, so the lifetime is an idle timeout.
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True
     csrf.init_app(app)
@@ -85,3 +87,21 @@ def init_app(app: Flask, settings: Any) -> None:
         if request.path.startswith("/api/"):
             return json_error(429, "Too many requests; try again in a minute.")
         return html_error(429, _("Der er for mange forsøg lige nu. Vent et minut, og prøv igen."))
+
+
+SIGNED_IN_AT = "signed_in_at"
+
+
+def mark_signed_in() -> None:
+    """Stamp the session with its sign-in time; `signed_in_too_long_ago` reads it."""
+    session[SIGNED_IN_AT] = int(time.time())
+
+
+def signed_in_too_long_ago() -> bool:
+    """Past the absolute lifetime (SESSION_MAX_AGE), or with no sign-in time at all: the idle
+    timeout alone would let a copied cookie that is used every hour live for ever."""
+    started = session.get(SIGNED_IN_AT)
+    if not isinstance(started, int):
+        return True
+    age = time.time() - started
+    return not 0 <= age <= current_app.config["SESSION_MAX_AGE"].total_seconds()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -11,6 +12,7 @@ def login(client, user) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
+        sess["signed_in_at"] = int(time.time())
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from flask_smorest import abort as api_abort
 from ..db import db
 from ..errors import Forbidden
 from ..permissions import Action
-from ..security import csrf
+from ..security import csrf, signed_in_too_long_ago
 from ..tenancy import activate_tenant_from_slug, current_tenant
 from .models import User
 from .services import TokenRejected, authenticate_token
@@ -47,6 +47,8 @@ def _load_user(user_id: str) -> User | None:
     # A copy of a cookie from before logout, deactivation or a role change has an older
     # epoch: refused, on every request. Service accounts never hold a session.
     if user is None or not user.active or user.is_service or user.session_epoch != epoch:
+        return None
+    if signed_in_too_long_ago():
         return None
     return user
 

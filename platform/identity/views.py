@@ -24,7 +24,7 @@ from ..components import home_url
 from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..permissions import ROLE_LABELS
-from ..security import limiter, login_limit
+from ..security import limiter, login_limit, mark_signed_in
 from ..tenancy import current_tenant
 from ..urls import external_url
 from . import oidc
@@ -60,6 +60,7 @@ def start_session(user: User, id_token: str | None = None) -> None:
         session[PENDING_KEY] = pending
     session.permanent = True  # the idle timeout (PERMANENT_SESSION_LIFETIME) applies
     login_user(user)
+    mark_signed_in()
     if id_token:
         session["id_token"] = id_token
 

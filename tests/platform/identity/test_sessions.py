@@ -3,6 +3,8 @@ deactivation or a role change is refused afterwards, for reading and for writing
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from helpers import login
 from sqlalchemy import text
@@ -141,6 +143,7 @@ def test_a_role_change_by_the_providers_mapping_ends_other_sessions(
     session_id, _user = sign_in({"roles": ["staff"]})
     with client.session_transaction() as sess:
         sess["_user_id"] = session_id
+        sess["signed_in_at"] = int(time.time())
     _assert_accepted(client)
     sign_in({"roles": ["staff"]})  # the same roles: nothing ends
     _assert_accepted(client)
@@ -171,6 +174,7 @@ def test_a_service_account_never_holds_a_session(client, app, make, alpha):
         session_id = account.get_id()
     with client.session_transaction() as sess:
         sess["_user_id"] = session_id
+        sess["signed_in_at"] = int(time.time())
     assert client.get("/alpha/processer").status_code == 302
 
 
@@ -212,3 +216,28 @@ def test_a_copied_operator_cookie_is_refused_after_logout(demo_app, app):
         from autoproces.platform.tenancy import tenant_by_slug
 
         assert tenant_by_slug("ny") is None
+
+
+@pytest.mark.parametrize(
+    "stamp", [None, "yesterday", -12 * 3600 - 1, 3600], ids=["none", "text", "too-old", "future"]
+)
+def test_a_session_ends_hours_after_sign_in_however_active(client, make, alpha, stamp):
+    """The idle timeout renews with every request; the absolute lifetime (12 hours) does not,
+    so a copied cookie used every few minutes still dies. A missing or odd stamp counts as old."""
+    user = make.user(alpha, "employee")
+    login(client, user)
+    assert client.get("/alpha/processer").status_code == 200
+    with client.session_transaction() as sess:
+        if stamp is None:
+            del sess["signed_in_at"]
+        else:
+            sess["signed_in_at"] = stamp if isinstance(stamp, str) else int(time.time()) + stamp
+    assert client.get("/alpha/processer").status_code == 302
+
+
+def test_a_session_within_its_lifetime_is_kept(client, make, alpha):
+    user = make.user(alpha, "employee")
+    login(client, user)
+    with client.session_transaction() as sess:
+        sess["signed_in_at"] = int(time.time()) - 12 * 3600 + 60
+    assert client.get("/alpha/processer").status_code == 200
