@@ -11,6 +11,12 @@ from ..db import db
 from .models import OutboxMessage
 
 SUBJECT_MAX = 300
+# RFC 2606 reserves .invalid: such an address (a service account's) can never be delivered.
+UNDELIVERABLE_SUFFIX = ".invalid"
+
+
+def deliverable(address: str) -> bool:
+    return not address.strip().lower().rstrip(".").endswith(UNDELIVERABLE_SUFFIX)
 
 
 def _one_line(subject: str) -> str:
@@ -25,8 +31,11 @@ def queue_mail(
     body_text: str,
     kind: str,
     body_html: str | None = None,
-) -> OutboxMessage:
-    """Queue one e-mail to a person of the current municipality."""
+) -> OutboxMessage | None:
+    """Queue one e-mail to a person of the current municipality (None: the address can never
+    be delivered, so nothing is queued)."""
+    if not deliverable(to_address):
+        return None
     message = OutboxMessage(
         tenant_id=tenant_id,
         to_address=to_address,

@@ -275,16 +275,18 @@ def _recipients(process: Process, actor: User) -> list[User]:
 
 
 def _queue(process: Process, recipients: list[User], kind: str, subject: str, body: str) -> int:
+    queued = 0
     for user in recipients:
-        queue_mail(
+        message = queue_mail(
             process.tenant_id,
             user.email,
             subject,
             _("Hej %(name)s", name=user.name) + "\n\n" + body,
             kind,
         )
+        queued += message is not None
     db.session.flush()
-    return len(recipients)
+    return queued
 
 
 def _footer(process: Process) -> str:

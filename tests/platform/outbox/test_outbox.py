@@ -388,3 +388,28 @@ def test_no_team_mail_to_a_suspended_or_unknown_municipality(app, make, su_engin
         assert queue_for_team(uuid.uuid4(), "Emne", "Tekst", "contact") == 0
         db.session.commit()
     assert rows(su_engine) == []
+
+
+@pytest.mark.parametrize(
+    ("address", "queued"),
+    [
+        ("esdh@tjenestekonto.invalid", False),
+        ("X@Foo.INVALID.", False),
+        ("erik@alpha.dk", True),
+        ("someone@invalid.dk", True),
+    ],
+)
+def test_an_undeliverable_address_is_never_queued(app, make, su_engine, address, queued):
+    from autoproces.platform.db import db
+    from autoproces.platform.outbox.services import queue_mail
+    from autoproces.platform.tenancy import activate_tenant
+
+    tenant = make.tenant("alfa")
+    with app.app_context():
+        activate_tenant(tenant)
+        message = queue_mail(tenant.id, address, "Emne", "Tekst", "test")
+        db.session.commit()
+    assert (message is not None) is queued
+    with su_engine.connect() as conn:
+        count = conn.execute(text("select count(*) from outbox_message")).scalar_one()
+    assert count == int(queued)

@@ -479,3 +479,28 @@ def test_outside_the_demo_the_public_address_is_required(database):
         create_app(app_env(database, AUTOPROCES_BASE_URL="autoproces.os2.eu"))
     # The demo may fall back to the request's address: it runs on the user's own machine.
     create_app(app_env(database, AUTOPROCES_BASE_URL="", AUTOPROCES_DEMO="1"))
+
+
+def test_a_following_service_account_gets_no_mail(client, app, alpha, make, su_engine):
+    """A service account's address (…@tjenestekonto.invalid) can never be delivered: the
+    outbox queues nothing for it, the people following still get theirs."""
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.services import create_service_account
+    from autoproces.platform.tenancy import activate_tenant
+
+    with app.app_context():
+        activate_tenant(alpha.tenant)
+        account = create_service_account(alpha.tenant, "ESDH", ["automation"], "test")
+        db.session.commit()
+        db.session.refresh(account)
+        db.session.expunge(account)
+    process = make.process(alpha.erik)
+    r = client.put(f"/api/v1/processes/{process.id}/follow", headers=bearer(make.token(account)))
+    assert r.status_code == 204
+    r = client.patch(
+        f"/api/v1/processes/{process.id}",
+        json={"version": process.version, "status": "in_progress"},
+        headers=bearer(alpha.team_token),
+    )
+    assert r.status_code == 200, r.get_json()
+    assert [m.to_address for m in outbox(su_engine)] == ["erik@alpha.dk"]
