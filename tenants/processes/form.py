@@ -71,6 +71,29 @@ def shown_phase(stored: str, chosen: str | None) -> str:
     return max(Phase(stored), picked, key=order.index).value
 
 
+def _max_lengths() -> dict[str, int]:
+    """Each single text field's limit as the API schema writes it (its one place), for the
+    form's `maxlength`: a browser then stops at the limit instead of the server refusing."""
+    from marshmallow import validate
+
+    from .schemas import ProcessPatchSchema
+
+    limits = {}
+    for name, schema_field in ProcessPatchSchema().fields.items():
+        for validator in schema_field.validators:
+            if isinstance(validator, validate.Length) and validator.max is not None:
+                limits[name] = validator.max
+    # A list's limit counts items, not characters.
+    return {
+        f.name: limits[f.name]
+        for f in ALL_FIELDS
+        if f.name in limits and f.kind not in ("lines", "domains")
+    }
+
+
+MAX_LENGTHS = _max_lengths()
+
+
 def sort_errors(errors: dict[str, Any]) -> dict[str, Any]:
     """The errors in the order their fields show in the form (unknown names last)."""
     last = len(FIELD_ORDER)

@@ -391,4 +391,5 @@ def _form_helpers() -> dict[str, Any]:
         "field_labels": form.FIELD_LABELS,
         "display_value": form.display_value,
         "optional_selects": form.OPTIONAL_SELECTS,
+        "max_lengths": form.MAX_LENGTHS,
     }

@@ -96,3 +96,37 @@ def test_reporter_cannot_open_a_colleagues_idea_nor_their_own_once_assessed(clie
     )
     login(client, employee)
     assert client.get(f"/alpha/processer/{mine.id}/rediger").status_code == 403
+
+
+def test_every_text_field_stops_at_the_limit_the_server_enforces(client, make, alpha):
+    """The page's maxlength is the schema's limit (read from it), and text typed up to it with
+    line breaks (sent as CRLF by a browser, which counts them as one character) saves."""
+    import lxml.html
+
+    from autoproces.tenants.processes.form import MAX_LENGTHS
+    from autoproces.tenants.processes.schemas import LONG_TEXT
+
+    tenant, team = alpha
+    p = make.process(team, phase="operation")
+    login(client, team)
+    html = _edit_page(client, p.id)
+    form = lxml.html.fromstring(html).get_element_by_id("process-form")
+    shown = {
+        e.get("name"): e.get("maxlength")
+        for e in form.xpath(".//input[@type='text']|.//textarea")
+        if e.get("name") in MAX_LENGTHS
+    }
+    assert shown and shown == {name: str(MAX_LENGTHS[name]) for name in shown}
+    assert {"title", "summary", "description", "what_worked"} <= shown.keys()
+    line = "x" * 99 + "\n"
+    full = (line * (LONG_TEXT // len(line)))[: LONG_TEXT - 1] + "y"
+    assert len(full) == LONG_TEXT
+    _save_untouched(client, p.id, description=full.replace("\n", "\r\n"))
+    r = client.post(
+        f"/alpha/processer/{p.id}/rediger",
+        data=MultiDict(
+            [(k, v) for k, v in submitted(_edit_page(client, p.id), "process-form") if k != "title"]
+            + [("title", "t" * (MAX_LENGTHS["title"] + 1))]
+        ),
+    )
+    assert r.status_code == 422 and "Højst 120 tegn" in r.get_data(as_text=True)
