@@ -129,11 +129,24 @@ DATABASE_UNAVAILABLE = (
     sa_exc.TimeoutError,
 )
 RETRY_AFTER_SECONDS = 30
+# SQLSTATE classes of an outage: connection (08), resources (53), operator intervention such
+# as a shutdown or a cancelled query (57), a rollback to retry (40). No code: no answer at all.
+OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+
+
+def is_outage(e: Exception) -> bool:
+    """True when the database is away or overloaded; False for an error of ours that happens
+    to be an OperationalError (it is answered 503 all the same, but logged as a bug)."""
+    code = getattr(getattr(e, "orig", None), "pgcode", None)
+    return code is None or str(code)[:2] in OUTAGE_SQLSTATE_CLASSES
 
 
 def register_error_handlers(app: Flask) -> None:
     def _database_unavailable(e: Exception) -> Any:
-        current_app.logger.warning("database unavailable: %s", e.__class__.__name__)
+        if is_outage(e):
+            current_app.logger.warning("database unavailable: %s", e.__class__.__name__)
+        else:
+            current_app.logger.error("database error answered 503", exc_info=e)
         _rollback()
         # The page must render without the database: no tenant or user left to load.
         g.tenant = None

@@ -154,3 +154,23 @@ def test_an_unreachable_database_gives_503():
         owner_url = app_url
 
     assert_unavailable(make_app(Closed).test_client())
+
+
+def test_an_outage_is_told_from_an_error_of_ours():
+    """Both are answered 503, but only an outage is a mere warning: an OperationalError with
+    another SQLSTATE (e.g. a wrong configuration parameter, 42704) is logged as a bug."""
+    from sqlalchemy.exc import OperationalError
+
+    from autoproces.platform.errors import is_outage
+
+    class Orig(Exception):
+        def __init__(self, pgcode):
+            self.pgcode = pgcode
+
+    def error(code):
+        return OperationalError("select 1", {}, Orig(code))
+
+    assert is_outage(error(None))  # no answer from the server at all
+    for code in ("08006", "53300", "57P01", "57014", "40001"):
+        assert is_outage(error(code)), code
+    assert not is_outage(error("42704"))
