@@ -138,6 +138,9 @@ def test_administrator_and_operator_pages_are_accessible(page, live_server, seed
     assert_accessible(page, "operator new tenant with errors")
     page.goto(live_server + "/operator/log")
     assert_accessible(page, "operator audit log")
+    page.get_by_role("link", name="Processer pr. fase").click()  # the register's page
+    page.wait_for_url("**/operator/processer/")
+    assert_accessible(page, "operator processes per phase")
 
 
 def test_report_assess_move_to_preanalysis_and_see_the_overview(page, live_server, seeded):
