@@ -121,6 +121,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.extensions["autoproces.components"] = components
     for component in components:
         component.init_app(app, api)
+    operator_views.check_component_pages(app, components)
     nav_items = [(*item, None) for c in components for item in c.nav_items]
     nav_items.append(("tenant_admin.index", _l("Administration"), Action.ADMINISTER))
 

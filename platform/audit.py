@@ -5,6 +5,10 @@ Tenant-owned (`tenant_audit`, forced row-level security): the entries name the
 municipality's own people and are read by its administrator, so they live with the tenant's
 data, not in the operator's platform log, which the operator reads and which holds no
 tenant-private content. What an operator does to a tenant is written to both.
+
+Both tables are written and read through one `AuditLog` (here for the municipality's,
+in `operator.services` for the operator's): an entry is added in the caller's transaction,
+and entries are read newest first.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Identity, Text, func, select
+from sqlalchemy import BigInteger, ColumnElement, DateTime, Identity, Select, Text, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,6 +54,34 @@ class TenantAudit(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
 
 
+Entry = TypeVar("Entry", bound=db.Model)
+
+
+@dataclass(frozen=True)
+class AuditLog(Generic[Entry]):
+    """One audit table: `model` has an `at` time and an increasing `id`."""
+
+    model: type[Entry]
+
+    def write(self, details: Mapping[str, Any] | None = None, **columns: Any) -> Entry:
+        """Add an entry in the caller's transaction. Never pass a secret."""
+        entry = self.model(details=dict(details or {}), **columns)
+        db.session.add(entry)
+        db.session.flush()
+        return entry
+
+    def count(self, *conditions: ColumnElement[bool]) -> int:
+        total = select(func.count()).select_from(self.model).where(*conditions)
+        return db.session.scalar(total) or 0
+
+    def newest_first(self, *conditions: ColumnElement[bool]) -> Select[tuple[Entry]]:
+        model: Any = self.model
+        return select(self.model).where(*conditions).order_by(model.at.desc(), model.id.desc())
+
+
+TENANT_LOG = AuditLog(TenantAudit)
+
+
 def record(
     tenant_id: uuid.UUID,
     actor: Any,
@@ -62,16 +94,13 @@ def record(
         actor_id, actor_name = None, actor or ""
     else:
         actor_id, actor_name = getattr(actor, "id", None), getattr(actor, "name", "") or ""
-    entry = TenantAudit(
+    return TENANT_LOG.write(
+        details,
         tenant_id=tenant_id,
         actor_id=actor_id,
         actor_name=actor_name[:254],
         action=action,
-        details=dict(details or {}),
     )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 @dataclass(frozen=True)
@@ -89,13 +118,9 @@ class AuditPage:
 def entries(tenant_id: uuid.UUID, page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
     """The tenant's entries, newest first, a page at a time."""
     condition = TenantAudit.tenant_id == tenant_id
-    total = db.session.scalar(select(func.count()).select_from(TenantAudit).where(condition)) or 0
+    total = TENANT_LOG.count(condition)
     page = max(1, min(page, max(1, math.ceil(total / per_page))))
     items = db.session.scalars(
-        select(TenantAudit)
-        .where(condition)
-        .order_by(TenantAudit.at.desc(), TenantAudit.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        TENANT_LOG.newest_first(condition).limit(per_page).offset((page - 1) * per_page)
     )
     return AuditPage(list(items), total, page, per_page)

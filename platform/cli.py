@@ -156,6 +156,7 @@ def _status_command(name: str, status: str, help_text: str) -> Callable[..., Non
     def command(slug: str, reason: str) -> None:
         from . import audit
         from .operator.cli import _cli_actor
+        from .operator.services import TENANT_ACTIVATE, TENANT_SUSPEND, audit_for_tenant
         from .tenancy import TenantStatus, set_tenant_status
 
         with _app_context():
@@ -164,9 +165,10 @@ def _status_command(name: str, status: str, help_text: str) -> Callable[..., Non
             details: dict[str, Any] = {"status": {"from": before, "to": tenant.status}}
             if reason.strip():
                 details["note"] = " ".join(reason.split())[:500]
-            action = "tenant.suspend" if status == "suspended" else "tenant.activate"
-            _audit(action, tenant, **details)
-            audit.record(tenant.id, _cli_actor(), audit.TENANT_STATUS, details)
+            action = TENANT_SUSPEND if status == "suspended" else TENANT_ACTIVATE
+            audit_for_tenant(
+                None, action, tenant, audit.TENANT_STATUS, details, email=_cli_actor()
+            )
             click.echo(f"Tenant {tenant.slug} is {tenant.status}.")
 
     return command

@@ -7,6 +7,7 @@ themselves here, so dependencies keep pointing one way.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -16,6 +17,9 @@ import click
 from flask import Flask
 
 ENTRY_POINT_GROUP = "autoproces.components"
+
+# A usage figure's SQL function is named in a statement: a plain identifier only.
+SQL_FUNCTION = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,19 @@ class Component:
     # Panels other pages render without naming the component: (slot, template), in order.
     # Slot "process": included at the end of a process's page, with `process` in its context.
     panels: tuple[tuple[str, str], ...] = ()
+    # Pages in the operator console: (endpoint, label) entries in its menu. The endpoints
+    # belong to a blueprint made with `operator.views.operator_blueprint` (behind the
+    # operator's sign-in), which `init_app` registers.
+    operator_pages: tuple[tuple[str, Any], ...] = ()
+    # Usage figures on the operator's list and page of tenants: (key, label, SQL function).
+    # The function is a narrow SECURITY DEFINER one returning (tenant_id, count) rows and
+    # nothing else: the operator sees counts, never the component's rows.
+    usage: tuple[tuple[str, Any, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for _key, _label, function in self.usage:
+            if not SQL_FUNCTION.fullmatch(function):
+                raise ValueError(f"{self.name}: {function!r} is not an SQL function name")
 
 
 def panels_for(components: list[Component], slot: str) -> list[str]:

@@ -189,6 +189,16 @@ class Factory:
             db.session.commit()
             return secret
 
+    def operator(self, email: str = "ops@os2.dk"):
+        """A local operator (password and TOTP; the console's login has its own tests)."""
+        from autoproces.platform.db import db
+        from autoproces.platform.operator.services import create_local_operator
+
+        with self.app.app_context():
+            operator = create_local_operator(email).operator
+            db.session.commit()
+            return _detached(operator)
+
     def process(self, user, **data):
         from autoproces.platform.db import db, use_tenant
         from autoproces.platform.identity.models import User

@@ -15,6 +15,13 @@ def login(client, user) -> None:
         sess["signed_in_at"] = int(time.time())
 
 
+def operator_login(client, operator) -> None:
+    """Sign `operator` in to the console on `client` (its own session, not Flask-Login's)."""
+    with client.session_transaction() as sess:
+        sess["operator_id"] = str(operator.id)
+        sess["operator_epoch"] = operator.session_epoch or 0
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

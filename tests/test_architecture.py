@@ -110,7 +110,36 @@ def test_no_platform_template_or_view_names_another_components_endpoint(blueprin
     assert found == []
 
 
-def test_the_rules_see_the_code(blueprint_owners):
+# A table named in SQL text: FROM, JOIN, INTO, UPDATE or TABLE, then its name.
+SQL_TABLE = re.compile(r"\b(?:from|join|into|update|table)\s+(?:public\.)?([a-z_][a-z0-9_]*)", re.I)
+
+
+@pytest.fixture(scope="module")
+def component_tables(app) -> set[str]:
+    """The tables whose models live in a component (tenants, shared_catalog)."""
+    from autoproces.platform.db import db
+
+    return {
+        mapper.local_table.name
+        for mapper in db.Model.registry.mappers
+        if mapper.class_.__module__.split(".")[1] != "platform"
+    }
+
+
+def test_the_platform_names_no_components_table(component_tables):
+    """The platform's SQL (the operator's usage figures among it) counts its own tables; a
+    component's figures come through `Component.usage`."""
+    found = []
+    root = REPO_ROOT / "platform"
+    for path in sorted(root.rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for name in SQL_TABLE.findall(line):
+                if name.lower() in component_tables:
+                    found.append(f"{path.relative_to(REPO_ROOT)}:{number} names {name}")
+    assert found == []
+
+
+def test_the_rules_see_the_code(blueprint_owners, component_tables):
     """Guards the guards: the walkers find modules, imports and endpoints at all."""
     modules = dict(_modules("tenants"))
     assert "autoproces.tenants.processes.services" in modules
@@ -124,6 +153,9 @@ def test_the_rules_see_the_code(blueprint_owners):
     assert any(t.startswith("autoproces.tenants.processes") for t in imports)
     assert blueprint_owners.get("processes") == "tenants"
     assert blueprint_owners.get("identity") == "platform"
+    assert "process" in component_tables and "app_user" not in component_tables
+    old_usage = (REPO_ROOT / "migrations/versions/0002_identity.py").read_text(encoding="utf-8")
+    assert "process" in SQL_TABLE.findall(old_usage)  # the function the platform had before
 
 
 # Test folders that are not about one package: journeys through the whole app in a browser,

@@ -2,7 +2,8 @@
 work on tenants. The only code that writes operators and operator_audit.
 
 The operator sees tenant metadata and aggregates only (DESIGN.md, Tenancy): usage comes from
-the SQL function `operator_tenant_usage()`, never from the tenants' own rows. Every change is
+the platform's SQL function `operator_tenant_usage()` (users, last activity) and the functions
+the components declare (`Component.usage`), never from the tenants' own rows. Every change is
 written to `operator_audit` in the same transaction as the change itself, without secrets.
 """
 
@@ -14,7 +15,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit as tenant_audit
+from ..audit import AuditLog
 from ..crypto import EncryptionUnavailable, decrypt, encrypt
 from ..db import db, use_tenant
 from ..errors import Invalid, NotFound
@@ -271,6 +273,8 @@ def operator_actor(operator: Operator | None) -> str:
 
 # --- The audit log --------------------------------------------------------------------
 
+OPERATOR_LOG = AuditLog(OperatorAudit)
+
 
 def audit(
     operator: Operator | None,
@@ -281,17 +285,31 @@ def audit(
     details: Mapping[str, Any] | None = None,
 ) -> OperatorAudit:
     """Record what an operator did, in the caller's transaction. Never pass a secret."""
-    entry = OperatorAudit(
+    return OPERATOR_LOG.write(
+        details,
         operator_id=operator.id if operator is not None else None,
         operator_email=(email if email is not None else operator.email if operator else "")[:254],
         action=action,
         subject_tenant_id=tenant.id if tenant is not None else None,
         subject_tenant_slug=tenant.slug if tenant is not None else None,
-        details=dict(details or {}),
     )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+
+
+def audit_for_tenant(
+    operator: Operator | None,
+    action: str,
+    tenant: Tenant,
+    tenant_action: str,
+    details: Mapping[str, Any],
+    *,
+    email: str | None = None,
+) -> None:
+    """What an operator (or the command line, named by `email`) did to a municipality goes
+    into both logs: the operator's, and the municipality's own as `tenant_action`."""
+    audit(operator, action, tenant, email=email, details=details)
+    actor = email if email is not None else operator_actor(operator)
+    with acting_for(tenant):
+        tenant_audit.record(tenant.id, actor, tenant_action, details)
 
 
 @dataclass(frozen=True)
@@ -313,26 +331,41 @@ def audit_log(
     conditions = []
     if tenant_slug:
         conditions.append(OperatorAudit.subject_tenant_slug == tenant_slug)
-    total = db.session.scalar(select(func.count()).select_from(OperatorAudit).where(*conditions))
-    page = max(1, min(page, max(1, math.ceil((total or 0) / per_page))))
+    total = OPERATOR_LOG.count(*conditions)
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
     items = db.session.scalars(
-        select(OperatorAudit)
-        .where(*conditions)
-        .order_by(OperatorAudit.at.desc(), OperatorAudit.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        OPERATOR_LOG.newest_first(*conditions).limit(per_page).offset((page - 1) * per_page)
     )
-    return AuditPage(list(items), total or 0, page, per_page)
+    return AuditPage(list(items), total, page, per_page)
 
 
 # --- Tenants, through metadata and aggregates -----------------------------------------
 
 
 @dataclass(frozen=True)
+class UsageFigure:
+    """A component's count per tenant: shown as `label`, from the SQL `function`."""
+
+    key: str
+    label: Any
+    function: str
+
+
+def usage_figures() -> list[UsageFigure]:
+    """The components' usage figures, in component order."""
+    components = current_app.extensions["autoproces.components"]
+    return [UsageFigure(*figure) for c in components for figure in c.usage]
+
+
+@dataclass(frozen=True)
 class Usage:
     users: int = 0
-    processes: int = 0
     last_activity: datetime | None = None
+    # The components' figures by key; a tenant with no rows counts 0.
+    figures: dict[str, int] = field(default_factory=dict)
+
+    def figure(self, key: str) -> int:
+        return self.figures.get(key, 0)
 
 
 @dataclass(frozen=True)
@@ -341,23 +374,39 @@ class TenantRow:
     usage: Usage
 
 
-def tenant_usage(tenant_id: uuid.UUID | None = None) -> dict[uuid.UUID, Usage]:
-    """Counts per tenant from `operator_tenant_usage()`, the operator's only view of them."""
-    sql = "select tenant_id, users, processes, last_activity from operator_tenant_usage()"
+def _per_tenant(sql: str, tenant_id: uuid.UUID | None) -> Any:
     params: dict[str, Any] = {}
     if tenant_id is not None:
         sql += " where tenant_id = :tenant_id"
         params["tenant_id"] = tenant_id
+    return db.session.execute(text(sql), params)
+
+
+def tenant_usage(tenant_id: uuid.UUID | None = None) -> dict[uuid.UUID, Usage]:
+    """Counts per tenant from `operator_tenant_usage()` and the components' functions, the
+    operator's only view of them."""
+    figures: dict[uuid.UUID, dict[str, int]] = {}
+    for figure in usage_figures():
+        # The name is a checked identifier (Component), never input.
+        sql = f"select tenant_id, count from {figure.function}()"
+        for row in _per_tenant(sql, tenant_id):
+            counts = figures.setdefault(row.tenant_id, {})
+            counts[figure.key] = counts.get(figure.key, 0) + int(row.count)
+    platform = "select tenant_id, users, last_activity from operator_tenant_usage()"
     return {
-        row.tenant_id: Usage(int(row.users), int(row.processes), row.last_activity)
-        for row in db.session.execute(text(sql), params)
+        row.tenant_id: Usage(int(row.users), row.last_activity, figures.get(row.tenant_id, {}))
+        for row in _per_tenant(platform, tenant_id)
     }
+
+
+def all_tenants() -> list[Tenant]:
+    """Every municipality's metadata, by name."""
+    return list(db.session.scalars(select(Tenant).order_by(Tenant.name, Tenant.slug)))
 
 
 def list_tenants() -> list[TenantRow]:
     usage = tenant_usage()
-    tenants = db.session.scalars(select(Tenant).order_by(Tenant.name, Tenant.slug))
-    return [TenantRow(t, usage.get(t.id, Usage())) for t in tenants]
+    return [TenantRow(t, usage.get(t.id, Usage())) for t in all_tenants()]
 
 
 def get_tenant(slug: str) -> Tenant:
@@ -428,21 +477,42 @@ def _email_or_none(value: str | None) -> str | None:
     return value.lower() if value else None
 
 
+@dataclass(frozen=True)
+class TenantForm:
+    """The console's tenant form, cleaned: the same for creating and editing."""
+
+    name: str
+    code: str | None
+    cvr: str | None
+    first_admin: str | None
+
+    @classmethod
+    def of(cls, form: Mapping[str, str]) -> TenantForm:
+        return cls(
+            form.get("name") or "",
+            _blank_to_none(form.get("municipality_code")),
+            _blank_to_none(form.get("cvr")),
+            _email_or_none(form.get("first_admin_email")),
+        )
+
+    def check(self, slug: str | None, message: str, exclude: uuid.UUID | None = None) -> None:
+        """Invalid with `message` and the fields' errors; `slug` None: it is not changed."""
+        errors = _tenant_errors(slug, self.name, self.code, self.cvr, self.first_admin, exclude)
+        if errors:
+            raise Invalid(message, errors)
+
+
 def create_tenant_as(operator: Operator, form: Mapping[str, str]) -> Tenant:
     """A new municipality; `first_admin_email` names who becomes its administrator at
     their first sign-in through its identity provider."""
     slug = (form.get("slug") or "").strip().lower()
-    name = form.get("name") or ""
-    code, cvr = _blank_to_none(form.get("municipality_code")), _blank_to_none(form.get("cvr"))
-    first_admin = _email_or_none(form.get("first_admin_email"))
-    errors = _tenant_errors(slug, name, code, cvr, first_admin)
-    if errors:
-        raise Invalid(_("Kommunen kunne ikke oprettes."), errors)
-    tenant = create_tenant(slug, name, code, cvr)
-    tenant.first_admin_email = first_admin
+    fields = TenantForm.of(form)
+    fields.check(slug, _("Kommunen kunne ikke oprettes."))
+    tenant = create_tenant(slug, fields.name, fields.code, fields.cvr)
+    tenant.first_admin_email = fields.first_admin
     db.session.flush()
     details = {key: getattr(tenant, key) for key in TENANT_FIELDS}
-    if not first_admin:
+    if not fields.first_admin:
         details.pop("first_admin_email")
     audit(operator, TENANT_CREATE, tenant, details=details)
     return tenant
@@ -458,24 +528,16 @@ def _changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, A
 
 def update_tenant_as(operator: Operator, slug: str, form: Mapping[str, str]) -> Tenant:
     tenant = get_tenant(slug)
-    name = form.get("name") or ""
-    code, cvr = _blank_to_none(form.get("municipality_code")), _blank_to_none(form.get("cvr"))
-    first_admin = _email_or_none(form.get("first_admin_email"))
-    errors = _tenant_errors(None, name, code, cvr, first_admin, exclude=tenant.id)
-    if errors:
-        raise Invalid(_("Kommunen kunne ikke gemmes."), errors)
+    fields = TenantForm.of(form)
+    fields.check(None, _("Kommunen kunne ikke gemmes."), exclude=tenant.id)
     before = {key: getattr(tenant, key) for key in TENANT_FIELDS}
-    update_tenant(tenant.slug, name, code, cvr)
-    tenant.first_admin_email = first_admin
+    update_tenant(tenant.slug, fields.name, fields.code, fields.cvr)
+    tenant.first_admin_email = fields.first_admin
     db.session.flush()
     changes = _changes(before, {key: getattr(tenant, key) for key in TENANT_FIELDS})
     if changes:
-        audit(operator, TENANT_UPDATE, tenant, details={"changes": changes})
-        with acting_for(tenant):
-            actor = operator_actor(operator)
-            tenant_audit.record(
-                tenant.id, actor, tenant_audit.TENANT_CHANGED, {"changes": changes}
-            )
+        details = {"changes": changes}
+        audit_for_tenant(operator, TENANT_UPDATE, tenant, tenant_audit.TENANT_CHANGED, details)
     return tenant
 
 
@@ -500,11 +562,7 @@ def set_status_as(operator: Operator, slug: str, status: TenantStatus, reason: s
     details: dict[str, Any] = {"status": {"from": before, "to": status.value}}
     if reason:
         details["note"] = reason  # free text ("reason" holds codes of failed logins)
-    audit(operator, action, tenant, details=details)
-    with acting_for(tenant):  # the municipality's own log keeps it too
-        tenant_audit.record(
-            tenant.id, operator_actor(operator), tenant_audit.TENANT_STATUS, details
-        )
+    audit_for_tenant(operator, action, tenant, tenant_audit.TENANT_STATUS, details)
     return tenant
 
 

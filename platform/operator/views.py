@@ -4,6 +4,9 @@ aggregates only.
 The operator's session is its own: `session["operator_id"]`, never Flask-Login's
 `current_user`, so a signed-in operator opens no tenant page or API, and a tenant user's
 session opens nothing here. Views are thin: parse, call a service, render.
+
+Components add pages with `operator_blueprint` (behind the same sign-in, in the console's
+frame) and name them in `Component.operator_pages`, which the console's menu shows.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     current_app,
@@ -29,6 +33,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..components import Component
 from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
@@ -37,7 +42,7 @@ from ..identity.labels import IDP_FIELD_LABELS
 from ..identity.services import idp_form_values
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit
-from ..tenancy import TenantStatus, known_municipalities, suggested_slug
+from ..tenancy import Tenant, TenantStatus, known_municipalities, suggested_slug
 from ..urls import external_url
 from . import services
 from .models import Operator
@@ -123,22 +128,53 @@ def current_operator() -> Operator | None:
     return g.operator
 
 
-def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Console views: only for a signed-in, active operator; others go to the login page.
+def _refuse_unless_operator() -> Response | None:
+    """Only a signed-in, active operator passes; others go to the login page. A deactivated
+    operator's session is ended at its next request."""
+    if current_operator() is not None:
+        return None
+    if session.get(SESSION_KEY):
+        session.pop(SESSION_KEY, None)
+        session.pop(ID_TOKEN_KEY, None)
+    return redirect(url_for("operator.login", next=request.full_path.rstrip("?")))
 
-    A deactivated operator's session is ended at its next request.
-    """
+
+def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Console views: only for a signed-in, active operator."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_operator() is None:
-            if session.get(SESSION_KEY):
-                session.pop(SESSION_KEY, None)
-                session.pop(ID_TOKEN_KEY, None)
-            return redirect(url_for("operator.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
+        return _refuse_unless_operator() or view(*args, **kwargs)
 
     return wrapper
+
+
+# Marks the blueprints made by `operator_blueprint` (the app checks `operator_pages` by it).
+CONSOLE_BLUEPRINT = "autoproces_operator_console"
+
+
+def operator_blueprint(name: str, import_name: str, url_prefix: str, **kwargs: Any) -> Blueprint:
+    """A component's pages in the operator console, under `/operator` + `url_prefix`: every
+    view needs a signed-in operator, nothing is cached, and templates that extend
+    `operator/layout.html` get the console's frame."""
+    page_bp = Blueprint(name, import_name, url_prefix="/operator" + url_prefix, **kwargs)
+    page_bp.before_request(_refuse_unless_operator)
+    page_bp.after_request(_no_store)
+    page_bp.context_processor(_console_context)
+    setattr(page_bp, CONSOLE_BLUEPRINT, True)
+    return page_bp
+
+
+def check_component_pages(app: Flask, components: list[Component]) -> None:
+    """Every page a component names for the console's menu is behind the operator's
+    sign-in: its endpoint belongs to a blueprint made by `operator_blueprint`."""
+    for component in components:
+        for endpoint, _label in component.operator_pages:
+            owner = app.blueprints.get(endpoint.rpartition(".")[0])
+            if owner is None or not getattr(owner, CONSOLE_BLUEPRINT, False):
+                raise RuntimeError(
+                    f"{component.name}: operator page {endpoint} is not on an operator_blueprint"
+                )
 
 
 def safe_next(target: str | None) -> str | None:
@@ -178,12 +214,18 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+# The console's own menu; the components' pages follow.
+CONSOLE_NAV = (("operator.index", _l("Kommuner")), ("operator.audit", _l("Handlingslog")))
+
+
 @bp.context_processor
 def _console_context() -> dict[str, Any]:
+    components = current_app.extensions["autoproces.components"]
     return {
         "operator": current_operator(),
         "status_labels": STATUS_LABELS,
         "action_labels": ACTION_LABELS,
+        "console_nav": [*CONSOLE_NAV, *(page for c in components for page in c.operator_pages)],
     }
 
 
@@ -364,52 +406,77 @@ def _no_key(e: EncryptionUnavailable) -> Any:
 @bp.get("/")
 @operator_required
 def index() -> Any:
-    return render_template("operator/index.html", rows=services.list_tenants())
+    return render_template(
+        "operator/index.html", rows=services.list_tenants(), usage_figures=services.usage_figures()
+    )
 
 
 def _seed_choices() -> list[dict[str, str]]:
     """The seed data's municipalities that are not on the platform yet, by name."""
-    taken = {t.tenant.municipality_code for t in services.list_tenants()}
+    taken = {t.municipality_code for t in services.all_tenants()}
     return sorted(
         (m for code, m in known_municipalities().items() if code not in taken),
         key=lambda m: m["name"],
     )
 
 
-@bp.route("/kommuner/ny", methods=["GET", "POST"])
-@operator_required
-def new_tenant() -> Any:
-    form: dict[str, str] = {}
+def _picked_municipality(chosen: str) -> dict[str, str]:
+    """The form filled from Denmark's municipality `chosen` (its code): name, code, CVR."""
+    known = known_municipalities().get(chosen)
+    if known is None:
+        return {}
+    return {
+        "slug": suggested_slug(known["name"]),
+        "name": known["name"],
+        "municipality_code": known["code"],
+        "cvr": known["cvr"],
+    }
+
+
+def _tenant_form(municipality: Tenant | None) -> Any:
+    """Creating (`municipality` None) and editing a municipality: one form, which has the
+    address name only when creating (it cannot change later)."""
     errors: dict[str, list[str]] = {}
-    chosen = field("kommune", request.args).strip()
-    if request.method == "GET" and chosen:
-        # Picked from the list of Denmark's municipalities: its name, code and CVR.
-        known = known_municipalities().get(chosen)
-        if known is not None:
-            form = {
-                "slug": suggested_slug(known["name"]),
-                "name": known["name"],
-                "municipality_code": known["code"],
-                "cvr": known["cvr"],
-            }
+    names = [key for key in TENANT_FIELD_LABELS if municipality is None or key != "slug"]
+    chosen = field("kommune", request.args).strip() if municipality is None else ""
     if request.method == "POST":
-        form = {key: field(key) for key in TENANT_FIELD_LABELS}
+        form = {key: field(key) for key in names}
         try:
-            tenant = services.create_tenant_as(current_operator(), form)
+            if municipality is None:
+                saved = services.create_tenant_as(current_operator(), form)
+                flash(_("%(name)s er oprettet.", name=saved.name), "success")
+            else:
+                saved = services.update_tenant_as(current_operator(), municipality.slug, form)
+                flash(_("Oplysningerne om %(name)s er gemt.", name=saved.name), "success")
         except Invalid as e:
             errors = e.errors
         else:
-            flash(_("%(name)s er oprettet.", name=tenant.name), "success")
-            return redirect(url_for("operator.tenant", slug=tenant.slug))
+            return redirect(url_for("operator.tenant", slug=saved.slug))
+    elif municipality is not None:
+        form = {key: getattr(municipality, key) or "" for key in names}
+    else:
+        form = _picked_municipality(chosen) if chosen else {}
     return render_template(
         "operator/tenant_form.html",
         form=form,
         errors=errors,
         field_labels=TENANT_FIELD_LABELS,
-        municipality=None,
-        choices=_seed_choices(),
+        municipality=municipality,
+        choices=_seed_choices() if municipality is None else [],
         chosen=chosen,
     ), (422 if errors else 200)
+
+
+@bp.route("/kommuner/ny", methods=["GET", "POST"])
+@operator_required
+def new_tenant() -> Any:
+    return _tenant_form(None)
+
+
+@bp.route("/kommuner/<slug>/rediger", methods=["GET", "POST"])
+@operator_required
+def edit_tenant(slug: str) -> Any:
+    return _tenant_form(services.get_tenant(slug))
 
 
 @bp.get("/kommuner/<slug>")
@@ -421,40 +488,11 @@ def tenant(slug: str) -> Any:
         "operator/tenant.html",
         municipality=municipality,
         usage=usage,
+        usage_figures=services.usage_figures(),
         idp=services.tenant_idp(municipality),
         recent=services.audit_log(municipality.slug, per_page=10).items,
         role_labels=ROLE_LABELS,
     )
-
-
-@bp.route("/kommuner/<slug>/rediger", methods=["GET", "POST"])
-@operator_required
-def edit_tenant(slug: str) -> Any:
-    municipality = services.get_tenant(slug)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        form = {key: field(key) for key in TENANT_FIELD_LABELS if key != "slug"}
-        try:
-            services.update_tenant_as(current_operator(), slug, form)
-        except Invalid as e:
-            errors = e.errors
-        else:
-            flash(_("Oplysningerne om %(name)s er gemt.", name=municipality.name), "success")
-            return redirect(url_for("operator.tenant", slug=municipality.slug))
-    else:
-        form = {
-            "name": municipality.name,
-            "municipality_code": municipality.municipality_code or "",
-            "cvr": municipality.cvr or "",
-            "first_admin_email": municipality.first_admin_email or "",
-        }
-    return render_template(
-        "operator/tenant_form.html",
-        form=form,
-        errors=errors,
-        field_labels=TENANT_FIELD_LABELS,
-        municipality=municipality,
-    ), (422 if errors else 200)
 
 
 @bp.route("/kommuner/<slug>/log-in", methods=["GET", "POST"])

@@ -16,10 +16,12 @@ def init_app(app: Flask, api: Any) -> None:
         attachment_views,
         attachments,  # noqa: F401  (connects its clean-up to process_deleting)
         attachments_api,
+        operator_views,
         views,
     )
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(operator_views.bp)
     app.register_blueprint(attachment_views.bp)
     api.register_blueprint(attachments_api.bp)
     api.register_blueprint(process_api.bp)
@@ -57,4 +59,6 @@ component = Component(
             _l("ét link pr. fagområde, der åbner formularen med fagområdet valgt"),
         ),
     ),
+    operator_pages=(("processes_operator.phases", _l("Processer pr. fase")),),
+    usage=(("processes", _l("Processer"), "operator_process_counts"),),
 )

@@ -4,29 +4,12 @@ creating a municipality from the list of 98, and suspending one with a reason.""
 
 from __future__ import annotations
 
-import pytest
-from browser_helpers import assert_accessible
+from browser_helpers import assert_accessible, sign_in
 
 
-@pytest.fixture
-def strict_page(browser):
-    """A page that enforces the app's CSP (no bypass), as a user's browser does."""
-    context = browser.new_context(locale="da-DK")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _sign_in_as(page, live_server, slug: str, role_label: str) -> None:
-    page.goto(f"{live_server}/{slug}/login")
-    page.locator("label", has_text=role_label).first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"**/{slug}/processer")
-
-
-def test_administrator_makes_a_service_account_and_its_token(strict_page, live_server, seeded):
-    page = strict_page
-    _sign_in_as(page, live_server, "syddjurs", "Administrator")
+def test_administrator_makes_a_service_account_and_its_token(csp_page, live_server, seeded):
+    page = csp_page
+    sign_in(page, live_server, "Administrator", "syddjurs")
     page.get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="API-nøgler").first.click()
     # A colleague is not among whom a token can act as.
@@ -69,9 +52,9 @@ def test_administrator_makes_a_service_account_and_its_token(strict_page, live_s
 
 
 def test_operator_creates_a_municipality_from_the_list_and_suspends_it(
-    strict_page, live_server, seeded
+    csp_page, live_server, seeded
 ):
-    page = strict_page
+    page = csp_page
     page.goto(live_server + "/operator/login")
     page.get_by_role("button", name="Log ind som demo-operatør").click()
     page.wait_for_url("**/operator/")
@@ -107,7 +90,7 @@ def test_operator_creates_a_municipality_from_the_list_and_suspends_it(
 
 
 def test_the_new_pages_are_accessible(page, live_server, seeded):
-    _sign_in_as(page, live_server, "syddjurs", "Administrator")
+    sign_in(page, live_server, "Administrator", "syddjurs")
     page.goto(live_server + "/syddjurs/admin/noegler")
     page.get_by_label("Tjenestekontoens navn").fill("Robot")
     page.get_by_role("button", name="Opret tjenestekonto").click()

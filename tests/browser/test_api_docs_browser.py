@@ -4,22 +4,9 @@ call made from the page with a token answers."""
 
 from __future__ import annotations
 
-import pytest
 
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def strict_page(browser):
-    # No bypass_csp: the page must work under the policy the app sends.
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def test_swagger_ui_works_under_the_csp(strict_page, live_server, client, make):
-    page = strict_page
+def test_swagger_ui_works_under_the_csp(new_page, live_server, client, make):
+    page = new_page(locale="en-GB")  # no bypass_csp: the page works under the app's policy
     tenant = make.tenant("alpha", "Alfa Kommune")
     token = make.token(make.user(tenant, "automation", name="Ada Alfa"))
     spec = client.get("/api/v1/openapi.json").get_json()

@@ -3,19 +3,9 @@ team, with axe-core on the pages that show them."""
 
 from __future__ import annotations
 
-import pytest
-from browser_helpers import assert_accessible
-
-pytestmark = pytest.mark.browser
+from browser_helpers import assert_accessible, sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-def log_in(page, live_server, role: str) -> None:
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text=role).first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
 
 
 def test_report_an_idea_with_a_file_then_share_and_download_it(page, live_server, seeded, tmp_path):
@@ -24,7 +14,7 @@ def test_report_an_idea_with_a_file_then_share_and_download_it(page, live_server
     wrong = tmp_path / "regneark.xlsx"
     wrong.write_bytes(b"not a spreadsheet")
 
-    log_in(page, live_server, "Automatiseringskonsulent")
+    sign_in(page, live_server, "Automatiseringskonsulent")
     page.get_by_role("link", name="Indberet en idé").first.click()
     page.get_by_label("Titel").fill("Kørselsgodtgørelse uden tastearbejde")
     page.get_by_label("Resumé").fill("Kørselsblanketter tastes i dag manuelt.")

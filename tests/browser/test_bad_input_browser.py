@@ -4,32 +4,20 @@ are cleaned, an over-long text gets the Danish message at its field, nothing is 
 from __future__ import annotations
 
 import pytest
+from browser_helpers import sign_in
 from sqlalchemy import text
-
-pytestmark = pytest.mark.browser
 
 PASTED = "Idé fra Word\x0bmed linjeskift\x01 og \x1b\ufffftegn"
 
 
-@pytest.fixture
-def strict_page(browser):
-    context = browser.new_context(locale="da-DK")  # no bypass_csp
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 @pytest.mark.parametrize("role", ["Medarbejder", "Automatiseringskonsulent"])
 def test_the_intake_form_takes_pasted_text_and_names_an_over_long_field(
-    strict_page, live_server, seeded, su_engine, role
+    csp_page, live_server, seeded, su_engine, role
 ):
-    page = strict_page
+    page = csp_page
     statuses: list[int] = []
     page.on("response", lambda r: statuses.append(r.status))
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text=role).first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, role)
     page.goto(live_server + "/syddjurs/processer/ny")
     page.get_by_label("Titel").fill("Tolk " + role)
     page.get_by_label("Resumé").fill(PASTED)

@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_helpers import assert_accessible
-
-pytestmark = pytest.mark.browser
+from browser_helpers import assert_accessible, sign_in
 
 
 @pytest.fixture
@@ -34,10 +32,7 @@ def people(demo_app, seeded):
 
 
 def test_choose_the_contact_with_the_keyboard(page, live_server, people):
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Medarbejder").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Medarbejder")
     page.goto(live_server + "/syddjurs/processer/ny")
 
     contact = page.get_by_role("combobox", name="Faglig kontaktperson")
@@ -81,10 +76,7 @@ def test_without_htmx_the_contact_is_a_plain_field(page, live_server, people):
     # JavaScript runs but htmx did not load: no suggestions, so no combobox either. The
     # field takes an e-mail address, and Enter sends the form as in any other field.
     page.route("**/htmx.min.js*", lambda route: route.abort())
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Medarbejder").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Medarbejder")
     page.goto(live_server + "/syddjurs/processer/ny")
     assert page.evaluate("() => window.htmx === undefined")
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from browser_helpers import assert_accessible
-
-pytestmark = pytest.mark.browser
+from browser_helpers import (
+    assert_accessible,
+    confirm_logout_at_provider,
+    sign_in,
+    sign_in_at_provider,
+)
 
 
 def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded):
@@ -57,10 +59,7 @@ def test_error_pages_are_accessible(page, live_server):
 
 
 def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Automatiseringskonsulent").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Automatiseringskonsulent")
     before = page.locator("#results tbody tr").count()
     page.get_by_label("Fase").select_option("operation")
     page.wait_for_url("**/processer?*phase=operation*")
@@ -79,77 +78,38 @@ def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
 
 
 def test_sign_in_through_the_municipalitys_provider_and_report(
-    page, live_server, browser_app, make, tmp_path
+    page, live_server, alpha_provider
 ):
-    from oidc_provider import OidcProvider
+    alpha_provider.set_account(
+        "mette", email="mette@alpha.dk", name="Mette Madsen", roles=["rpa-team"]
+    )
+    alpha_provider.connect(
+        scopes="openid profile email roles", role_mapping={"rpa-team": "automation"}
+    )
+    page.goto(live_server + "/alpha/processer")
+    page.get_by_role("link", name="Log ind via kommunens log-in").click()
+    # The provider's own login page.
+    sign_in_at_provider(page, alpha_provider.issuer, "mette")
 
-    from autoproces.platform.db import db
-    from autoproces.platform.identity.services import save_idp
-    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+    page.wait_for_url(live_server + "/alpha/processer")
+    assert page.locator(".portal-user").get_by_text("Mette Madsen").is_visible()
+    assert page.locator(".portal-user").get_by_text("Automatiseringskonsulent").is_visible()
+    page.get_by_role("link", name="Indberet en idé").first.click()
+    page.get_by_label("Titel").fill("Robot til lønrefusion")
+    page.get_by_label("Resumé").fill("Refusioner søges automatisk hos Virk.")
+    page.get_by_role("button", name="Send idéen").click()
+    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    assert page.get_by_text("Mette Madsen").first.is_visible()
 
-    make.tenant("alpha", "Alfa Kommune")
-    provider = OidcProvider(
-        tmp_path,
-        [
-            {
-                "client_id": "autoproces-alpha",
-                "client_secret": "secret-alpha",
-                "redirect_uris": [f"{live_server}/alpha/auth/callback"],
-                "post_logout_redirect_uris": [f"{live_server}/alpha/logget-ud"],
-                "token_endpoint_auth_method": "client_secret_basic",
-            }
-        ],
-    ).start()
-    try:
-        provider.set_account(
-            "mette", email="mette@alpha.dk", name="Mette Madsen", roles=["rpa-team"]
-        )
-        with browser_app.app_context():
-            tenant = tenant_by_slug("alpha")
-            activate_tenant(tenant)
-            save_idp(
-                tenant,
-                issuer=provider.issuer,
-                client_id="autoproces-alpha",
-                client_secret="secret-alpha",
-                scopes="openid profile email roles",
-                role_mapping={"rpa-team": "automation"},
-            )
-            db.session.commit()
-
-        page.goto(live_server + "/alpha/processer")
-        page.get_by_role("link", name="Log ind via kommunens log-in").click()
-        # The provider's own login page.
-        page.wait_for_url(provider.issuer + "/**")
-        page.locator("input[name=login]").fill("mette")
-        page.locator("input[name=password]").fill("hemmelig")
-        page.locator("button[type=submit]").first.click()
-
-        page.wait_for_url(live_server + "/alpha/processer")
-        assert page.locator(".portal-user").get_by_text("Mette Madsen").is_visible()
-        assert page.locator(".portal-user").get_by_text("Automatiseringskonsulent").is_visible()
-        page.get_by_role("link", name="Indberet en idé").first.click()
-        page.get_by_label("Titel").fill("Robot til lønrefusion")
-        page.get_by_label("Resumé").fill("Refusioner søges automatisk hos Virk.")
-        page.get_by_role("button", name="Send idéen").click()
-        assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
-        assert page.get_by_text("Mette Madsen").first.is_visible()
-
-        page.get_by_role("button", name="Log af").click()
-        # The provider asks to confirm ending its session, then returns to us.
-        page.locator("button[type=submit], input[type=submit]").first.click()
-        page.wait_for_url(live_server + "/alpha/logget-ud")
-        assert page.get_by_role("heading", name="Du er logget ud").is_visible()
-        assert_accessible(page, "logged-out page")
-    finally:
-        provider.stop()
+    page.get_by_role("button", name="Log af").click()
+    confirm_logout_at_provider(page)
+    page.wait_for_url(live_server + "/alpha/logget-ud")
+    assert page.get_by_role("heading", name="Du er logget ud").is_visible()
+    assert_accessible(page, "logged-out page")
 
 
 def test_administrator_and_operator_pages_are_accessible(page, live_server, seeded):
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Administrator").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Administrator")
     page.get_by_role("link", name="Administration").click()
     assert_accessible(page, "administration")
     for link, what in (
@@ -178,14 +138,14 @@ def test_administrator_and_operator_pages_are_accessible(page, live_server, seed
     assert_accessible(page, "operator new tenant with errors")
     page.goto(live_server + "/operator/log")
     assert_accessible(page, "operator audit log")
+    page.get_by_role("link", name="Processer pr. fase").click()  # the register's page
+    page.wait_for_url("**/operator/processer/")
+    assert_accessible(page, "operator processes per phase")
 
 
 def test_report_assess_move_to_preanalysis_and_see_the_overview(page, live_server, seeded):
     # An employee reports an idea, with fagområde and time.
-    page.goto(live_server + "/norddjurs/login")
-    page.locator("label", has_text="Medarbejder").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/norddjurs/processer")
+    sign_in(page, live_server, "Medarbejder", "norddjurs")
     page.get_by_role("link", name="Indberet en idé").first.click()
     page.get_by_label("Titel").fill("Automatisk afregning af tolkeregninger")
     page.get_by_label("Resumé").fill("Tolkeregninger tastes i dag ind i hånden.")
@@ -199,9 +159,7 @@ def test_report_assess_move_to_preanalysis_and_see_the_overview(page, live_serve
     page.get_by_role("button", name="Log af").click()
 
     # The automation team assesses it and moves it to Foranalyse.
-    page.goto(live_server + "/norddjurs/login")
-    page.locator("label", has_text="Automatiseringskonsulent").first.click()
-    page.get_by_role("button", name="Log ind").click()
+    sign_in(page, live_server, "Automatiseringskonsulent", "norddjurs")
     page.goto(url)
     assert_accessible(page, "process detail")
     page.get_by_role("link", name="Ret processen").click()

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from browser_helpers import assert_accessible
-
-pytestmark = pytest.mark.browser
+from browser_helpers import assert_accessible, sign_in
 
 PROCESS = "Selvbetjening og automatisk genbestilling af inkontinenshjælpemidler"  # Foranalyse
 
 
 def open_edit_page(page, live_server) -> None:
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Automatiseringskonsulent").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Automatiseringskonsulent")
     page.get_by_role("link", name=PROCESS).click()
     page.get_by_role("link", name="Ret processen").click()
     page.wait_for_url("**/rediger")

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import assert_accessible
-
-pytestmark = pytest.mark.browser
+from browser_helpers import PHONE, assert_accessible, assert_accessible_under_csp, sign_in
 
 
 @pytest.fixture
-def phone(browser):
-    # An iPhone SE-sized screen, touch, Danish.
-    context = browser.new_context(
-        bypass_csp=True,
-        locale="da-DK",
-        viewport={"width": 375, "height": 667},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
-    yield page
-    context.close()
+def phone(new_page):
+    return new_page(bypass_csp=True, **PHONE)
+
+
+@pytest.fixture
+def csp_phone(new_page):
+    """The phone, keeping the app's own CSP (DKFDS's menu script must run under it)."""
+    return new_page(**PHONE)
 
 
 def fits(page) -> bool:
@@ -32,10 +25,7 @@ def fits(page) -> bool:
 
 def test_report_an_idea_on_a_phone(phone, live_server, seeded):
     page = phone
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Medarbejder").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Medarbejder")
     page.goto(live_server + "/syddjurs/processer/ny")
     assert fits(page), "the intake form is wider than the phone"
     assert_accessible(page, "intake form on a phone")
@@ -53,30 +43,10 @@ def test_report_an_idea_on_a_phone(phone, live_server, seeded):
     assert "1.200" in text and "7,5" in text  # Danish number formats, read and shown
 
 
-@pytest.fixture
-def csp_phone(browser):
-    """The phone, keeping the app's own CSP (DKFDS's menu script must run under it)."""
-    context = browser.new_context(
-        locale="da-DK",
-        viewport={"width": 375, "height": 667},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def test_the_menu_user_and_log_off_on_a_phone(csp_phone, live_server, seeded):
     """Issue 8, B11: DKFDS's mobile menu holds the navigation, the user and "Log af"."""
-    from browser_helpers import assert_accessible_under_csp
-
     page = csp_phone
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Automatiseringskonsulent").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Automatiseringskonsulent")
     menu = page.get_by_role("button", name="Menu")
     assert menu.is_visible()
     drawer = page.locator("#mobile-drawer")
@@ -104,10 +74,7 @@ def test_the_menu_user_and_log_off_on_a_phone(csp_phone, live_server, seeded):
 
 def test_the_list_on_a_phone_shows_results_before_folded_filters(csp_phone, live_server, seeded):
     page = csp_phone
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text="Automatiseringskonsulent").first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+    sign_in(page, live_server, "Automatiseringskonsulent")
     results = page.locator("#results table").bounding_box()
     panel = page.locator("[data-filter-panel]")
     assert panel.bounding_box()["y"] > results["y"]  # the results first

@@ -4,33 +4,8 @@ to I drift from the page, the fields each phase needs appearing as it is chosen 
 
 from __future__ import annotations
 
-import pytest
 from browser_helpers import assert_accessible_under_csp as accessible
-
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def csp_page(browser):
-    """A page that keeps the app's CSP: axe-core is evaluated through the DevTools protocol,
-    which the page's CSP does not govern, instead of being injected as a script."""
-    context = browser.new_context(locale="da-DK")
-    page = context.new_page()
-    blocked: list[str] = []
-    page.on(
-        "console",
-        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.csp_blocked = blocked
-    yield page
-    context.close()
-
-
-def log_in(page, live_server, role_label: str) -> None:
-    page.goto(live_server + "/syddjurs/login")
-    page.locator("label", has_text=role_label).first.click()
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url("**/syddjurs/processer")
+from browser_helpers import sign_in
 
 
 def report(page, live_server, title: str) -> None:
@@ -53,7 +28,7 @@ def save(page) -> None:
 
 def test_the_reporter_saves_their_own_idea_from_its_edit_page(csp_page, live_server, seeded):
     page = csp_page
-    log_in(page, live_server, "Medarbejder")
+    sign_in(page, live_server, "Medarbejder")
     report(page, live_server, "Bestilling af tolk")
     page.get_by_role("link", name="Ret processen").click()
     page.wait_for_url("**/rediger")
@@ -74,7 +49,7 @@ def test_the_reporter_saves_their_own_idea_from_its_edit_page(csp_page, live_ser
 
 def test_the_team_moves_an_idea_through_every_phase_to_operation(csp_page, live_server, seeded):
     page = csp_page
-    log_in(page, live_server, "Automatiseringskonsulent")
+    sign_in(page, live_server, "Automatiseringskonsulent")
     report(page, live_server, "Robot til lønrefusion")
     show_url = page.url
 
@@ -155,7 +130,7 @@ def test_the_team_moves_an_idea_through_every_phase_to_operation(csp_page, live_
 def test_the_shareable_checkbox_is_drawn_beside_its_label(csp_page, live_server, seeded):
     """Issue 8, B13: in DKFDS's checkbox wrapper, not absolutely placed at the page's top."""
     page = csp_page
-    log_in(page, live_server, "Automatiseringskonsulent")
+    sign_in(page, live_server, "Automatiseringskonsulent")
     report(page, live_server, "Bilag til deling")
     label = page.locator("label[for=attachment-shareable]")
     box = page.locator("#attachment-shareable").bounding_box()

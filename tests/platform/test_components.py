@@ -75,3 +75,30 @@ def test_the_registers_admin_link_and_home(client, make):
     login(client, admin)
     html = client.get("/alpha/admin/").get_data(as_text=True)
     assert '<a href="/alpha/processer/links">Links til indberetning</a>' in html
+
+
+def test_a_usage_figure_names_a_plain_sql_function():
+    Component(name="ok", init_app=lambda app, api: None, usage=(("n", "N", "count_things"),))
+    with pytest.raises(ValueError, match="not an SQL function name"):
+        Component(
+            name="bad", init_app=lambda app, api: None, usage=(("n", "N", "x(); drop table t"),)
+        )
+
+
+def test_an_operator_page_must_be_behind_the_operators_sign_in(database, monkeypatch):
+    """A page for the console's menu on an ordinary blueprint would be open to anyone: the app
+    refuses to start with it."""
+    from flask import Blueprint
+
+    from autoproces.platform import app as app_module
+
+    bp = Blueprint("open_pages", __name__, url_prefix="/operator/aaben")
+    bp.add_url_rule("/", "start", lambda: "open")
+    bad = Component(
+        name="open",
+        init_app=lambda app, api: app.register_blueprint(bp),
+        operator_pages=(("open_pages.start", _l("Åben")),),
+    )
+    monkeypatch.setattr(app_module, "load_components", lambda: [bad, *load_components()])
+    with pytest.raises(RuntimeError, match="operator page open_pages.start"):
+        app_module.create_app(app_env(database), **UNIT_TEST_CONFIG)

@@ -10,10 +10,10 @@ import random
 import re
 import string
 import zipfile
-from html.parser import HTMLParser
 
 import pytest
 from helpers import bearer, login
+from html_forms import Form, post_form, post_forms
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
@@ -331,79 +331,6 @@ def test_an_import_with_a_dtd_is_refused_in_danish(client, alpha):
 # --- the HTML forms, posted as the page renders them ------------------------------------------
 
 
-class FormParser(HTMLParser):
-    """Every POST form of a page with the values a browser would send (inputs, checked boxes,
-    textareas, selected options), plus its first submit button."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict] = []
-        self._form: dict | None = None
-        self._textarea: str | None = None
-        self._select: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self._form = {
-                "action": a.get("action", ""),
-                "method": a.get("method", "get"),
-                "fields": [],
-                "texts": [],
-            }
-            self.forms.append(self._form)
-        if self._form is None:
-            return
-        kind = a.get("type", "submit" if tag == "button" else "text").lower()
-        if tag in ("button", "input") and kind == "submit":
-            # The form's default button is its first (what Enter presses), named or not.
-            self._form.setdefault("submit", [a["name"], a.get("value", "")] if "name" in a else None)
-            return
-        if "name" not in a and tag != "option":
-            return
-        if tag == "input" and kind not in ("file", "button", "reset", "submit", "image"):
-            if kind not in ("checkbox", "radio") or "checked" in a:
-                self._form["fields"].append([a["name"], a.get("value", "on")])
-            if kind in ("text", "email", "search", "url", "tel", "password"):
-                self._form["texts"].append(a["name"])
-        elif tag == "textarea":
-            self._textarea = a["name"]
-            self._form["fields"].append([a["name"], ""])
-            self._form["texts"].append(a["name"])
-        elif tag == "select":
-            self._select = a["name"]
-        elif tag == "option" and self._select and "selected" in a:
-            self._form["fields"].append([self._select, a.get("value", "")])
-
-    def handle_data(self, data):
-        if self._textarea and self._form:
-            self._form["fields"][-1][1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-        elif tag == "form":
-            self._form = None
-
-
-def post_forms(html: str) -> list[dict]:
-    parser = FormParser()
-    parser.feed(html)
-    return [f for f in parser.forms if f["method"].lower() == "post"]
-
-
-def form_for(html: str, action: str) -> dict:
-    """The POST form of the page that posts to `action`."""
-    return next(f for f in post_forms(html) if f["action"].split("?")[0] == action)
-
-
-def form_data(form: dict, **values) -> MultiDict:
-    data = [(name, values.get(name, value)) for name, value in form["fields"]]
-    return MultiDict(data + ([tuple(form["submit"])] if form.get("submit") else []))
-
-
 # Forms whose posting would end the test's session or remove what the next form needs.
 SKIP = re.compile(r"slet|log-?ud|logout|deaktiv|tilbagekald|revoke|aktiv$|lang$|foelg|favorit")
 
@@ -412,19 +339,19 @@ def attack(client, page: str, values) -> tuple[int, list[tuple[str, str, int]]]:
     """Post every form of `page` once per text field and value, each time as the page is
     rendered afresh (a new version after a save); the count, and what answered 5xx."""
 
-    def forms() -> list[dict]:
+    def forms() -> list[Form]:
         html = client.get(page).get_data(as_text=True)
-        return [f for f in post_forms(html) if not SKIP.search(f["action"])]
+        return [f for f in post_forms(html) if not SKIP.search(f.action)]
 
     failures, count = [], 0
-    plan = [(f["action"], name) for f in forms() for name in f["texts"]]
+    plan = [(f.action, name) for f in forms() for name in f.texts]
     assert plan, page
     for action, name in plan:
         for value in values:
-            form = next((f for f in forms() if f["action"] == action), None)
+            form = next((f for f in forms() if f.action == action), None)
             if form is None:  # the form is gone after an earlier post (a phase moved on)
                 continue
-            r = client.post(action or page, data=form_data(form, **{name: value}))
+            r = client.post(action or page, data=MultiDict(form.data(**{name: value})))
             count += 1
             if r.status_code >= 500:
                 failures.append((action, name, r.status_code))
@@ -466,15 +393,17 @@ def test_the_administrators_forms_survive_every_bad_input(client, make, alpha):
 def test_the_intake_form_cleans_text_and_shows_the_limit_in_danish(client, su_engine, alpha):
     _tenant, team, _token = alpha
     login(client, team)
-    form = form_for(client.get("/alpha/processer/ny").get_data(as_text=True), "/alpha/processer/ny")
+    form = post_form(client.get("/alpha/processer/ny").get_data(as_text=True), "/alpha/processer/ny")
     r = client.post(
         "/alpha/processer/ny",
-        data=form_data(form, title="Idé", summary="Kort", description="x" * (LONG_TEXT + 1)),
+        data=MultiDict(
+            form.data(title="Idé", summary="Kort", description="x" * (LONG_TEXT + 1))
+        ),
     )
     assert r.status_code == 422
     assert "Højst 20000 tegn." in r.get_data(as_text=True)
     r = client.post(
-        "/alpha/processer/ny", data=form_data(form, title="Idé" + NASTY, summary="Kort")
+        "/alpha/processer/ny", data=MultiDict(form.data(title="Idé" + NASTY, summary="Kort"))
     )
     assert r.status_code in (200, 302, 303)
     with su_engine.connect() as conn:
@@ -486,8 +415,8 @@ def test_the_edit_form_names_an_over_long_field_in_danish(client, make, alpha):
     process = make.process(team)
     login(client, team)
     page = f"/alpha/processer/{process.id}/rediger"
-    form = form_for(client.get(page).get_data(as_text=True), page)
-    r = client.post(page, data=form_data(form, description="x" * (LONG_TEXT + 1)))
+    form = post_form(client.get(page).get_data(as_text=True), page)
+    r = client.post(page, data=MultiDict(form.data(description="x" * (LONG_TEXT + 1))))
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "Højst 20000 tegn." in html and "Beskrivelse" in html

@@ -306,12 +306,19 @@ def recorded_sql(app):
 def test_console_lists_usage_from_the_aggregate_and_no_tenant_content(
     app, signed_in, world, su_engine
 ):
-    with su_engine.connect() as conn:
+    with su_engine.begin() as conn:
+        # Last activity is the platform's own: a user's last sign-in (or a token's last use).
+        conn.execute(
+            text("update app_user set last_login_at = now() where id = :id"),
+            {"id": world["team"].id},
+        )
         usage = {
             r.tenant_id: r
             for r in conn.execute(text("select * from operator_tenant_usage()")).all()
         }
-    assert usage[world["alpha"].id].users == 2 and usage[world["alpha"].id].processes == 2
+        processes = dict(conn.execute(text("select * from operator_process_counts()")).all())
+    assert usage[world["alpha"].id].users == 2 and processes[world["alpha"].id] == 2
+    assert usage[world["beta"].id].last_activity is None and world["beta"].id not in processes
     with recorded_sql(app) as statements:
         html = signed_in.get("/operator/").get_data(as_text=True)
     row = re.search(r"Alfa Kommune</a></th>.*?</tr>", html, re.S).group(0)
@@ -319,9 +326,13 @@ def test_console_lists_usage_from_the_aggregate_and_no_tenant_content(
     assert "706" in row and "Aktiv" in row and "Ingen endnu" not in row
     beta = re.search(r"Beta Kommune</a></th>.*?</tr>", html, re.S).group(0)
     assert 'data-usage="users">1<' in beta and 'data-usage="processes">0<' in beta
+    assert "Ingen endnu" in beta
     assert "<caption>Kommuner på platformen</caption>" in html and '<th scope="col">' in html
-    # The counts come from operator_tenant_usage(), never from the tenants' tables.
+    assert '<th scope="col" class="align-text-right">Processer</th>' in html  # the label
+    # The counts come from operator_tenant_usage() and the register's declared function,
+    # never from the tenants' tables.
     assert any("operator_tenant_usage()" in s for s in statements)
+    assert any("operator_process_counts()" in s for s in statements)
     for statement in statements:
         assert not re.search(r"\b(from|join)\s+(app_user|process|api_token)\b", statement, re.I)
 
@@ -353,6 +364,7 @@ def test_console_lists_usage_from_the_aggregate_and_no_tenant_content(
         assert not re.search(r"\b(from|join)\s+(app_user|process|api_token)\b", statement, re.I)
     detail = signed_in.get("/operator/kommuner/alpha").get_data(as_text=True)
     assert 'data-usage="users">2<' in detail and 'data-usage="processes">2<' in detail
+    assert '<dt>Processer</dt><dd data-usage="processes">2</dd>' in detail
     assert "29189978" in detail
 
 
