@@ -20,6 +20,7 @@ def operator_login(client, operator) -> None:
     with client.session_transaction() as sess:
         sess["operator_id"] = str(operator.id)
         sess["operator_epoch"] = operator.session_epoch or 0
+        sess["signed_in_at"] = int(time.time())
 
 
 def bearer(token: str) -> dict[str, str]:

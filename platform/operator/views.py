@@ -41,7 +41,7 @@ from ..identity import oidc
 from ..identity.labels import IDP_FIELD_LABELS
 from ..identity.services import idp_form_values
 from ..permissions import ROLE_LABELS
-from ..security import limiter, login_limit
+from ..security import limiter, login_limit, mark_signed_in, signed_in_too_long_ago
 from ..tenancy import Tenant, TenantStatus, known_municipalities, suggested_slug
 from ..urls import external_url
 from . import services
@@ -123,6 +123,7 @@ def current_operator() -> Operator | None:
             operator is not None
             and operator.active
             and session.get(EPOCH_KEY) == (operator.session_epoch or 0)
+            and not signed_in_too_long_ago()
         )
         g.operator = operator if valid else None
     return g.operator
@@ -193,6 +194,7 @@ def start_session(operator: Operator, id_token: str | None = None) -> None:
     session.permanent = True  # the idle timeout applies
     session[SESSION_KEY] = str(operator.id)
     session[EPOCH_KEY] = operator.session_epoch or 0
+    mark_signed_in()
     if id_token:
         session[ID_TOKEN_KEY] = id_token
     g.operator = operator

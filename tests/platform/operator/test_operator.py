@@ -5,6 +5,7 @@ from the tenants' own."""
 from __future__ import annotations
 
 import re
+import time
 from contextlib import contextmanager
 
 import pyotp
@@ -824,3 +825,14 @@ def test_the_named_first_administrator_becomes_tenant_admin_at_first_sign_in(
         assert colleague.roles == ["employee"]
         assert boss is mapped and set(mapped.roles) == {"automation", "tenant_admin"}
         db.session.rollback()
+
+
+def test_the_console_session_ends_hours_after_sign_in_however_active(signed_in):
+    """The operator's own session has the same absolute lifetime as a tenant user's: a real
+    sign-in stamps it, and 12 hours later it is refused even if used a minute ago."""
+    assert signed_in.get("/operator/").status_code == 200
+    with signed_in.session_transaction() as sess:
+        assert abs(sess["signed_in_at"] - time.time()) < 60
+        sess["signed_in_at"] = int(time.time()) - 12 * 3600 - 1
+    r = signed_in.get("/operator/")
+    assert r.status_code == 302 and "/operator/login" in r.headers["Location"]
