@@ -213,3 +213,27 @@ def end_session_url(
     if id_token:
         params["id_token_hint"] = id_token
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
+
+
+def leave_provider(
+    client: OidcClient | None,
+    id_token: str | None,
+    session_key: str,
+    hop_endpoint: str,
+    logged_out_endpoint: str,
+) -> Any:
+    """The answer to a logout form's POST once the session here has ended: where the provider
+    can end its session too, a 303 to our own hop page (`hop_endpoint`, which finds the
+    provider's address under `session_key`), since the CSP's form-action 'self' also covers
+    redirects after a POST; otherwise straight to the logged-out page."""
+    from flask import redirect, session, url_for
+
+    from ..urls import external_url
+
+    target = None
+    if client is not None:
+        target = end_session_url(client, id_token, external_url(logged_out_endpoint))
+    if target:
+        session[session_key] = target
+        return redirect(url_for(hop_endpoint), 303)
+    return redirect(url_for(logged_out_endpoint), 303)

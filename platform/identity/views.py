@@ -144,15 +144,14 @@ def logout() -> Any:
         end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
-    idp = get_idp(current_tenant())
-    if idp is not None and was_logged_in:
-        target = oidc.end_session_url(
-            idp_client(idp), id_token, external_url("identity.logged_out")
-        )
-        if target:
-            session[END_SESSION_KEY] = target
-            return redirect(url_for("identity.provider_logout"), 303)
-    return redirect(url_for("identity.logged_out"), 303)
+    idp = get_idp(current_tenant()) if was_logged_in else None
+    return oidc.leave_provider(
+        idp_client(idp) if idp is not None else None,
+        id_token,
+        END_SESSION_KEY,
+        "identity.provider_logout",
+        "identity.logged_out",
+    )
 
 
 @bp.get("/log-ud-hos-udbyder")

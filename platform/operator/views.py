@@ -342,15 +342,13 @@ def logout() -> Any:
         services.audit(operator, services.LOGOUT)
     session.clear()
     g.operator = None
-    client = services.oidc_client()
-    if client is not None and operator is not None:
-        target = oidc.end_session_url(
-            client, id_token, external_url("operator.logged_out")
-        )
-        if target:
-            session[END_SESSION_KEY] = target
-            return redirect(url_for("operator.provider_logout"), 303)
-    return redirect(url_for("operator.logged_out"), 303)
+    return oidc.leave_provider(
+        services.oidc_client() if operator is not None else None,
+        id_token,
+        END_SESSION_KEY,
+        "operator.provider_logout",
+        "operator.logged_out",
+    )
 
 
 @bp.get("/log-ud-hos-udbyder")
