@@ -9,10 +9,8 @@ tenant-private content. What an operator does to a tenant is written to both.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db
+from .pagination import Page, paginate
 
 PER_PAGE = 50
 
@@ -74,28 +73,11 @@ def record(
     return entry
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    items: list[TenantAudit]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def entries(tenant_id: uuid.UUID, page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
+def entries(tenant_id: uuid.UUID, page: int = 1, per_page: int = PER_PAGE) -> Page[TenantAudit]:
     """The tenant's entries, newest first, a page at a time."""
-    condition = TenantAudit.tenant_id == tenant_id
-    total = db.session.scalar(select(func.count()).select_from(TenantAudit).where(condition)) or 0
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    items = db.session.scalars(
+    query = (
         select(TenantAudit)
-        .where(condition)
+        .where(TenantAudit.tenant_id == tenant_id)
         .order_by(TenantAudit.at.desc(), TenantAudit.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    return AuditPage(list(items), total, page, per_page)
+    return paginate(query, page, per_page)

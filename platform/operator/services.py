@@ -8,7 +8,6 @@ written to `operator_audit` in the same transaction as the change itself, withou
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import uuid
@@ -33,6 +32,7 @@ from ..errors import Invalid, NotFound
 from ..identity.models import TenantIdp
 from ..identity.oidc import OidcClient
 from ..identity.services import EMAIL_RE, get_idp, parse_role_mapping, save_idp
+from ..pagination import Page, paginate
 from ..tenancy import (
     RESERVED_SLUGS,
     SLUG_RE,
@@ -294,35 +294,14 @@ def audit(
     return entry
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    items: list[OperatorAudit]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def audit_log(
     tenant_slug: str | None = None, page: int = 1, per_page: int = AUDIT_PER_PAGE
-) -> AuditPage:
+) -> Page[OperatorAudit]:
     """The newest entries first, optionally only those about one tenant."""
-    conditions = []
+    query = select(OperatorAudit).order_by(OperatorAudit.at.desc(), OperatorAudit.id.desc())
     if tenant_slug:
-        conditions.append(OperatorAudit.subject_tenant_slug == tenant_slug)
-    total = db.session.scalar(select(func.count()).select_from(OperatorAudit).where(*conditions))
-    page = max(1, min(page, max(1, math.ceil((total or 0) / per_page))))
-    items = db.session.scalars(
-        select(OperatorAudit)
-        .where(*conditions)
-        .order_by(OperatorAudit.at.desc(), OperatorAudit.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return AuditPage(list(items), total or 0, page, per_page)
+        query = query.where(OperatorAudit.subject_tenant_slug == tenant_slug)
+    return paginate(query, page, per_page)
 
 
 # --- Tenants, through metadata and aggregates -----------------------------------------

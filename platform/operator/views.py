@@ -35,6 +35,7 @@ from ..errors import Invalid
 from ..identity import oidc
 from ..identity.labels import IDP_FIELD_LABELS
 from ..identity.services import idp_form_values
+from ..pagination import page_number
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit
 from ..tenancy import TenantStatus, known_municipalities, suggested_slug
@@ -559,13 +560,9 @@ def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
 @operator_required
 def audit() -> Any:
     slug = field("kommune", request.args).strip()
-    try:
-        page = max(1, int(request.args.get("side", "1")))
-    except ValueError:
-        page = 1
     return render_template(
         "operator/audit.html",
-        page=services.audit_log(slug or None, page),
+        page=services.audit_log(slug or None, page_number(request.args.get("side"))),
         slug=slug,
         rows=services.list_tenants(),
         describe=describe,

@@ -111,12 +111,12 @@ def test_get_process_checks_once_what_the_caller_needs(matrix):
         ):
             if not policy.can_see(user, p):
                 with pytest.raises(NotFound):
-                    services.get_process(user, p.id, need=need)
+                    policy.get_process(user, p.id, need=need)
             elif allowed:
-                assert services.get_process(user, p.id, need=need).id == p.id
+                assert policy.get_process(user, p.id, need=need).id == p.id
             else:
                 with pytest.raises(Forbidden):
-                    services.get_process(user, p.id, need=need)
+                    policy.get_process(user, p.id, need=need)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -14,7 +14,7 @@ def register(make, app):
     tenant = make.tenant("alpha")
     team = make.user(tenant, "automation")
     employee = make.user(tenant, "employee")
-    from autoproces.tenants.processes.services import list_domains
+    from autoproces.tenants.processes.queries import list_domains
 
     with app.app_context():
         from autoproces.platform.db import use_tenant
