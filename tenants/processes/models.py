@@ -193,6 +193,11 @@ class PhaseStatusLabels:
         return str(STATUS_LABELS.get(Status(self.status), self.status))
 
 
+# The lengths of a process's title and summary (the schemas and the intake form say them).
+TITLE_MAX = 120
+SUMMARY_MAX = 300
+
+
 class Process(PhaseStatusLabels, db.Model):
     __tablename__ = "process"
     __table_args__ = (
@@ -208,8 +213,8 @@ class Process(PhaseStatusLabels, db.Model):
     # The short number people use ("Idé nr. 42"), unique in the municipality; handed out by
     # services.next_process_number (migration 0008).
     number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(120))
-    summary: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX))
     description: Mapped[str] = mapped_column(Text, default="")
     phase: Mapped[str] = mapped_column(String(30), default=Phase.IDEA.value)
     status: Mapped[str] = mapped_column(String(30), default=Status.NOT_ASSESSED.value)

@@ -12,7 +12,17 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.textinput import REQUIRED, text
 
-from .models import ASSESSMENT_FIELDS, AiActRisk, Level, Phase, RunSchedule, Status, Visibility
+from .models import (
+    ASSESSMENT_FIELDS,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    AiActRisk,
+    Level,
+    Phase,
+    RunSchedule,
+    Status,
+    Visibility,
+)
 from .queries import SORTS
 
 # Every text field has a limit, so no single save can outgrow the search index (a tsvector
@@ -145,8 +155,8 @@ KLE_TOPIC = validate.Regexp(
 class ProcessInSchema(Schema):
     """Every field a client may write. Unknown fields are refused (422 naming them)."""
 
-    title = text(120, required=True)
-    summary = text(300, required=True)
+    title = text(TITLE_MAX, required=True)
+    summary = text(SUMMARY_MAX, required=True)
     description = text(LONG_TEXT)
     visibility = choice(Visibility)
     # classification
@@ -233,8 +243,8 @@ class ProcessInSchema(Schema):
 class ProcessPatchSchema(ProcessInSchema):
     """A change: any subset of the fields, and the version it was made against."""
 
-    title = text(120)
-    summary = text(300)
+    title = text(TITLE_MAX)
+    summary = text(SUMMARY_MAX)
     version = fields.Integer(
         required=True,
         validate=validate.Range(min=1, error=_l("Skal være mindst {min}.")),

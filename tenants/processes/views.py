@@ -14,6 +14,7 @@ from marshmallow import EXCLUDE, ValidationError
 from autoproces.platform.errors import Conflict, Forbidden, Invalid, normalise_messages
 from autoproces.platform.identity.auth import require, tenant_blueprint
 from autoproces.platform.identity.services import list_users, search_active_users, user_by_email
+from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
@@ -21,7 +22,15 @@ from . import attachments, exchange, form, policy, queries, services
 from . import fields as registry
 from .attachments_api import read_uploads
 from .history import history_entries
-from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
+from .models import (
+    PHASE_LABELS,
+    STATUS_LABELS,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    VISIBILITY_HINTS,
+    VISIBILITY_LABELS,
+    Phase,
+)
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
 from .signals import idea_submitted
 
@@ -86,11 +95,15 @@ def list_processes() -> Any:
             args = {}
     # The page shows a few columns: no need for full processes (the API lists those).
     page = queries.list_summaries(current_user, **args)
+    query_args = {k: str(v) for k, v in args.items() if k not in ("page", "per_page")}
+    per_page = args.get("per_page", PER_PAGE)
     return render_template(
         "processes/list.html",
         page=page,
         args=args,
-        query_args={k: str(v) for k, v in args.items() if k not in ("page", "per_page")},
+        query_args=query_args,
+        # The next and previous pages keep the filters and a page size that was asked for.
+        pager_args={**query_args, **({"per_page": per_page} if per_page != PER_PAGE else {})},
         errors=errors,
         phase_labels=PHASE_LABELS,
         status_labels=STATUS_LABELS,
@@ -189,6 +202,7 @@ def new_process() -> Any:
     return render_template(
         "processes/new.html",
         form=values,
+        max_lengths={"title": TITLE_MAX, "summary": SUMMARY_MAX},
         errors=errors,
         owner=owner,
         attachment_errors={
@@ -250,7 +264,9 @@ def similar() -> Any:
     """htmx: processes that look like the title being typed on the intake form."""
     return render_template(
         "processes/_similar.html",
-        processes=queries.similar_processes(current_user, request.args.get("title", "")[:120]),
+        processes=queries.similar_processes(
+            current_user, request.args.get("title", "")[:TITLE_MAX]
+        ),
     )
 
 

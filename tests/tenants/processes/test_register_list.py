@@ -424,3 +424,10 @@ def test_hours_are_rounded_once_the_same_way_on_the_process_and_in_the_overview(
     assert "341,3" in client.get("/alpha/overblik").get_data(as_text=True)
     listing = client.get("/alpha/processer?q=Afrunding").get_data(as_text=True)
     assert "341,3" in listing
+
+
+def test_every_sort_has_a_label():
+    from autoproces.tenants.processes.queries import SORTS
+    from autoproces.tenants.processes.views import SORT_LABELS
+
+    assert tuple(SORT_LABELS) == SORTS
