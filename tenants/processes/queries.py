@@ -185,10 +185,8 @@ def list_processes(
     **filters: Any,
 ) -> Page[Process]:
     """A page of the register's list as full processes (the API's list items)."""
-    q = q.strip() if q else None
-    conditions = filtered_query(user, q=q, **filters)
     rows, total = _page_rows(
-        user, [Process, _snippet(q)], conditions, sort=sort, q=q, page=page, per_page=per_page
+        user, [Process], q=q, sort=sort, page=page, per_page=per_page, filters=filters
     )
     items = []
     for row in rows:
@@ -208,8 +206,6 @@ def list_summaries(
     **filters: Any,
 ) -> Page[ProcessSummary]:
     """The same page as `list_processes`, with only what the list page shows."""
-    q = q.strip() if q else None
-    conditions = filtered_query(user, q=q, **filters)
     domain_names = (
         select(func.array_agg(aggregate_order_by(Domain.name, Domain.position, Domain.name)))
         .join(
@@ -232,10 +228,9 @@ def list_summaries(
         Process.minutes_per_occurrence,
         Process.automation_share_pct,
         domain_names,
-        _snippet(q),
     ]
     rows, total = _page_rows(
-        user, columns, conditions, sort=sort, q=q, page=page, per_page=per_page
+        user, columns, q=q, sort=sort, page=page, per_page=per_page, filters=filters
     )
     items = [
         ProcessSummary(
@@ -259,18 +254,21 @@ def list_summaries(
 def _page_rows(
     user: User,
     columns: list[Any],
-    conditions: list[ColumnElement[bool]],
     *,
-    sort: str,
     q: str | None,
+    sort: str,
     page: int,
     per_page: int,
+    filters: dict[str, Any],
 ) -> tuple[list[Row[Any]], int]:
-    """`columns` of the processes on the page, in the list's order, and the list's total."""
+    """`columns` and the search's snippet of the processes on the page of the filtered
+    list, in the list's order, and the list's total."""
+    q = q.strip() if q else None
+    conditions = filtered_query(user, q=q, **filters)
     paged = _page_ids(conditions, sort=sort, q=q, page=page, per_page=per_page)
     rows = list(
         db.session.execute(
-            select(*columns, paged.c.total)
+            select(*columns, _snippet(q), paged.c.total)
             .select_from(Process)
             .join(paged, (Process.tenant_id == user.tenant_id) & (Process.id == paged.c.id))
             .order_by(paged.c.position)
