@@ -1,9 +1,10 @@
 """Who may see, edit and delete a process: the register's one policy (issue 8, D21).
 
-`can_see` and its SQL twin `visible_to` must agree (tests/test_policy.py runs both over every
-kind of user and process); views ask the policy which buttons to show. A request loads its
-process once, checked for what it needs (`get_process(user, id, need=…)`), and hands that
-process on; the services check it again (`check`) before they write or read more."""
+`can_see` and its SQL twin `visible_to` must agree (tests/tenants/processes/test_policy.py
+runs both over every kind of user and process); views ask the policy which buttons to show.
+A request loads its process once, checked for what it needs (`get_process(user, id,
+need=…)`), and hands that process on; the services check it again (`check`) before they
+write or read more."""
 
 from __future__ import annotations
 

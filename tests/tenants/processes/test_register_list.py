@@ -182,6 +182,10 @@ def test_list_page_filters_live_in_the_url(client, register):
     assert "Beskæftigelse" in html and "1 proces" in html
     html = client.get("/alpha/processer?per_page=2&sort=title").get_data(as_text=True)
     assert "page=2" in html and "sort=title" in html  # the next page keeps the filters
+    # … and the page size asked for, through the platform's pager (aria: where you are).
+    nav = re.search(r'<nav aria-label="Sider".*?</nav>', html, re.DOTALL).group(0)
+    assert re.search(r'href="/alpha/processer\?[^"]*per_page=2[^"]*" rel="next"', nav), nav
+    assert '<span aria-current="page">Side 1 af 2</span>' in nav
     # The KLE filter: no decimal keypad (a Danish one has "," and no "."), and "," reads as ".".
     html = client.get("/alpha/processer?kle=15,17").get_data(as_text=True)
     kle_input = re.search(r'<input[^>]* id="kle" [^>]*>', html).group(0)
