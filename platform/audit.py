@@ -13,7 +13,6 @@ and entries are read newest first.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import db
+from .pagination import Page, paginate
 
 PER_PAGE = 50
 
@@ -70,10 +70,6 @@ class AuditLog(Generic[Entry]):
         db.session.flush()
         return entry
 
-    def count(self, *conditions: ColumnElement[bool]) -> int:
-        total = select(func.count()).select_from(self.model).where(*conditions)
-        return db.session.scalar(total) or 0
-
     def newest_first(self, *conditions: ColumnElement[bool]) -> Select[tuple[Entry]]:
         model: Any = self.model
         return select(self.model).where(*conditions).order_by(model.at.desc(), model.id.desc())
@@ -103,24 +99,6 @@ def record(
     )
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    items: list[TenantAudit]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
-def entries(tenant_id: uuid.UUID, page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
+def entries(tenant_id: uuid.UUID, page: int = 1, per_page: int = PER_PAGE) -> Page[TenantAudit]:
     """The tenant's entries, newest first, a page at a time."""
-    condition = TenantAudit.tenant_id == tenant_id
-    total = TENANT_LOG.count(condition)
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    items = db.session.scalars(
-        TENANT_LOG.newest_first(condition).limit(per_page).offset((page - 1) * per_page)
-    )
-    return AuditPage(list(items), total, page, per_page)
+    return paginate(TENANT_LOG.newest_first(TenantAudit.tenant_id == tenant_id), page, per_page)

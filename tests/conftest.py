@@ -210,10 +210,10 @@ class Factory:
             use_tenant(user.tenant_id)
             u = db.session.get(User, (user.tenant_id, user.id))
             if data.get("phase", "idea") != "idea":
-                # What the later phases need (services.PHASE_REQUIREMENTS), unless given.
+                # What the later phases need (phases.PHASE_REQUIREMENTS), unless given.
                 from datetime import date
 
-                from autoproces.tenants.processes.services import list_domains
+                from autoproces.tenants.processes.queries import list_domains
 
                 for key, value in {
                     "domain_ids": [list_domains(user.tenant_id)[0].id],

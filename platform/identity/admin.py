@@ -13,6 +13,7 @@ from flask_login import current_user
 from .. import audit
 from ..crypto import EncryptionUnavailable, decrypt, encrypt
 from ..errors import Invalid
+from ..pagination import page_number
 from ..permissions import ACTION_LABELS, PERMISSIONS, ROLE_LABELS, Action, Role
 from ..security import limiter, token_limit
 from ..tenancy import current_tenant
@@ -65,10 +66,7 @@ def _actor() -> User:
 
 
 def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("side", "1")))
-    except ValueError:
-        return 1
+    return page_number(request.args.get("side"))
 
 
 @bp.get("/")

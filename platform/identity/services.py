@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import secrets
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import ColumnElement, func, or_, select, text
 
-from .. import audit
+from .. import audit, search
 from ..db import db
 from ..errors import Forbidden, Invalid, NotFound
+from ..pagination import PER_PAGE, Page, paginate
 from ..permissions import Role
 from ..tenancy import Tenant, TenantSuspended, activate_tenant
 from .models import PERSON, SERVICE, ApiToken, TenantIdp, User
@@ -140,58 +139,19 @@ def people(tenant: Tenant) -> list[User]:
     return [u for u in list_users(tenant) if u.kind == PERSON]
 
 
-@dataclass(frozen=True)
-class UserPage:
-    items: list[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+def _name_or_email_has(word: str) -> ColumnElement[bool]:
+    return or_(
+        search.contains(search.folded(User.name), word),
+        search.contains(search.folded(User.email), word),
+    )
 
 
-USERS_PER_PAGE = 25
-
-
-def find_users(
-    tenant: Tenant, q: str = "", page: int = 1, per_page: int = USERS_PER_PAGE
-) -> UserPage:
+def find_users(tenant: Tenant, q: str = "", page: int = 1, per_page: int = PER_PAGE) -> Page[User]:
     """The users page: every word of `q` in the name or e-mail address, a page at a time."""
     conditions = [User.tenant_id == tenant.id]
-    for word in q.lower().split()[:10]:
-        pattern = f"%{_escape_like(word)}%"
-        conditions.append(
-            or_(
-                _folded(User.name).like(pattern, escape="\\"),
-                _folded(User.email).like(pattern, escape="\\"),
-            )
-        )
-    total = db.session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    items = db.session.scalars(
-        select(User)
-        .where(*conditions)
-        .order_by(func.lower(User.name), User.email)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return UserPage(list(items), total, page, per_page)
-
-
-# lower() follows the database's locale; under "C" it folds ASCII only, so Danish (and a
-# few other) capitals are folded explicitly (as in the KLE search).
-_UPPER = "ÆØÅÄÖÜÉÈÊÀÁÍÓÚÑ"
-_LOWER = _UPPER.lower()
-
-
-def _folded(column: Any) -> Any:
-    return func.lower(func.translate(column, _UPPER, _LOWER))
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    conditions += [_name_or_email_has(word) for word in q.lower().split()[:10]]
+    query = select(User).where(*conditions).order_by(func.lower(User.name), User.email)
+    return paginate(query, page, per_page)
 
 
 def search_active_users(tenant: Tenant, q: str, limit: int) -> list[Any]:
@@ -202,15 +162,8 @@ def search_active_users(tenant: Tenant, q: str, limit: int) -> list[Any]:
     if not words:
         return []
     conditions = [User.tenant_id == tenant.id, User.active, User.kind == PERSON]
-    for word in words:
-        pattern = f"%{_escape_like(word)}%"
-        conditions.append(
-            or_(
-                _folded(User.name).like(pattern, escape="\\"),
-                _folded(User.email).like(pattern, escape="\\"),
-            )
-        )
-    begins = _folded(User.name).like(_escape_like(" ".join(words)) + "%", escape="\\")
+    conditions += [_name_or_email_has(word) for word in words]
+    begins = search.begins(search.folded(User.name), " ".join(words))
     return list(
         db.session.execute(
             select(User.name, User.email)

@@ -9,7 +9,6 @@ written to `operator_audit` in the same transaction as the change itself, withou
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import uuid
@@ -35,6 +34,7 @@ from ..errors import Invalid, NotFound
 from ..identity.models import TenantIdp
 from ..identity.oidc import OidcClient
 from ..identity.services import EMAIL_RE, get_idp, parse_role_mapping, save_idp
+from ..pagination import Page, paginate
 from ..tenancy import (
     RESERVED_SLUGS,
     SLUG_RE,
@@ -312,31 +312,14 @@ def audit_for_tenant(
         tenant_audit.record(tenant.id, actor, tenant_action, details)
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    items: list[OperatorAudit]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-
 def audit_log(
     tenant_slug: str | None = None, page: int = 1, per_page: int = AUDIT_PER_PAGE
-) -> AuditPage:
+) -> Page[OperatorAudit]:
     """The newest entries first, optionally only those about one tenant."""
     conditions = []
     if tenant_slug:
         conditions.append(OperatorAudit.subject_tenant_slug == tenant_slug)
-    total = OPERATOR_LOG.count(*conditions)
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    items = db.session.scalars(
-        OPERATOR_LOG.newest_first(*conditions).limit(per_page).offset((page - 1) * per_page)
-    )
-    return AuditPage(list(items), total, page, per_page)
+    return paginate(OPERATOR_LOG.newest_first(*conditions), page, per_page)
 
 
 # --- Tenants, through metadata and aggregates -----------------------------------------

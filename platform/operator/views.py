@@ -40,6 +40,7 @@ from ..errors import Invalid
 from ..identity import oidc
 from ..identity.labels import IDP_FIELD_LABELS
 from ..identity.services import idp_form_values
+from ..pagination import page_number
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit, mark_signed_in, signed_in_too_long_ago
 from ..tenancy import Tenant, TenantStatus, known_municipalities, suggested_slug
@@ -597,13 +598,9 @@ def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
 @operator_required
 def audit() -> Any:
     slug = field("kommune", request.args).strip()
-    try:
-        page = max(1, int(request.args.get("side", "1")))
-    except ValueError:
-        page = 1
     return render_template(
         "operator/audit.html",
-        page=services.audit_log(slug or None, page),
+        page=services.audit_log(slug or None, page_number(request.args.get("side"))),
         slug=slug,
         rows=services.list_tenants(),
         describe=describe,

@@ -1,5 +1,5 @@
 """Comments, following, favourites and the e-mails followers get: the only code that writes
-them. Every operation first finds the process through `processes.services.get_process`,
+them. Every operation first finds the process through `processes.policy.get_process`,
 so what a user may not see does not exist for them (NotFound)."""
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from autoproces.tenants.processes.models import (
     Process,
     Status,
 )
-from autoproces.tenants.processes.policy import can_see, visible_to
-from autoproces.tenants.processes.services import get_process, present
+from autoproces.tenants.processes.policy import can_see, get_process, visible_to
+from autoproces.tenants.processes.queries import present
 
 from .models import Comment, Favourite, Follower
 

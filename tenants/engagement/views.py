@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 
 from autoproces.platform.errors import Forbidden, Invalid, normalise_messages
 from autoproces.platform.identity.auth import tenant_blueprint
-from autoproces.tenants.processes.services import get_process
+from autoproces.tenants.processes.policy import get_process
 from autoproces.tenants.processes.views import show_process
 
 from . import services

@@ -15,7 +15,9 @@ from autoproces.platform.identity.auth import api_blueprint, require
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import exchange, services
+from . import exchange, queries, services
+from .history import history
+from .policy import get_process as load_process
 from .schemas import (
     ChangeSchema,
     DomainRefSchema,
@@ -54,7 +56,7 @@ def list_processes(args: dict[str, Any]) -> Any:
     The processes the caller may see, filtered (words, fagområde, phase, status, KLE prefix,
     technology, vendor, mine, following), sorted and paged.
     """
-    page = services.list_processes(g.api_user, **args)
+    page = queries.list_processes(g.api_user, **args)
     return {
         "items": page.items,
         "total": page.total,
@@ -142,7 +144,7 @@ def get_process(process_id: uuid.UUID) -> Any:
     Every field, the people, and the computed figures (expected hours, FTE, value,
     suitability). 404 when the caller may not see it.
     """
-    return services.get_process(g.api_user, process_id)
+    return load_process(g.api_user, process_id)
 
 
 # Its own path: /processes/{number} beside /processes/{process_id} would be one path twice
@@ -155,7 +157,7 @@ def get_process_by_number(number: int) -> Any:
     `number` is the short number shown as "Idé nr. 42" on the pages, unique per municipality;
     404 when no process the caller may see has it.
     """
-    return services.get_process(g.api_user, services.process_id_by_number(g.api_user, number))
+    return load_process(g.api_user, queries.process_id_by_number(g.api_user, number))
 
 
 @bp.patch("/<uuid:process_id>")
@@ -167,7 +169,8 @@ def update_process(data: dict[str, Any], process_id: uuid.UUID) -> Any:
     Change some fields. `version` must be the version the change was made against (409
     otherwise); moving to a later phase checks what the phase needs (422).
     """
-    return services.update_process(g.api_user, process_id, data)
+    process = load_process(g.api_user, process_id, need="edit")
+    return services.update_process(g.api_user, process, data)
 
 
 @bp.delete("/<uuid:process_id>")
@@ -177,7 +180,7 @@ def delete_process(process_id: uuid.UUID) -> None:
 
     With its comments, attachments and history. Needs the right to delete it (403 otherwise).
     """
-    services.delete_process(g.api_user, process_id)
+    services.delete_process(g.api_user, load_process(g.api_user, process_id, need="delete"))
 
 
 @bp.get("/<uuid:process_id>/history")
@@ -187,7 +190,7 @@ def process_history(process_id: uuid.UUID) -> Any:
 
     Every change, newest first: who, when, which field, old and new value.
     """
-    return services.history(g.api_user, process_id)
+    return history(g.api_user, load_process(g.api_user, process_id))
 
 
 domains_bp = api_blueprint(
@@ -202,7 +205,7 @@ def list_domains() -> Any:
 
     The municipality's own list of fagområder, for `domain_ids` and the `domain` filter.
     """
-    return services.list_domains(g.api_user.tenant_id)
+    return queries.list_domains(g.api_user.tenant_id)
 
 
 overview_bp = api_blueprint(
@@ -217,4 +220,4 @@ def overview() -> Any:
 
     For each fagområde: counts by phase and status, and expected hours per year.
     """
-    return services.overview(g.api_user)
+    return queries.overview(g.api_user)

@@ -17,7 +17,7 @@ from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import tenant_blueprint
 from autoproces.platform.security import limiter, per_user, upload_limit
 
-from . import attachments, services
+from . import attachments, policy
 from .attachments_api import file_response, read_uploads
 from .views import show_process
 
@@ -53,7 +53,7 @@ def _back(process_id: uuid.UUID) -> Any:
 @bp.post("/<uuid:process_id>/bilag")
 @limiter.limit(upload_limit, key_func=per_user)
 def upload(process_id: uuid.UUID) -> Any:
-    process = services.get_process(current_user, process_id)
+    process = policy.get_process(current_user, process_id)
     try:
         added = attachments.add_attachments(
             current_user,

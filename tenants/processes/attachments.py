@@ -40,7 +40,7 @@ from autoproces.platform.storage import (
 )
 
 from .models import Process
-from .services import get_process
+from .policy import get_process
 from .signals import process_deleting
 
 MAX_BYTES = 20 * 1024 * 1024

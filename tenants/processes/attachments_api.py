@@ -16,7 +16,7 @@ from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import api_blueprint
 from autoproces.platform.security import limiter, per_user, upload_limit
 
-from . import attachments, services
+from . import attachments, policy
 from .schemas import UserRefSchema, text
 
 BOOLEAN_ERRORS = {"invalid": _l("Skal være sand eller falsk.")}
@@ -102,7 +102,7 @@ def add_attachments(_files: dict[str, Any], process_id: uuid.UUID) -> Any:
     file refuses them all (422 naming `file`). `shareable` needs the right to edit.
     """
     form = bp.ARGUMENTS_PARSER.parse(AttachmentFormSchema, request, location="form")
-    process = services.get_process(g.api_user, process_id)
+    process = policy.get_process(g.api_user, process_id)
     uploads = read_uploads(request.files.getlist("file"))
     if not uploads:
         raise Invalid(_("Filen kunne ikke gemmes."), {"file": [_("Vælg en fil.")]})

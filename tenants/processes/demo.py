@@ -9,7 +9,9 @@ from typing import Any
 from autoproces.platform.db import db
 
 from .models import Phase, Process, ProcessDomain
-from .services import list_domains, next_process_number
+from .phases import reached
+from .queries import list_domains
+from .services import next_process_number
 
 
 def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
@@ -31,14 +33,14 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
             number=next_process_number(tenant.id),
             **fields,
         )
-        phase = list(Phase).index(Phase(process.phase))
-        if phase >= list(Phase).index(Phase.SPECIFICATION):
+        phase = process.phase
+        if reached(phase, Phase.SPECIFICATION):
             process.owner_id = rng.choice(users["employees"]).id
-        if phase >= list(Phase).index(Phase.DEVELOPMENT):
+        if reached(phase, Phase.DEVELOPMENT):
             process.contact_id = rng.choice(users["automations"]).id
             start_offset = rng.randrange(300)
             process.planned_start = date(2026, 1, 1) + timedelta(days=start_offset)
-        if phase >= list(Phase).index(Phase.OPERATION):
+        if reached(phase, Phase.OPERATION):
             # In operation since 2025, so started in 2024: never in drift before its start.
             process.planned_start = date(2024, 1, 1) + timedelta(days=start_offset)
             process.put_into_operation_at = date(2025, 1, 1) + timedelta(days=rng.randrange(300))
@@ -54,7 +56,7 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
                     tenant_id=tenant.id, process_id=process.id, domain_id=domains[item["domain"]].id
                 )
             )
-        if phase >= list(Phase).index(Phase.DEVELOPMENT):
+        if reached(phase, Phase.DEVELOPMENT):
             _attach_description(process, rng.choice(users["automations"]))
         count += 1
     db.session.flush()

@@ -2,7 +2,7 @@
 of an Excel sheet in the same layout (one row per process, Danish column headers).
 
 The export stays inside the municipality, so it carries the private fields too (internal
-notes, ESDH reference); it shows only what the user may see (services.filtered_query).
+notes, ESDH reference); it shows only what the user may see (queries.filtered_query).
 The import is all or none: every row is validated first, then all are applied in one
 transaction, and any error leaves the register untouched.
 """
@@ -37,11 +37,11 @@ from autoproces.platform.permissions import Action
 from autoproces.platform.textinput import clean as clean_text
 
 from . import fields as registry
-from . import services
+from . import policy, queries, services
 from .fields import Column
-from .figures import expected_figures, suitability
+from .figures import FIGURE_INPUTS, FIGURES, expected_figures, suitability
+from .history import requests_change, snapshot
 from .models import (
-    ASSESSMENT_FIELDS,
     LEVEL_LABELS,
     Domain,
     Level,
@@ -74,16 +74,6 @@ def headers() -> list[str]:
 
 
 EXPORT_BATCH = 500
-# Computed columns: figures.py's formulas on the row, not stored; and what they read.
-FIGURES = frozenset(
-    {"expected_hours_per_year", "expected_fte", "expected_value_dkk", "suitability"}
-)
-FIGURE_INPUTS = (
-    "occurrences_per_year",
-    "minutes_per_occurrence",
-    "automation_share_pct",
-    *ASSESSMENT_FIELDS,
-)
 
 
 def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
@@ -93,9 +83,9 @@ def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
     sort = filters.pop("sort", "relevance")
     for key in ("page", "per_page", "format"):
         filters.pop(key, None)
-    conditions = services.filtered_query(user, **filters)
+    conditions = queries.filtered_query(user, **filters)
     tenant_id = user.tenant_id
-    stored = services.settings_for(tenant_id)
+    stored = queries.settings_for(tenant_id)
     # Plain values: a CSV streams after the request's commit, when ORM objects are expired.
     settings = (
         SimpleNamespace(
@@ -116,7 +106,7 @@ def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
     query = (
         select(*source)
         .where(*conditions)
-        .order_by(*services.sort_order(sort, filters.get("q")), Process.id)
+        .order_by(*queries.sort_order(sort, filters.get("q")), Process.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )
     for batch in db.session.execute(query).partitions():
@@ -416,9 +406,10 @@ def import_xlsx(user: User, data: bytes) -> ImportResult:
                 services.create_process(user, data_)
                 result.created += 1
             else:
-                changes = _changes(user, process_id, data_)
+                process = policy.get_process(user, process_id)
+                changes = _changes(process, data_)
                 if len(changes) > 1:
-                    services.update_process(user, process_id, changes)
+                    services.update_process(user, process, changes)
                     result.updated += 1
                 else:
                     result.unchanged += 1
@@ -432,14 +423,13 @@ def import_xlsx(user: User, data: bytes) -> ImportResult:
     return result
 
 
-def _changes(user: User, process_id: uuid.UUID, data: dict[str, Any]) -> dict[str, Any]:
+def _changes(process: Process, data: dict[str, Any]) -> dict[str, Any]:
     """Only the fields the row changes (and the version): what others changed in the
     columns this row leaves alone stays, and unchanged rows write nothing."""
-    process = services.get_process(user, process_id)
-    before = services.snapshot(process)
+    before = snapshot(process)
     changes = {"version": data["version"]}
     for key, value in data.items():
-        if key != "version" and services.requests_change(process, {key: value}, before):
+        if key != "version" and requests_change(process, {key: value}, before):
             changes[key] = value
     return changes
 
@@ -518,7 +508,7 @@ class _Lookup:
 
     def __init__(self, user: User) -> None:
         self.domains = {
-            _norm(d.name): d.id for d in services.list_domains(user.tenant_id, active_only=False)
+            _norm(d.name): d.id for d in queries.list_domains(user.tenant_id, active_only=False)
         }
         self.users: dict[str, list[uuid.UUID]] = {}
         for uid, name, email in db.session.execute(
@@ -581,7 +571,7 @@ def _validate_row(
             select(Process).where(
                 Process.tenant_id == user.tenant_id,
                 Process.id == process_id,
-                services.visible_to(user),
+                policy.visible_to(user),
             )
         )
         if current is None:

@@ -1,7 +1,7 @@
 """The process's fields, described once: per field its name, Danish label, kind, form group
 (and so the phase it appears from), who may write it, whether the catalogue copies it, and
 its spreadsheet column. The edit form, the spreadsheet, the reporter's writable fields, the
-lessons-learned fields, the history's labels, the phase requirements and the catalogue's
+lessons-learned fields, the history's labels, the phase rules' messages and the catalogue's
 copy list are all read from here (tests/test_fields.py ties it to the model and schemas)."""
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -16,6 +19,7 @@ from .models import (
     ASSESSMENT_FIELDS,
     LEVEL_LABELS,
     PHASE_LABELS,
+    REASON_STATUSES,
     RUN_SCHEDULE_LABELS,
     STATUS_LABELS,
     VISIBILITY_HINTS,
@@ -142,6 +146,16 @@ YES_NO = {"true": _l("Ja"), "false": _l("Nej")}
 VISIBILITY_HINT = LazyString(
     lambda: " ".join(f"{VISIBILITY_LABELS[v]}: {VISIBILITY_HINTS[v]}" for v in VISIBILITY_HINTS)
 )
+
+
+def _status_reason_hint() -> str:
+    statuses = [str(STATUS_LABELS[s]) for s in REASON_STATUSES]
+    listed = format_list(statuses, locale=get_locale() or "da")
+    return _("Skal udfyldes ved %(statuses)s.", statuses=listed)
+
+
+# Names the statuses that need a reason (models.REASON_STATUSES) in the UI's language.
+STATUS_REASON_HINT = LazyString(_status_reason_hint)
 
 F = ProcessField
 # In the form's order; the spreadsheet's order is SHEET_ORDER below.
@@ -291,7 +305,7 @@ FIELDS: tuple[ProcessField, ...] = (
         "status_reason",
         _l("Begrundelse for status"),
         "textarea",
-        _l("Skal udfyldes ved Afvist, Mislykket, Afventer og Ikke relevant mere."),
+        STATUS_REASON_HINT,
         group=COURSE,
         sheet=Sheet(header=_l("Statusbegrundelse"), width=30),
     ),
@@ -672,18 +686,3 @@ LABELS: dict[str, Any] = {
 # Every field's place in the form, for listing errors (and the history) in the form's order.
 FORM_ORDER: dict[str, int] = {f.name: i for i, f in enumerate(FORM_FIELDS)}
 
-# What a phase needs before a process may move into it (cumulative along the pipeline).
-PHASE_REQUIREMENTS: dict[Phase, tuple[str, ...]] = {
-    Phase.IDEA: (),
-    Phase.PREANALYSIS: ("domain_ids",),
-    Phase.SPECIFICATION: (
-        "occurrences_per_year",
-        "minutes_per_occurrence",
-        "automation_share_pct",
-        "owner_id",
-    ),
-    Phase.DEVELOPMENT: ("contact_id", "technologies"),
-    Phase.IMPLEMENTATION: (),
-    Phase.OPERATION: ("put_into_operation_at", "run_schedule"),
-    Phase.DECOMMISSIONED: ("decommissioned_at",),
-}

@@ -1,15 +1,34 @@
-"""The formulas of DOMAIN.md: expected benefit, and the suitability of a process."""
+"""The formulas of DOMAIN.md: expected benefit, and the suitability of a process. Where SQL
+computes a figure (the overview's sums, the list's sort), it uses the twin written here
+(tests/tenants/processes/test_figures.py ties the two)."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .models import ASSESSMENT_FIELDS, INVERTED_ASSESSMENT, Level
+from .models import (
+    ASSESSMENT_FIELDS,
+    DEFAULT_COST_PER_HOUR,
+    DEFAULT_HOURS_PER_FTE,
+    INVERTED_ASSESSMENT,
+    Level,
+    Process,
+)
 
 LEVEL_POINTS = {Level.VERY_HIGH: 100, Level.HIGH: 67, Level.LOW: 33, Level.VERY_LOW: 0}
-DEFAULT_HOURS_PER_FTE = Decimal("1924")  # 37 h × 52 weeks
-DEFAULT_COST_PER_HOUR = Decimal("450")
+# The computed figures (columns of the sheet, never stored) and the columns they read.
+FIGURES = frozenset(
+    {"expected_hours_per_year", "expected_fte", "expected_value_dkk", "suitability"}
+)
+FIGURE_INPUTS = (
+    "occurrences_per_year",
+    "minutes_per_occurrence",
+    "automation_share_pct",
+    *ASSESSMENT_FIELDS,
+)
+# Share in per cent, minutes to hours.
+_HOURS_DIVISOR = 100 * 60
 
 
 def _round(value: Decimal, places: str = "0.01") -> float:
@@ -29,7 +48,7 @@ def expected_figures(process: Any, settings: Any | None) -> dict[str, float | No
     share = process.automation_share_pct
     if occurrences is None or minutes is None or share is None:
         return {"expected_hours_per_year": None, "expected_fte": None, "expected_value_dkk": None}
-    hours = Decimal(occurrences) * Decimal(minutes) * Decimal(share) / 100 / 60
+    hours = Decimal(occurrences) * Decimal(minutes) * Decimal(share) / _HOURS_DIVISOR
     per_fte = settings.hours_per_fte if settings else DEFAULT_HOURS_PER_FTE
     cost = settings.cost_per_hour_dkk if settings else DEFAULT_COST_PER_HOUR
     return {
@@ -37,6 +56,17 @@ def expected_figures(process: Any, settings: Any | None) -> dict[str, float | No
         "expected_fte": _round(hours / Decimal(per_fte), "0.01"),
         "expected_value_dkk": _round(hours * Decimal(cost), "1"),
     }
+
+
+def expected_hours_sql() -> Any:
+    """The exact (unrounded) expected hours per year of a Process row in SQL; NULL when an
+    input is missing, as `expected_figures` gives None."""
+    return (
+        Process.occurrences_per_year
+        * Process.minutes_per_occurrence
+        * Process.automation_share_pct
+        / _HOURS_DIVISOR
+    )
 
 
 def suitability(process: Any) -> dict[str, float | None]:

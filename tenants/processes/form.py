@@ -11,6 +11,7 @@ from flask_babel import format_date, format_datetime, format_decimal
 from werkzeug.datastructures import MultiDict
 
 from . import fields as registry
+from . import phases
 from .fields import (  # noqa: F401 (the form's names for what the registry holds)
     AI_ACT_LABELS,
     ASSESSMENT_LABELS,
@@ -49,12 +50,10 @@ FIELD_ORDER = registry.FORM_ORDER
 def visible_groups(phase: str, team: bool) -> list[tuple[Any, list[Field]]]:
     """The groups of fields to show for a process in `phase`: later groups open as the
     process advances. The team sees every field; the reporter those they may write."""
-    order = list(Phase)
-    current = order.index(Phase(phase))
     groups = []
     for title, first, fields in GROUPS:
         shown = [f for f in fields if team or f.reporter]
-        if shown and order.index(first) <= current:
+        if shown and phases.reached(phase, first):
             groups.append((title, shown))
     return groups
 
@@ -63,12 +62,11 @@ def shown_phase(stored: str, chosen: str | None) -> str:
     """The phase whose fields the form shows: the one chosen in the form (so what a phase
     needs can be filled in before moving to it), but never fewer fields than the stored
     phase shows, so moving back hides nothing already filled in."""
-    order = list(Phase)
     try:
         picked = Phase(chosen) if chosen else Phase(stored)
     except ValueError:
         picked = Phase(stored)
-    return max(Phase(stored), picked, key=order.index).value
+    return phases.furthest(stored, picked).value
 
 
 def _max_lengths() -> dict[str, int]:

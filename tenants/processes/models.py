@@ -122,6 +122,15 @@ PHASE_LABELS = {
     Phase.DECOMMISSIONED: _l("Taget ud af drift"),
 }
 
+# The statuses that stop or pause a process: each needs a reason (`status_reason`), in the
+# order the form's hint names them.
+REASON_STATUSES: tuple[Status, ...] = (
+    Status.REJECTED,
+    Status.FAILED,
+    Status.PENDING,
+    Status.NO_LONGER_RELEVANT,
+)
+
 STATUS_LABELS = {
     Status.NOT_ASSESSED: _l("Ikke vurderet"),
     Status.IN_PROGRESS: _l("I gang"),
@@ -184,6 +193,11 @@ class PhaseStatusLabels:
         return str(STATUS_LABELS.get(Status(self.status), self.status))
 
 
+# The lengths of a process's title and summary (the schemas and the intake form say them).
+TITLE_MAX = 120
+SUMMARY_MAX = 300
+
+
 class Process(PhaseStatusLabels, db.Model):
     __tablename__ = "process"
     __table_args__ = (
@@ -199,8 +213,8 @@ class Process(PhaseStatusLabels, db.Model):
     # The short number people use ("Idé nr. 42"), unique in the municipality; handed out by
     # services.next_process_number (migration 0008).
     number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(120))
-    summary: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX))
     description: Mapped[str] = mapped_column(Text, default="")
     phase: Mapped[str] = mapped_column(String(30), default=Phase.IDEA.value)
     status: Mapped[str] = mapped_column(String(30), default=Status.NOT_ASSESSED.value)
@@ -417,14 +431,21 @@ class ProcessChange(db.Model):
     new_value: Mapped[Any] = mapped_column(JSONB, nullable=True)
 
 
+# The formulas' figures until the municipality sets its own (DOMAIN.md).
+DEFAULT_HOURS_PER_FTE = Decimal("1924")  # 37 h × 52 weeks
+DEFAULT_COST_PER_HOUR = Decimal("450")
+
+
 class TenantSettings(db.Model):
     """The municipality's figures for the formulas (DOMAIN.md) and the priority weights."""
 
     __tablename__ = "tenant_settings"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    hours_per_fte: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1924"))
-    cost_per_hour_dkk: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("450"))
+    hours_per_fte: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=DEFAULT_HOURS_PER_FTE)
+    cost_per_hour_dkk: Mapped[Decimal] = mapped_column(
+        Numeric(10, 2), default=DEFAULT_COST_PER_HOUR
+    )
     weight_benefit: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("1"))
     weight_suitability: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("1"))
     weight_ease: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("1"))

@@ -10,7 +10,7 @@ from flask import render_template
 from autoproces.platform.operator.services import all_tenants
 from autoproces.platform.operator.views import operator_blueprint
 
-from . import services
+from . import queries
 from .models import PHASE_LABELS, Phase
 
 bp = operator_blueprint("processes_operator", __name__, url_prefix="/processer")
@@ -18,7 +18,7 @@ bp = operator_blueprint("processes_operator", __name__, url_prefix="/processer")
 
 @bp.get("/")
 def phases() -> Any:
-    counts = services.phase_counts_per_tenant()
+    counts = queries.phase_counts_per_tenant()
     return render_template(
         "processes/operator_phases.html",
         phases=[(phase.value, PHASE_LABELS[phase]) for phase in Phase],

@@ -9,9 +9,21 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
+from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.textinput import REQUIRED, text
 
-from .models import ASSESSMENT_FIELDS, AiActRisk, Level, Phase, RunSchedule, Status, Visibility
+from .models import (
+    ASSESSMENT_FIELDS,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    AiActRisk,
+    Level,
+    Phase,
+    RunSchedule,
+    Status,
+    Visibility,
+)
+from .queries import SORTS
 
 # Every text field has a limit, so no single save can outgrow the search index (a tsvector
 # holds at most 1 MB); the 422 names the field.
@@ -143,8 +155,8 @@ KLE_TOPIC = validate.Regexp(
 class ProcessInSchema(Schema):
     """Every field a client may write. Unknown fields are refused (422 naming them)."""
 
-    title = text(120, required=True)
-    summary = text(300, required=True)
+    title = text(TITLE_MAX, required=True)
+    summary = text(SUMMARY_MAX, required=True)
     description = text(LONG_TEXT)
     visibility = choice(Visibility)
     # classification
@@ -231,8 +243,8 @@ class ProcessInSchema(Schema):
 class ProcessPatchSchema(ProcessInSchema):
     """A change: any subset of the fields, and the version it was made against."""
 
-    title = text(120)
-    summary = text(300)
+    title = text(TITLE_MAX)
+    summary = text(SUMMARY_MAX)
     version = fields.Integer(
         required=True,
         validate=validate.Range(min=1, error=_l("Skal være mindst {min}.")),
@@ -345,10 +357,7 @@ class ProcessQuerySchema(Schema):
     following = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
     sort = fields.String(
         load_default="relevance",
-        validate=validate.OneOf(
-            ("relevance", "updated", "created", "title", "phase", "hours"),
-            error=_l("Ugyldig værdi. Tilladt: {choices}."),
-        ),
+        validate=validate.OneOf(SORTS, error=_l("Ugyldig værdi. Tilladt: {choices}.")),
     )
     page = fields.Integer(
         load_default=1,
@@ -358,7 +367,7 @@ class ProcessQuerySchema(Schema):
         error_messages={"invalid": _l("Skal være et helt tal.")},
     )
     per_page = fields.Integer(
-        load_default=25,
+        load_default=PER_PAGE,
         validate=validate.Range(
             min=1, max=100, error=_l("Antal pr. side skal være mellem {min} og {max}.")
         ),

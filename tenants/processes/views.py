@@ -14,13 +14,23 @@ from marshmallow import EXCLUDE, ValidationError
 from autoproces.platform.errors import Conflict, Forbidden, Invalid, normalise_messages
 from autoproces.platform.identity.auth import require, tenant_blueprint
 from autoproces.platform.identity.services import list_users, search_active_users, user_by_email
+from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import attachments, exchange, form, policy, services
+from . import attachments, exchange, form, policy, queries, services
 from . import fields as registry
 from .attachments_api import read_uploads
-from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
+from .history import history_entries
+from .models import (
+    PHASE_LABELS,
+    STATUS_LABELS,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    VISIBILITY_HINTS,
+    VISIBILITY_LABELS,
+    Phase,
+)
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
 from .signals import idea_submitted
 
@@ -84,16 +94,20 @@ def list_processes() -> Any:
         except ValidationError:
             args = {}
     # The page shows a few columns: no need for full processes (the API lists those).
-    page = services.list_summaries(current_user, **args)
+    page = queries.list_summaries(current_user, **args)
+    query_args = {k: str(v) for k, v in args.items() if k not in ("page", "per_page")}
+    per_page = args.get("per_page", PER_PAGE)
     return render_template(
         "processes/list.html",
         page=page,
         args=args,
-        query_args={k: str(v) for k, v in args.items() if k not in ("page", "per_page")},
+        query_args=query_args,
+        # The next and previous pages keep the filters and a page size that was asked for.
+        pager_args={**query_args, **({"per_page": per_page} if per_page != PER_PAGE else {})},
         errors=errors,
         phase_labels=PHASE_LABELS,
         status_labels=STATUS_LABELS,
-        domains=services.list_domains(current_user.tenant_id),
+        domains=queries.list_domains(current_user.tenant_id),
         sort_labels=SORT_LABELS,
     )
 
@@ -188,6 +202,7 @@ def new_process() -> Any:
     return render_template(
         "processes/new.html",
         form=values,
+        max_lengths={"title": TITLE_MAX, "summary": SUMMARY_MAX},
         errors=errors,
         owner=owner,
         attachment_errors={
@@ -202,7 +217,7 @@ def new_process() -> Any:
             "attachment-file": _("Vedhæft filer"),
             "attachment-description": _("Beskrivelse af filerne"),
         },
-        domains=services.list_domains(current_user.tenant_id),
+        domains=queries.list_domains(current_user.tenant_id),
     ), status
 
 
@@ -249,7 +264,9 @@ def similar() -> Any:
     """htmx: processes that look like the title being typed on the intake form."""
     return render_template(
         "processes/_similar.html",
-        processes=services.similar_processes(current_user, request.args.get("title", "")[:120]),
+        processes=queries.similar_processes(
+            current_user, request.args.get("title", "")[:TITLE_MAX]
+        ),
     )
 
 
@@ -276,19 +293,19 @@ def intake_links() -> Any:
     """For the administrator: a link per fagområde that opens the form with it chosen."""
     require(current_user, Action.ADMINISTER)
     return render_template(
-        "processes/intake_links.html", domains=services.list_domains(current_user.tenant_id)
+        "processes/intake_links.html", domains=queries.list_domains(current_user.tenant_id)
     )
 
 
 @bp.get("/processer/<uuid:process_id>")
 def show_process(process_id: uuid.UUID) -> Any:
-    process = services.get_process(current_user, process_id)
+    process = policy.get_process(current_user, process_id)
     team = current_user.can(Action.EDIT)
     return render_template(
         "processes/show.html",
         process=process,
         display_groups=form.display_groups(process, form.visible_groups(process.phase, team)),
-        history=services.history_entries(current_user, process_id),
+        history=history_entries(current_user, process),
         may_edit=policy.can_edit(current_user, process),
         may_delete=policy.can_delete(current_user, process),
     )
@@ -297,10 +314,10 @@ def show_process(process_id: uuid.UUID) -> Any:
 @bp.route("/processer/<uuid:process_id>/slet", methods=["GET", "POST"])
 def delete_process(process_id: uuid.UUID) -> Any:
     """Delete a process, after a page that asks (it works without JavaScript)."""
-    process = services.get_process(current_user, process_id, need="delete")
+    process = policy.get_process(current_user, process_id, need="delete")
     if request.method == "POST":
         title = process.title
-        services.delete_process(current_user, process_id)
+        services.delete_process(current_user, process)
         flash(_("Processen “%(title)s” er slettet.", title=title), "success")
         return redirect(url_for("processes.list_processes"))
     return render_template("processes/delete.html", process=process)
@@ -309,7 +326,7 @@ def delete_process(process_id: uuid.UUID) -> Any:
 @bp.get("/processer/<int:number>")
 def show_process_by_number(number: int) -> Any:
     """A process by its short number ("Idé nr. 42": /<kommune>/processer/42)."""
-    process_id = services.process_id_by_number(current_user, number)
+    process_id = queries.process_id_by_number(current_user, number)
     return redirect(url_for("processes.show_process", process_id=process_id))
 
 
@@ -318,7 +335,7 @@ def overview() -> Any:
     """Status per fagområde: every number links to the filtered list."""
     return render_template(
         "processes/overview.html",
-        rows=services.overview(current_user),
+        rows=queries.overview(current_user),
         phases=list(PHASE_LABELS.items()),
         statuses=list(STATUS_LABELS.items()),
     )
@@ -331,7 +348,7 @@ def edit_process(process_id: uuid.UUID) -> Any:
 
     A post with `refresh` (the phase select, by htmx or its own button) only draws the
     form again for the chosen phase, with everything typed so far; nothing is saved."""
-    process = services.get_process(current_user, process_id, need="edit")
+    process = policy.get_process(current_user, process_id, need="edit")
     team = current_user.can(Action.EDIT)  # the team's form has every field
     stored_phase = process.phase
     chosen = request.form.get("phase") if team else None
@@ -350,19 +367,20 @@ def edit_process(process_id: uuid.UUID) -> Any:
         data["version"] = request.form.get("version", "")
         try:
             services.update_process(
-                current_user, process_id, ProcessPatchSchema().load(data, unknown=EXCLUDE)
+                current_user, process, ProcessPatchSchema().load(data, unknown=EXCLUDE)
             )
         except ValidationError as e:
             errors, status = normalise_messages(e.normalized_messages()), 422
         except Invalid as e:
             errors, status = e.errors, 422
         except Conflict as e:
-            conflict, status = e.message, 409
-            version = services.get_process(current_user, process_id).version
+            # The stored version: the one this process was loaded at, or, after a change
+            # made meanwhile (the savepoint rolled back), reloaded from the row.
+            conflict, status, version = e.message, 409, process.version
         else:
             flash(_("Ændringerne er gemt."), "success")
             return redirect(url_for("processes.show_process", process_id=process_id))
-    latest = services.history_entries(current_user, process_id)[:1] if conflict else []
+    latest = history_entries(current_user, process)[:1] if conflict else []
     return render_template(
         "processes/edit.html",
         process=process,
@@ -373,7 +391,7 @@ def edit_process(process_id: uuid.UUID) -> Any:
         conflict=conflict,
         latest=latest[0]["changes"] if latest else [],
         version=version,
-        domains=services.list_domains(current_user.tenant_id),
+        domains=queries.list_domains(current_user.tenant_id),
         kle_fields=[f for f in form.ALL_FIELDS if f.kind == "kle"] if team else [],
         # A deactivated owner or contact stays a choice, or saving would silently drop them.
         users=[

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from sqlalchemy import and_, case, exists, func, or_, select, text, true
+from sqlalchemy import and_, case, exists, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 
+from autoproces.platform import search
 from autoproces.platform.db import db
 from autoproces.platform.errors import Invalid
 
@@ -465,22 +466,9 @@ _KLE_PATTERNS = {1: "a main group NN", 2: "a group NN.NN", 3: "a topic NN.NN.NN"
 
 # --- Look-ups ----------------------------------------------------------------------------
 
-# lower() follows the database's locale; under "C" it folds ASCII only, so Danish (and a
-# few other) capitals are folded explicitly.
-_UPPER = "ÆØÅÄÖÜÉÈÊÀÁÍÓÚÑ"
-_LOWER = _UPPER.lower()
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _folded(column: Any) -> Any:
-    return func.lower(func.translate(column, _UPPER, _LOWER))
-
-
 def _contains(column: Any, word: str) -> Any:
-    return _folded(column).like(f"%{_escape_like(word)}%", escape="\\")
+    """`word` (in lower case) in `column`, in any case (Danish capitals too)."""
+    return search.contains(search.folded(column), word)
 
 
 def _title_contains_all(words: Iterable[str]) -> Any:

@@ -30,7 +30,7 @@ def _seed(app, tenant, user, colleague) -> None:
         ProcessAssociatedUser,
         ProcessDomain,
     )
-    from autoproces.tenants.processes.services import list_domains
+    from autoproces.tenants.processes.queries import list_domains
 
     with app.app_context():
         use_tenant(tenant.id)

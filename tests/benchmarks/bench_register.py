@@ -1,8 +1,8 @@
 """Benchmark: the register's filtered list with full-text search, and the overview, at the
 service layer, on one tenant with 5,000 processes among 97 others with 500 each.
 
-`list_*` cases time services.list_processes (full processes: the API's list), `page_*`
-cases services.list_summaries (what the list page shows). Each case also records how many
+`list_*` cases time queries.list_processes (full processes: the API's list), `page_*`
+cases queries.list_summaries (what the list page shows). Each case also records how many
 SQL statements one call runs.
 
 Run: make bench (or pytest tests/benchmarks/bench_register.py). Figures go to
@@ -92,7 +92,7 @@ def test_register_list_and_overview(app, su_engine, make):
     from autoproces.platform.db import db
     from autoproces.platform.identity.models import User
     from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
-    from autoproces.tenants.processes import services
+    from autoproces.tenants.processes import queries
 
     started = time.perf_counter()
     big, bench_user = _fill(su_engine, make)
@@ -101,32 +101,32 @@ def test_register_list_and_overview(app, su_engine, make):
     with app.test_request_context():
         activate_tenant(tenant_by_slug("stor"))
         user = db.session.get(User, (big.id, bench_user.id))
-        domain = services.list_domains(big.id)[3].id
+        domain = queries.list_domains(big.id)[3].id
         cases = {
-            "list_fulltext": lambda: services.list_processes(user, q="sygedagpenge"),
-            "list_fulltext_filtered": lambda: services.list_processes(
+            "list_fulltext": lambda: queries.list_processes(user, q="sygedagpenge"),
+            "list_fulltext_filtered": lambda: queries.list_processes(
                 user, q="faktura", phase="development", technology="RPA"),
-            "list_domain_sorted_by_hours": lambda: services.list_processes(
+            "list_domain_sorted_by_hours": lambda: queries.list_processes(
                 user, domain=domain, sort="hours"),
-            "list_plain": lambda: services.list_processes(user),
-            "page_fulltext": lambda: services.list_summaries(user, q="sygedagpenge"),
-            "page_fulltext_filtered": lambda: services.list_summaries(
+            "list_plain": lambda: queries.list_processes(user),
+            "page_fulltext": lambda: queries.list_summaries(user, q="sygedagpenge"),
+            "page_fulltext_filtered": lambda: queries.list_summaries(
                 user, q="faktura", phase="development", technology="RPA"),
-            "page_domain_sorted_by_hours": lambda: services.list_summaries(
+            "page_domain_sorted_by_hours": lambda: queries.list_summaries(
                 user, domain=domain, sort="hours"),
-            "page_plain": lambda: services.list_summaries(user),
-            "page_following": lambda: services.list_summaries(user, following=True),
+            "page_plain": lambda: queries.list_summaries(user),
+            "page_following": lambda: queries.list_summaries(user, following=True),
             # Case-insensitive, part of a name (issue 8, B13); and a search for a number (B14).
-            "page_technology_any_case": lambda: services.list_summaries(user, technology="rpa"),
-            "page_vendor_any_case": lambda: services.list_summaries(user, vendor="netcomp"),
-            "page_number_search": lambda: services.list_summaries(user, q="nr. 4242"),
-            "overview": lambda: services.overview(user),
+            "page_technology_any_case": lambda: queries.list_summaries(user, technology="rpa"),
+            "page_vendor_any_case": lambda: queries.list_summaries(user, vendor="netcomp"),
+            "page_number_search": lambda: queries.list_summaries(user, q="nr. 4242"),
+            "overview": lambda: queries.overview(user),
         }
         for name, fn in cases.items():
             figures[name] = _time(fn)
             db.session.rollback()
             activate_tenant(tenant_by_slug("stor"))
-        total = services.list_processes(user).total
+        total = queries.list_processes(user).total
     RESULTS.mkdir(exist_ok=True)
     report = {"processes_in_tenant": total, "other_tenants": OTHERS,
               "processes_per_other_tenant": SMALL, "fill_seconds": round(fill_seconds, 1),

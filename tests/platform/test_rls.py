@@ -228,22 +228,21 @@ def alpha_everywhere(app, make):
     with app.app_context():
         from autoproces.platform.identity.models import User
         from autoproces.tenants.engagement import services as engagement
+        from autoproces.tenants.processes.policy import get_process
         from autoproces.tenants.processes.services import update_process
 
         activate_tenant(tenant_by_slug("alpha"))
         u = db.session.get(User, (a.id, user.id))
-        update_process(u, process.id, {"version": process.version, "title": "Ny titel"})
+        loaded = get_process(u, process.id, need="edit")
+        update_process(u, loaded, {"version": process.version, "title": "Ny titel"})
         # Followers (the reporter), favourites, comments and the outbox (mail to a follower).
         c = db.session.get(User, (a.id, colleague.id))
         engagement.follow_process(c, process.id)
         engagement.set_favourite(u, process.id, True)
         engagement.add_comment(u, process.id, "En kommentar")
         from autoproces.tenants.processes import attachments
-        from autoproces.tenants.processes.services import get_process
 
-        attachments.add_attachments(
-            u, get_process(u, process.id), [attachments.Upload("notat.txt", b"Et notat")]
-        )
+        attachments.add_attachments(u, loaded, [attachments.Upload("notat.txt", b"Et notat")])
         save_idp(
             tenant_by_slug("alpha"),
             issuer="https://idp.alpha.example",

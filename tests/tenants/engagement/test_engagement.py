@@ -322,13 +322,15 @@ def test_mail_is_written_in_the_same_transaction(app, alpha, make, su_engine):
     """A change rolled back after notify_followers leaves no mail behind."""
     from autoproces.platform.db import db, use_tenant
     from autoproces.platform.identity.models import User
+    from autoproces.tenants.processes.policy import get_process
     from autoproces.tenants.processes.services import update_process
 
     process = make.process(alpha.erik)
     with app.app_context():
         use_tenant(alpha.tenant.id)
         team = db.session.get(User, (alpha.tenant.id, alpha.team.id))
-        update_process(team, process.id, {"version": process.version, "status": "in_progress"})
+        loaded = get_process(team, process.id, need="edit")
+        update_process(team, loaded, {"version": process.version, "status": "in_progress"})
         assert db.session.scalar(text("select count(*) from outbox_message")) == 1
         db.session.rollback()
     assert outbox(su_engine) == []

@@ -748,7 +748,7 @@ def test_uploads_to_one_process_wait_for_each_other(app, alpha):
     from autoproces.platform.db import db, use_tenant
     from autoproces.platform.identity.models import User
     from autoproces.tenants.processes import attachments
-    from autoproces.tenants.processes.services import get_process
+    from autoproces.tenants.processes.policy import get_process
 
     first_locked, release = threading.Event(), threading.Event()
     order: list[str] = []

@@ -4,15 +4,20 @@ SQL twin agree for every kind of user and process, and the services and pages fo
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from helpers import login
-from sqlalchemy import select
+from helpers import bearer, login
+from html_forms import submitted
+from sqlalchemy import event, select
+from werkzeug.datastructures import MultiDict
 
 from autoproces.platform.db import db, use_tenant
 from autoproces.platform.errors import Forbidden, NotFound
 from autoproces.platform.identity.models import User
-from autoproces.tenants.processes import policy, services
+from autoproces.tenants.processes import history, policy, services
 from autoproces.tenants.processes.models import Phase, Process, Status, Visibility
 
 ROLES = ("employee", "manager", "tenant_admin", "automation")
@@ -111,12 +116,12 @@ def test_get_process_checks_once_what_the_caller_needs(matrix):
         ):
             if not policy.can_see(user, p):
                 with pytest.raises(NotFound):
-                    services.get_process(user, p.id, need=need)
+                    policy.get_process(user, p.id, need=need)
             elif allowed:
-                assert services.get_process(user, p.id, need=need).id == p.id
+                assert policy.get_process(user, p.id, need=need).id == p.id
             else:
                 with pytest.raises(Forbidden):
-                    services.get_process(user, p.id, need=need)
+                    policy.get_process(user, p.id, need=need)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -135,3 +140,88 @@ def test_the_page_shows_the_buttons_the_policy_allows(client, make, role):
         assert edit.status_code == (200 if team_role else 403)
         delete = client.get(f"/alpha/processer/{p.id}/slet")
         assert delete.status_code == (200 if team_role else 403)
+
+
+# A statement that reads process rows by their id (not process_change, process_domain, …);
+# row locks (… FOR UPDATE, taken by the attachments and comments) load nothing.
+_PROCESS_BY_ID = re.compile(r"\bFROM process\b.*\bprocess\.id = ", re.DOTALL)
+_ROW_LOCK = re.compile(r"\bFOR (?:NO KEY |KEY )?(?:UPDATE|SHARE)\s*$")
+
+
+@contextmanager
+def process_loads(app) -> Iterator[list[str]]:
+    """The SELECTs on `process` by primary key that run meanwhile."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if (
+            statement.lstrip().startswith("SELECT")
+            and _PROCESS_BY_ID.search(statement)
+            and not _ROW_LOCK.search(statement)
+        ):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_request_loads_its_process_once(client, make):
+    """D21: the page or API handler loads and checks the process (policy.get_process) and
+    hands it on; the writers and the history do not load it again."""
+    tenant = make.tenant("alpha")
+    team = make.user(tenant, "automation")
+    token = make.token(team)
+    p = make.process(team, description="Før")
+    login(client, team)
+    app = client.application
+    edit = client.get(f"/alpha/processer/{p.id}/rediger").get_data(as_text=True)
+    form = MultiDict(submitted(edit, "process-form"))
+    form["description"] = "Efter"
+    for request in (
+        lambda: client.get(f"/alpha/processer/{p.id}"),  # the page, with its history
+        lambda: client.get(f"/alpha/processer/{p.id}/rediger"),
+        lambda: client.post(f"/alpha/processer/{p.id}/rediger", data=form),
+        lambda: client.get(f"/api/v1/processes/{p.id}/history", headers=bearer(token)),
+        lambda: client.patch(
+            f"/api/v1/processes/{p.id}",
+            json={"version": 2, "title": "Ny titel"},
+            headers=bearer(token),
+        ),
+    ):
+        with process_loads(app) as seen:
+            r = request()
+        assert r.status_code in (200, 302), r.get_data(as_text=True)[:300]
+        assert len(seen) == 1, seen
+    with process_loads(app) as seen:
+        assert client.post(f"/alpha/processer/{p.id}/slet").status_code == 302
+    assert len(seen) == 1, seen
+
+
+def test_the_writers_check_the_process_they_are_given(app, make):
+    """A process loaded for one user and handed to a service for another is checked again."""
+    tenant = make.tenant("alpha")
+    team = make.user(tenant, "automation")
+    employee = make.user(tenant, "employee")
+    private = make.process(team, visibility="personal")
+    shared = make.process(team)
+    with app.app_context():
+        use_tenant(tenant.id)
+        as_team = db.session.get(User, (tenant.id, team.id))
+        as_employee = db.session.get(User, (tenant.id, employee.id))
+        hidden = policy.get_process(as_team, private.id)
+        seen = policy.get_process(as_team, shared.id)
+        with pytest.raises(NotFound):
+            history.history_entries(as_employee, hidden)
+        with pytest.raises(NotFound):
+            services.update_process(as_employee, hidden, {"version": 1, "title": "Nej"})
+        with pytest.raises(Forbidden):
+            services.update_process(as_employee, seen, {"version": 1, "title": "Nej"})
+        with pytest.raises(Forbidden):
+            services.delete_process(as_employee, seen)
+        assert history.history_entries(as_employee, seen) == []
+        db.session.rollback()

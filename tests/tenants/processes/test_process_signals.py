@@ -65,7 +65,7 @@ def test_each_write_sends_its_signal_with_what_changed(app, alpha):
         team = _as(app, alpha.team)
         p = services.create_process(team, {"title": "Post", "summary": "Journalisering."})
         process_id = p.id
-        services.update_process(team, p.id, {"version": p.version, "status": "in_progress"})
+        services.update_process(team, p, {"version": p.version, "status": "in_progress"})
         # The rows are still there when process_deleting is sent (same transaction).
         still_there: list[int] = []
         with signals.process_deleting.connected_to(
@@ -73,7 +73,7 @@ def test_each_write_sends_its_signal_with_what_changed(app, alpha):
                 db.session.scalar(text("select count(*) from process"))
             )
         ):
-            services.delete_process(team, p.id)
+            services.delete_process(team, p)
         db.session.commit()
     assert [name for name, _s, _k in seen] == ["created", "changed", "deleting"]
     assert all(kw["user"] == alpha.team.id for _n, _s, kw in seen)
@@ -130,9 +130,9 @@ def test_the_register_works_with_no_listener(app, alpha, su_engine):
     ):
         team = _as(app, alpha.team)
         p = services.create_process(team, {"title": "Post", "summary": "Journalisering."})
-        p = services.update_process(team, p.id, {"version": p.version, "status": "in_progress"})
+        p = services.update_process(team, p, {"version": p.version, "status": "in_progress"})
         gone = services.create_process(team, {"title": "Væk", "summary": "Slettes."})
-        services.delete_process(team, gone.id)
+        services.delete_process(team, gone)
         db.session.commit()
     assert _count(su_engine, "select count(*) from process") == 1
     assert _count(su_engine, "select count(*) from process_follower") == 0  # nobody followed
@@ -149,7 +149,7 @@ def test_the_listeners_follow_and_mail_and_a_rollback_leaves_neither(app, alpha,
         db.session.commit()
         assert _count(su_engine, "select count(*) from process_follower") == 1  # the reporter
         team = _as(app, alpha.team)
-        services.update_process(team, p.id, {"version": p.version, "status": "in_progress"})
+        services.update_process(team, p, {"version": p.version, "status": "in_progress"})
         assert db.session.scalar(text("select count(*) from outbox_message")) == 1  # to Erik
         db.session.rollback()
         # A rolled-back report leaves no follow behind either.

@@ -14,7 +14,7 @@ def register(make, app):
     tenant = make.tenant("alpha")
     team = make.user(tenant, "automation")
     employee = make.user(tenant, "employee")
-    from autoproces.tenants.processes.services import list_domains
+    from autoproces.tenants.processes.queries import list_domains
 
     with app.app_context():
         from autoproces.platform.db import use_tenant
@@ -182,6 +182,10 @@ def test_list_page_filters_live_in_the_url(client, register):
     assert "Beskæftigelse" in html and "1 proces" in html
     html = client.get("/alpha/processer?per_page=2&sort=title").get_data(as_text=True)
     assert "page=2" in html and "sort=title" in html  # the next page keeps the filters
+    # … and the page size asked for, through the platform's pager (aria: where you are).
+    nav = re.search(r'<nav aria-label="Sider".*?</nav>', html, re.DOTALL).group(0)
+    assert re.search(r'href="/alpha/processer\?[^"]*per_page=2[^"]*" rel="next"', nav), nav
+    assert '<span aria-current="page">Side 1 af 2</span>' in nav
     # The KLE filter: no decimal keypad (a Danish one has "," and no "."), and "," reads as ".".
     html = client.get("/alpha/processer?kle=15,17").get_data(as_text=True)
     kle_input = re.search(r'<input[^>]* id="kle" [^>]*>', html).group(0)
@@ -424,3 +428,10 @@ def test_hours_are_rounded_once_the_same_way_on_the_process_and_in_the_overview(
     assert "341,3" in client.get("/alpha/overblik").get_data(as_text=True)
     listing = client.get("/alpha/processer?q=Afrunding").get_data(as_text=True)
     assert "341,3" in listing
+
+
+def test_every_sort_has_a_label():
+    from autoproces.tenants.processes.queries import SORTS
+    from autoproces.tenants.processes.views import SORT_LABELS
+
+    assert tuple(SORT_LABELS) == SORTS
