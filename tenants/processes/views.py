@@ -17,9 +17,10 @@ from autoproces.platform.identity.services import list_users, search_active_user
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import attachments, exchange, form, policy, services
+from . import exchange, form, policy, services
 from . import fields as registry
-from .attachments_api import read_uploads
+from .attachments import services as attachments
+from .attachments.api import read_uploads
 from .models import PHASE_LABELS, STATUS_LABELS, VISIBILITY_HINTS, VISIBILITY_LABELS, Phase
 from .schemas import IntakeFormSchema, ProcessPatchSchema, ProcessQuerySchema
 from .signals import idea_submitted
