@@ -299,14 +299,23 @@ class Links(Described):
         return f"{part.get('title')} ({part['url']})" if part.get("title") else part["url"]
 
 
-class Domains(Separated):
-    """Fagområder by name, in the municipality's order; the import knows them by name."""
+class Linked(Separated):
+    """The names of what a process links to by a table of its own (its fagområder, its
+    associated users): the export finds them by the process's id, per batch."""
+
+    names_of = ""  # the Names table that holds them, by process id
 
     def source(self, column: Column) -> str:
         return "id"
 
     def exporter(self, column: Column, names: Names) -> Show:
-        return names.domains_of.get
+        return getattr(names, self.names_of).get
+
+
+class Domains(Linked):
+    """Fagområder by name, in the municipality's order; the import knows them by name."""
+
+    names_of = "domains_of"
 
     def from_cell(self, column: Column, value: Any, lookup: Lookup) -> list[str]:
         parts = _parts(value)
@@ -330,14 +339,10 @@ class Person(Converter):
         return str(lookup.person(str(value)))
 
 
-class People(Separated):
+class People(Linked):
     """The users associated with a process, by name."""
 
-    def source(self, column: Column) -> str:
-        return "id"
-
-    def exporter(self, column: Column, names: Names) -> Show:
-        return names.associated_of.get
+    names_of = "associated_of"
 
     def from_cell(self, column: Column, value: Any, lookup: Lookup) -> list[str]:
         return [str(lookup.person(p)) for p in _parts(value)]

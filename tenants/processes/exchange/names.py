@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
@@ -34,31 +34,10 @@ class Names:
 
     def load(self, batch: Sequence[Row[Any]], index: dict[str, int]) -> None:
         ids = [row[index["id"]] for row in batch]
-        domains = db.session.execute(
-            select(ProcessDomain.process_id, Domain.name)
-            .join(
-                Domain,
-                (Domain.tenant_id == ProcessDomain.tenant_id)
-                & (Domain.id == ProcessDomain.domain_id),
-            )
-            .where(ProcessDomain.tenant_id == self.tenant_id, ProcessDomain.process_id.in_(ids))
-            .order_by(Domain.position, Domain.name)
+        self._refill(
+            self.domains_of, ids, ProcessDomain.domain_id, Domain, Domain.position, Domain.name
         )
-        _refill(self.domains_of, domains)
-        associated = db.session.execute(
-            select(ProcessAssociatedUser.process_id, User.name)
-            .join(
-                User,
-                (User.tenant_id == ProcessAssociatedUser.tenant_id)
-                & (User.id == ProcessAssociatedUser.user_id),
-            )
-            .where(
-                ProcessAssociatedUser.tenant_id == self.tenant_id,
-                ProcessAssociatedUser.process_id.in_(ids),
-            )
-            .order_by(User.name)
-        )
-        _refill(self.associated_of, associated)
+        self._refill(self.associated_of, ids, ProcessAssociatedUser.user_id, User, User.name)
         people_at = [index[key] for key in self.user_columns]
         wanted = {row[at] for row in batch for at in people_at} - {None} - self.people.keys()
         if wanted:
@@ -69,14 +48,28 @@ class Names:
             )
             self.people.update({user_id: name for user_id, name in found})
 
-
-def _refill(target: dict[uuid.UUID, str], pairs: Iterable[Any]) -> None:
-    """(process id, name) pairs, in order, as `;`-separated names per process."""
-    names: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for process_id, name in pairs:
-        names[process_id].append(name)
-    target.clear()
-    target.update({process_id: LIST_SEPARATOR.join(found) for process_id, found in names.items()})
+    def _refill(
+        self,
+        target: dict[uuid.UUID, str],
+        ids: list[uuid.UUID],
+        link_to: Any,
+        named: Any,
+        *order: Any,
+    ) -> None:
+        """`target` as the `;`-separated names, in `order`, of the `named` rows that the link
+        column `link_to` (its table's other column is the process) gives each of `ids`."""
+        link = link_to.class_
+        pairs = db.session.execute(
+            select(link.process_id, named.name)
+            .join(named, (named.tenant_id == link.tenant_id) & (named.id == link_to))
+            .where(link.tenant_id == self.tenant_id, link.process_id.in_(ids))
+            .order_by(*order)
+        )
+        found: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for process_id, name in pairs:
+            found[process_id].append(name)
+        target.clear()
+        target.update({process_id: LIST_SEPARATOR.join(n) for process_id, n in found.items()})
 
 
 class Lookup:

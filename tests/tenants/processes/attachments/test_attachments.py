@@ -73,6 +73,15 @@ def upload(client, token, process_id, *files, **form):
     )
 
 
+def post_idea(client, title: str, files, **form):
+    """The intake form as the browser posts it: an idea and its file(s)."""
+    return client.post(
+        "/alpha/processer/ny",
+        data={"title": title, "summary": "Et resumé.", **form, "file": files},
+        content_type="multipart/form-data",
+    )
+
+
 def stored_files(app) -> list[Path]:
     root = Path(app.instance_path) / "files"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -427,16 +436,13 @@ def test_employees_see_no_sharing_buttons(client, alpha):
 
 def test_the_intake_form_takes_files_with_the_idea(client, alpha, su_engine):
     login(client, alpha.mona)
-    form = {
-        "title": "Udbetaling af befordringsgodtgørelse",
-        "summary": "Kørselsblanketter tastes manuelt.",
-        "visibility": "municipality",
-        "attachment_description": "Blanketten",
-    }
-    r = client.post(
-        "/alpha/processer/ny",
-        data={**form, "file": [(io.BytesIO(PDF), "blanket.pdf"), (io.BytesIO(PNG), "skærm.png")]},
-        content_type="multipart/form-data",
+    r = post_idea(
+        client,
+        "Udbetaling af befordringsgodtgørelse",
+        [(io.BytesIO(PDF), "blanket.pdf"), (io.BytesIO(PNG), "skærm.png")],
+        summary="Kørselsblanketter tastes manuelt.",
+        visibility="municipality",
+        attachment_description="Blanketten",
     )
     assert r.status_code == 302, r.get_data(as_text=True)
     assert count(su_engine, description="Blanketten") == 2
@@ -448,15 +454,8 @@ def test_a_refused_file_on_the_intake_form_keeps_the_idea_from_being_saved(
     client, alpha, su_engine
 ):
     login(client, alpha.mona)
-    r = client.post(
-        "/alpha/processer/ny",
-        data={
-            "title": "Ny idé med forkert fil",
-            "summary": "Et resumé.",
-            "visibility": "municipality",
-            "file": (io.BytesIO(EXE), "blanket.pdf"),
-        },
-        content_type="multipart/form-data",
+    r = post_idea(
+        client, "Ny idé med forkert fil", (io.BytesIO(EXE), "blanket.pdf"), visibility="municipality"
     )
     assert r.status_code == 422
     html = r.get_data(as_text=True)
@@ -704,11 +703,7 @@ def test_a_missing_file_is_404_not_a_retry_later(client, alpha, app):
 
 def test_the_intake_form_asks_for_the_files_again_after_other_errors(client, alpha, su_engine):
     login(client, alpha.mona)
-    r = client.post(
-        "/alpha/processer/ny",
-        data={"title": "", "summary": "Et resumé.", "file": (io.BytesIO(PDF), "blanket.pdf")},
-        content_type="multipart/form-data",
-    )
+    r = post_idea(client, "", (io.BytesIO(PDF), "blanket.pdf"))
     assert r.status_code == 422
     assert "Vælg filerne igen, når du har rettet fejlene." in r.get_data(as_text=True)
     assert count(su_engine) == 0
@@ -724,15 +719,7 @@ def test_the_intake_form_keeps_the_idea_on_the_page_when_storage_is_down(
 
     monkeypatch.setattr(app.extensions["autoproces.storage"], "put", down)
     login(client, alpha.mona)
-    r = client.post(
-        "/alpha/processer/ny",
-        data={
-            "title": "Idé mens lageret er nede",
-            "summary": "Et resumé.",
-            "file": (io.BytesIO(PDF), "blanket.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    r = post_idea(client, "Idé mens lageret er nede", (io.BytesIO(PDF), "blanket.pdf"))
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "Filen kunne ikke gemmes lige nu. Prøv igen senere." in html

@@ -11,9 +11,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from helpers import bearer
+from helpers import add_kle_topic, bearer
 from openpyxl import load_workbook
-from sqlalchemy import text
 
 from autoproces.tenants.processes import exchange, fields
 from autoproces.tenants.processes.exchange.converters import OMIT
@@ -212,14 +211,7 @@ def _snapshot(app, user, process_id):
 
 
 def test_a_fully_filled_process_comes_back_the_same_through_the_sheet(app, client, make, su_engine):
-    with su_engine.begin() as conn:
-        conn.execute(
-            text(
-                "insert into kle_entry values ('32', 'Social', 1, null),"
-                " ('32.18', 'Sygedagpenge', 2, '32'),"
-                " ('32.18.08', 'Opfølgning', 3, '32.18')"
-            )
-        )
+    add_kle_topic(su_engine)
     tenant = make.tenant("alpha", "Alfa Kommune")
     team = make.user(tenant, "automation", name="Tea Team")
     kim = make.user(tenant, "employee", name="Kim Kollega")
