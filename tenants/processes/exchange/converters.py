@@ -36,8 +36,14 @@ _TIME_FORMATS = (" %H:%M", " %H:%M:%S", "")
 _TRUE = {"ja", "sand", "true", "1", "x", "yes"}
 _FALSE = {"nej", "falsk", "false", "0", "no"}
 
+
+class _Omit:
+    def __repr__(self) -> str:
+        return "OMIT"
+
+
 # What a blank cell imports as when it must leave the stored value alone.
-OMIT: Any = type("Omit", (), {"__repr__": lambda self: "OMIT"})()
+OMIT: Any = _Omit()
 
 # From a stored value to the cell's value.
 Show = Callable[[Any], Any]

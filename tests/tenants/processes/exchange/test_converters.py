@@ -102,7 +102,7 @@ def test_each_kind_comes_back_from_an_xlsx_as_it_went_in(app):
         assert names.user_columns == {"c_person_id"}  # the person column asks for its names
         data = write_xlsx([[c.header for c in columns], cells])
         header, rows = read_sheet(data)
-        assert [title for title in header] == [c.header for c in columns]
+        assert header == [c.header for c in columns]
         lookup = _lookup()
         ((_number, values),) = rows
         for column, value in zip(columns, values, strict=True):
