@@ -55,3 +55,19 @@ UNIT_TEST_CONFIG = {
     "TOKEN_RATE_LIMIT": "10000/minute",
     "UPLOAD_RATE_LIMIT": "10000/minute",
 }
+
+
+def add_kle_topic(su_engine) -> str:
+    """A KLE topic (level 3) under its group and main group, as the taxonomy's import would
+    store them; returns its code."""
+    from sqlalchemy import text
+
+    with su_engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into kle_entry values ('32', 'Social', 1, null),"
+                " ('32.18', 'Sygedagpenge', 2, '32'),"
+                " ('32.18.08', 'Opfølgning', 3, '32.18')"
+            )
+        )
+    return "32.18.08"

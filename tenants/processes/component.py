@@ -12,13 +12,10 @@ from autoproces.platform.components import Component
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as process_api
-    from . import (
-        attachment_views,
-        attachments,  # noqa: F401  (connects its clean-up to process_deleting)
-        attachments_api,
-        operator_views,
-        views,
-    )
+    from . import operator_views, views
+    from .attachments import api as attachments_api
+    from .attachments import services as attachments  # noqa: F401  (connects its clean-up)
+    from .attachments import views as attachment_views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(operator_views.bp)

@@ -65,7 +65,7 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
 
 def _attach_description(process: Process, author: Any) -> None:
     """A process description as a shareable Markdown attachment, as a team would write it."""
-    from .attachments import Upload, add_attachments
+    from .attachments.services import Upload, add_attachments
 
     text = "\n\n".join(
         part

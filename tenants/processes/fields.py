@@ -45,9 +45,12 @@ class Group:
 class Column:
     """One column of the sheet: the process attribute, its Danish header and its kind.
 
-    Kinds: text, int, decimal, date, datetime, flag (yes/no), bool (yes/no/blank), list
-    (`;`-separated), enum (Danish labels in `labels`), domains, person, people, it_systems,
-    links, id; `readonly` columns are exported and ignored on import.
+    Kinds (one converter each in exchange/converters.py): text, code (text whose blank cell
+    is no value: a KLE or FORM code), int, decimal, date, datetime, flag (yes/no), bool
+    (yes/no/blank), list (`;`-separated), enum (Danish labels in `labels`; a blank cell keeps
+    the value), optional_enum (an enum a blank cell clears), level (an assessment answer; a
+    blank cell is "unset"), domains, person, people, it_systems, links, id; `readonly`
+    columns are exported and ignored on import.
     """
 
     key: str
@@ -354,7 +357,7 @@ FIELDS: tuple[ProcessField, ...] = (
         "select",
         options=RUN_SCHEDULE_LABELS,
         group=COURSE,
-        sheet=Sheet("enum", labels=RUN_SCHEDULE_LABELS),
+        sheet=Sheet("optional_enum", labels=RUN_SCHEDULE_LABELS),
     ),
     # --- Klassifikation og vurdering
     F(
@@ -364,14 +367,14 @@ FIELDS: tuple[ProcessField, ...] = (
         _l("Et KLE-emne, fx 32.18.08"),
         group=ASSESSMENT,
         published=True,
-        sheet=Sheet(width=12),
+        sheet=Sheet("code", width=12),
     ),
     F(
         "form_code",
         _l("FORM-kode"),
         group=ASSESSMENT,
         published=True,
-        sheet=Sheet(header=_l("FORM"), width=12),
+        sheet=Sheet("code", _l("FORM"), width=12),
     ),
     F(
         "legal_basis",
@@ -411,7 +414,7 @@ FIELDS: tuple[ProcessField, ...] = (
             options=LEVEL_LABELS,
             group=ASSESSMENT,
             published=True,
-            sheet=Sheet("enum", labels=LEVEL_LABELS),
+            sheet=Sheet("level", labels=LEVEL_LABELS),
         )
         for name in ASSESSMENT_FIELDS
     ),
@@ -460,7 +463,7 @@ FIELDS: tuple[ProcessField, ...] = (
         "select",
         options=AI_ACT_LABELS,
         group=ASSESSMENT,
-        sheet=Sheet("enum", labels=AI_ACT_LABELS),
+        sheet=Sheet("optional_enum", labels=AI_ACT_LABELS),
     ),
     # --- Løsningen
     F(

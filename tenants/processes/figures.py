@@ -17,10 +17,7 @@ from .models import (
 )
 
 LEVEL_POINTS = {Level.VERY_HIGH: 100, Level.HIGH: 67, Level.LOW: 33, Level.VERY_LOW: 0}
-# The computed figures (columns of the sheet, never stored) and the columns they read.
-FIGURES = frozenset(
-    {"expected_hours_per_year", "expected_fte", "expected_value_dkk", "suitability"}
-)
+# The columns the figures are computed from (the figures themselves are never stored).
 FIGURE_INPUTS = (
     "occurrences_per_year",
     "minutes_per_occurrence",

@@ -18,9 +18,10 @@ from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import attachments, exchange, form, policy, queries, services
+from . import exchange, form, policy, queries, services
 from . import fields as registry
-from .attachments_api import read_uploads
+from .attachments import services as attachments
+from .attachments.api import read_uploads
 from .history import history_entries
 from .models import (
     PHASE_LABELS,

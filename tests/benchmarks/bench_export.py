@@ -43,6 +43,7 @@ def _seed(app, tenant, user, colleague) -> None:
                 {
                     "tenant_id": tenant.id,
                     "id": pid,
+                    "number": i + 1,
                     "title": f"Proces nummer {i}",
                     "summary": "Indgående post journaliseres automatisk i ESDH-systemet.",
                     "description": "En længere beskrivelse af opgaven. " * 10,

@@ -240,7 +240,7 @@ def alpha_everywhere(app, make):
         engagement.follow_process(c, process.id)
         engagement.set_favourite(u, process.id, True)
         engagement.add_comment(u, process.id, "En kommentar")
-        from autoproces.tenants.processes import attachments
+        from autoproces.tenants.processes.attachments import services as attachments
 
         attachments.add_attachments(u, loaded, [attachments.Upload("notat.txt", b"Et notat")])
         save_idp(

@@ -7,7 +7,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from helpers import bearer
+from helpers import add_kle_topic, bearer
 from sqlalchemy import text
 
 
@@ -240,14 +240,7 @@ def test_references_must_belong_to_the_municipality(client, make, alpha):
 
 
 def test_kle_code_from_the_taxonomy(client, alpha, su_engine):
-    with su_engine.begin() as conn:
-        conn.execute(
-            text(
-                "insert into kle_entry values ('32', 'Social', 1, null),"
-                " ('32.18', 'Sygedagpenge', 2, '32'),"
-                " ('32.18.08', 'Opfølgning', 3, '32.18')"
-            )
-        )
+    add_kle_topic(su_engine)
     p = create(client, alpha.team_token)
     assert patch(client, alpha.team_token, p, kle_code="32.18.08").status_code == 200
 

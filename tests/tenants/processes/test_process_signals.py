@@ -95,7 +95,7 @@ def test_the_app_connects_engagement_and_attachments_to_the_register(app):
     assert "autoproces.tenants.engagement.receivers" in names["process-created"]
     assert "autoproces.tenants.engagement.receivers" in names["process-changed"]
     assert "autoproces.tenants.engagement.receivers" in names["idea-submitted"]
-    assert "autoproces.tenants.processes.attachments" in names["process-deleting"]
+    assert "autoproces.tenants.processes.attachments.services" in names["process-deleting"]
     assert "following" in signals.list_filters
 
 

@@ -16,8 +16,9 @@ from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import api_blueprint
 from autoproces.platform.security import limiter, per_user, upload_limit
 
-from . import attachments, policy
-from .schemas import UserRefSchema, text
+from .. import policy
+from ..schemas import UserRefSchema, text
+from . import services as attachments
 
 BOOLEAN_ERRORS = {"invalid": _l("Skal være sand eller falsk.")}
 

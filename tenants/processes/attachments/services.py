@@ -1,7 +1,7 @@
 """Attachments on processes: files from the reporter and the team (screenshots, process
 diagrams, documents). The bytes go to the platform's storage; this module is the only code
-that writes either. A file is accepted only when its bytes are what its name says, from a
-short allow-list, and at most 20 MB.
+that writes either (the rows are in models.py). A file is accepted only when its bytes are
+what its name says, from a short allow-list, and at most 20 MB.
 
 Who may do what: whoever may see the process may read and add attachments (like comments);
 the uploader and the automation team may delete one; only the team decides what is
@@ -17,15 +17,13 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import filetype
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, DateTime, Integer, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import func, select
 
 from autoproces.platform.db import db
 from autoproces.platform.errors import DomainError, Forbidden, Invalid, NotFound
@@ -39,9 +37,10 @@ from autoproces.platform.storage import (
     storage,
 )
 
-from .models import Process
-from .policy import get_process
-from .signals import process_deleting
+from ..models import Process
+from ..policy import get_process
+from ..signals import process_deleting
+from .models import Attachment
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PER_PROCESS = 50
@@ -80,32 +79,6 @@ ERROR_MESSAGE = _l("Filen kunne ikke gemmes.")
 
 class StorageUnavailable(DomainError):
     status = 503
-
-
-class Attachment(db.Model):
-    __tablename__ = "process_attachment"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    process_id: Mapped[uuid.UUID]
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(String(300), default="")
-    shareable: Mapped[bool] = mapped_column(Boolean, default=False)
-    uploaded_by: Mapped[uuid.UUID | None]
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-    uploader: Mapped[User | None] = relationship(
-        User,
-        primaryjoin="and_(Attachment.tenant_id == User.tenant_id, "
-        "Attachment.uploaded_by == User.id)",
-        foreign_keys="[Attachment.tenant_id, Attachment.uploaded_by]",
-        viewonly=True,
-        lazy="selectin",
-    )
 
 
 # --- Checking a file ---------------------------------------------------------------------

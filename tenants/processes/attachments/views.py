@@ -17,9 +17,10 @@ from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import tenant_blueprint
 from autoproces.platform.security import limiter, per_user, upload_limit
 
-from . import attachments, policy
-from .attachments_api import file_response, read_uploads
-from .views import show_process
+from .. import policy
+from ..views import show_process
+from . import services as attachments
+from .api import file_response, read_uploads
 
 bp = tenant_blueprint("attachments", __name__, url_prefix="/processer")
 

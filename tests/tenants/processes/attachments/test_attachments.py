@@ -73,6 +73,15 @@ def upload(client, token, process_id, *files, **form):
     )
 
 
+def post_idea(client, title: str, files, **form):
+    """The intake form as the browser posts it: an idea and its file(s)."""
+    return client.post(
+        "/alpha/processer/ny",
+        data={"title": title, "summary": "Et resumé.", **form, "file": files},
+        content_type="multipart/form-data",
+    )
+
+
 def stored_files(app) -> list[Path]:
     root = Path(app.instance_path) / "files"
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -99,7 +108,7 @@ def count(su_engine, **where) -> int:
     ],
 )
 def test_allowed_files_get_the_type_their_bytes_have(name, content, expected):
-    from autoproces.tenants.processes.attachments import sniff
+    from autoproces.tenants.processes.attachments.services import sniff
 
     assert sniff(name, content if content is not None else xlsx_bytes()) == expected
 
@@ -121,7 +130,7 @@ def test_allowed_files_get_the_type_their_bytes_have(name, content, expected):
 )
 def test_files_whose_bytes_are_not_what_the_name_says_are_refused(name, content, message, app):
     from autoproces.platform.errors import Invalid
-    from autoproces.tenants.processes.attachments import sniff
+    from autoproces.tenants.processes.attachments.services import sniff
 
     with app.test_request_context(), pytest.raises(Invalid) as e:
         sniff(name, content if content is not None else xlsx_bytes())
@@ -130,7 +139,7 @@ def test_files_whose_bytes_are_not_what_the_name_says_are_refused(name, content,
 
 def test_a_file_over_20_mb_is_refused(app):
     from autoproces.platform.errors import Invalid
-    from autoproces.tenants.processes.attachments import MAX_BYTES, sniff
+    from autoproces.tenants.processes.attachments.services import MAX_BYTES, sniff
 
     assert sniff("stor.pdf", PDF + b"\x00" * (MAX_BYTES - len(PDF))) == "application/pdf"
     with app.test_request_context(), pytest.raises(Invalid) as e:
@@ -139,7 +148,7 @@ def test_a_file_over_20_mb_is_refused(app):
 
 
 def test_filenames_lose_folders_and_control_characters():
-    from autoproces.tenants.processes.attachments import clean_filename
+    from autoproces.tenants.processes.attachments.services import clean_filename
 
     assert clean_filename("C:\\Users\\erik\\Skrivebord\\Løn.pdf") == "Løn.pdf"
     assert clean_filename("../../etc/passwd.txt") == "passwd.txt"
@@ -225,7 +234,7 @@ def test_bad_uploads_are_named(client, alpha):
 
 
 def test_a_file_just_over_the_limit_is_422_and_a_huge_request_413(client, alpha):
-    from autoproces.tenants.processes.attachments import MAX_BYTES
+    from autoproces.tenants.processes.attachments.services import MAX_BYTES
 
     big = PDF + b"\x00" * (MAX_BYTES - len(PDF) + 1)
     r = upload(client, alpha.erik_token, alpha.process.id, ("stor.pdf", big))
@@ -379,7 +388,7 @@ def test_the_process_page_uploads_lists_shares_and_deletes(client, alpha, app):
     html = client.get(page(alpha.process.id)).get_data(as_text=True)
     assert "Arbejdsgang.pdf" in html and "Diagram" in html
     from autoproces.platform.db import db
-    from autoproces.tenants.processes.attachments import Attachment
+    from autoproces.tenants.processes.attachments.models import Attachment
 
     with app.app_context():
         from autoproces.platform.db import use_tenant
@@ -427,16 +436,13 @@ def test_employees_see_no_sharing_buttons(client, alpha):
 
 def test_the_intake_form_takes_files_with_the_idea(client, alpha, su_engine):
     login(client, alpha.mona)
-    form = {
-        "title": "Udbetaling af befordringsgodtgørelse",
-        "summary": "Kørselsblanketter tastes manuelt.",
-        "visibility": "municipality",
-        "attachment_description": "Blanketten",
-    }
-    r = client.post(
-        "/alpha/processer/ny",
-        data={**form, "file": [(io.BytesIO(PDF), "blanket.pdf"), (io.BytesIO(PNG), "skærm.png")]},
-        content_type="multipart/form-data",
+    r = post_idea(
+        client,
+        "Udbetaling af befordringsgodtgørelse",
+        [(io.BytesIO(PDF), "blanket.pdf"), (io.BytesIO(PNG), "skærm.png")],
+        summary="Kørselsblanketter tastes manuelt.",
+        visibility="municipality",
+        attachment_description="Blanketten",
     )
     assert r.status_code == 302, r.get_data(as_text=True)
     assert count(su_engine, description="Blanketten") == 2
@@ -448,15 +454,8 @@ def test_a_refused_file_on_the_intake_form_keeps_the_idea_from_being_saved(
     client, alpha, su_engine
 ):
     login(client, alpha.mona)
-    r = client.post(
-        "/alpha/processer/ny",
-        data={
-            "title": "Ny idé med forkert fil",
-            "summary": "Et resumé.",
-            "visibility": "municipality",
-            "file": (io.BytesIO(EXE), "blanket.pdf"),
-        },
-        content_type="multipart/form-data",
+    r = post_idea(
+        client, "Ny idé med forkert fil", (io.BytesIO(EXE), "blanket.pdf"), visibility="municipality"
     )
     assert r.status_code == 422
     html = r.get_data(as_text=True)
@@ -566,7 +565,7 @@ def test_storage_down_gives_503_in_danish_and_nothing_is_written(database, alpha
 
 
 def test_text_is_judged_by_its_bytes_not_by_a_magic_number_guess():
-    from autoproces.tenants.processes.attachments import sniff
+    from autoproces.tenants.processes.attachments.services import sniff
 
     # "BM" is a bitmap's magic number, "ID3" an MP3's: ordinary words at the start of text.
     assert sniff("biler.csv", b"BMW;Audi\n1;2\n") == "text/csv"
@@ -590,7 +589,7 @@ def _docx_with_thumbnail_first() -> bytes:
 
 def test_office_files_are_recognised_from_their_manifest(app):
     from autoproces.platform.errors import Invalid
-    from autoproces.tenants.processes.attachments import sniff
+    from autoproces.tenants.processes.attachments.services import sniff
 
     data = _docx_with_thumbnail_first()
     assert sniff("rapport.docx", data).endswith("wordprocessingml.document")
@@ -704,11 +703,7 @@ def test_a_missing_file_is_404_not_a_retry_later(client, alpha, app):
 
 def test_the_intake_form_asks_for_the_files_again_after_other_errors(client, alpha, su_engine):
     login(client, alpha.mona)
-    r = client.post(
-        "/alpha/processer/ny",
-        data={"title": "", "summary": "Et resumé.", "file": (io.BytesIO(PDF), "blanket.pdf")},
-        content_type="multipart/form-data",
-    )
+    r = post_idea(client, "", (io.BytesIO(PDF), "blanket.pdf"))
     assert r.status_code == 422
     assert "Vælg filerne igen, når du har rettet fejlene." in r.get_data(as_text=True)
     assert count(su_engine) == 0
@@ -724,15 +719,7 @@ def test_the_intake_form_keeps_the_idea_on_the_page_when_storage_is_down(
 
     monkeypatch.setattr(app.extensions["autoproces.storage"], "put", down)
     login(client, alpha.mona)
-    r = client.post(
-        "/alpha/processer/ny",
-        data={
-            "title": "Idé mens lageret er nede",
-            "summary": "Et resumé.",
-            "file": (io.BytesIO(PDF), "blanket.pdf"),
-        },
-        content_type="multipart/form-data",
-    )
+    r = post_idea(client, "Idé mens lageret er nede", (io.BytesIO(PDF), "blanket.pdf"))
     assert r.status_code == 422
     html = r.get_data(as_text=True)
     assert "Filen kunne ikke gemmes lige nu. Prøv igen senere." in html
@@ -747,7 +734,7 @@ def test_uploads_to_one_process_wait_for_each_other(app, alpha):
 
     from autoproces.platform.db import db, use_tenant
     from autoproces.platform.identity.models import User
-    from autoproces.tenants.processes import attachments
+    from autoproces.tenants.processes.attachments import services as attachments
     from autoproces.tenants.processes.policy import get_process
 
     first_locked, release = threading.Event(), threading.Event()
