@@ -88,14 +88,22 @@ def get_entry(entry_id: uuid.UUID) -> Any:
 @bp.get("/<uuid:entry_id>/versions")
 @bp.response(200, VersionSummarySchema(many=True))
 def list_versions(entry_id: uuid.UUID) -> Any:
-    """List an entry's versions, newest first."""
+    """List an entry's versions.
+
+    Every version of the entry, newest first: its number, when it was published and the
+    publisher's note. Old versions stay readable.
+    """
     return services.list_versions(g.api_user, entry_id)
 
 
 @bp.get("/<uuid:entry_id>/versions/<int:number>")
 @bp.response(200, VersionOutSchema)
 def get_version(entry_id: uuid.UUID, number: int) -> Any:
-    """Read one version of an entry, with its diff to the previous one."""
+    """Read one version of an entry.
+
+    The version's anonymised fields, its attribution and files, and field by field what
+    changed from the previous version (`diff`).
+    """
     return services.get_version(g.api_user, entry_id, number)
 
 

@@ -106,9 +106,8 @@ def upgrade() -> None:
             name="fk_catalogue_source_process",
             ondelete="SET NULL (process_id)",
         ),
-        sa.ForeignKeyConstraint(
-            ["entry_id"], ["catalogue_entry.id"], name="fk_catalogue_source_entry"
-        ),
+        # No foreign key to catalogue_entry: every key of a tenant table leads with tenant_id
+        # (Citus), and entries are never deleted (the app role has no DELETE on them).
     )
     op.create_index(
         "ix_catalogue_source_process", "catalogue_source", ["tenant_id", "process_id"], unique=True
