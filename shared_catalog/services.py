@@ -374,7 +374,9 @@ def publish(
         previous: dict[str, str] = {}
     else:
         entry = db.session.scalar(
-            select(CatalogueEntry).where(CatalogueEntry.id == source.entry_id).with_for_update(of=CatalogueEntry)
+            select(CatalogueEntry)
+            .where(CatalogueEntry.id == source.entry_id)
+            .with_for_update(of=CatalogueEntry)
         )
         previous = entry.current.fields if entry.current_version else {}
     number = entry.current_version + 1
@@ -420,7 +422,9 @@ def withdraw(user: User, entry_id: uuid.UUID) -> CatalogueEntry:
         raise NotFound(_("Katalogposten findes ikke."))
     require(user, Action.PUBLISH)
     entry = db.session.scalar(
-        select(CatalogueEntry).where(CatalogueEntry.id == entry_id).with_for_update(of=CatalogueEntry)
+        select(CatalogueEntry)
+        .where(CatalogueEntry.id == entry_id)
+        .with_for_update(of=CatalogueEntry)
     )
     if entry.withdrawn_at is None:
         entry.withdrawn_at = datetime.now(UTC)

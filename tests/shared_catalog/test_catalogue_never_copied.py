@@ -36,11 +36,21 @@ MARKERS = {
 
 def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app):
     tenant = make.tenant("alpha", "Alfa Kommune")
-    reporter = make.user(tenant, "automation", name=f"Rita {MARKERS['reporter']}", email=MARKERS["reporter_email"])
-    owner = make.user(tenant, "employee", name=f"Otto {MARKERS['owner']}", email=MARKERS["owner_email"])
-    contact = make.user(tenant, "employee", name=f"Carl {MARKERS['contact']}", email=MARKERS["contact_email"])
-    associated = make.user(tenant, "employee", name=f"Asta {MARKERS['associated']}", email=MARKERS["associated_email"])
-    follower = make.user(tenant, "employee", name=f"Frida {MARKERS['follower']}", email=MARKERS["follower_email"])
+    reporter = make.user(
+        tenant, "automation", name=f"Rita {MARKERS['reporter']}", email=MARKERS["reporter_email"]
+    )
+    owner = make.user(
+        tenant, "employee", name=f"Otto {MARKERS['owner']}", email=MARKERS["owner_email"]
+    )
+    contact = make.user(
+        tenant, "employee", name=f"Carl {MARKERS['contact']}", email=MARKERS["contact_email"]
+    )
+    associated = make.user(
+        tenant, "employee", name=f"Asta {MARKERS['associated']}", email=MARKERS["associated_email"]
+    )
+    follower = make.user(
+        tenant, "employee", name=f"Frida {MARKERS['follower']}", email=MARKERS["follower_email"]
+    )
     beta = make.tenant("beta", "Beta Kommune")
     reader = make.user(beta, "employee", name="Bo Beta")
     process = make.process(
@@ -59,13 +69,23 @@ def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app
     token, follower_token = make.token(reporter), make.token(follower)
     api = app.test_client()
     h = bearer(token)
-    assert api.patch(
-        f"/api/v1/processes/{process.id}",
-        json={"version": process.version, "title": "Kontrol af fakturaer"},
-        headers=h,
-    ).status_code == 200
-    assert api.post(f"/api/v1/processes/{process.id}/comments", json={"body": MARKERS["comment"]}, headers=h).status_code == 201
-    assert api.put(f"/api/v1/processes/{process.id}/follow", headers=bearer(follower_token)).status_code in (200, 204)
+    assert (
+        api.patch(
+            f"/api/v1/processes/{process.id}",
+            json={"version": process.version, "title": "Kontrol af fakturaer"},
+            headers=h,
+        ).status_code
+        == 200
+    )
+    assert (
+        api.post(
+            f"/api/v1/processes/{process.id}/comments", json={"body": MARKERS["comment"]}, headers=h
+        ).status_code
+        == 201
+    )
+    assert api.put(
+        f"/api/v1/processes/{process.id}/follow", headers=bearer(follower_token)
+    ).status_code in (200, 204)
     for name, content, share in (
         (f"{MARKERS['private_file_name']}.txt", MARKERS["private_file_content"].encode(), False),
         ("offentlig.txt", b"Et delbart diagram", True),
@@ -79,7 +99,11 @@ def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app
         assert r.status_code == 201
         if share:
             aid = r.get_json()[0]["id"]
-            api.patch(f"/api/v1/processes/{process.id}/attachments/{aid}", json={"shareable": True}, headers=h)
+            api.patch(
+                f"/api/v1/processes/{process.id}/attachments/{aid}",
+                json={"shareable": True},
+                headers=h,
+            )
     # Publish through the page, every shareable file ticked.
     login(client, reporter)
     html = client.get(f"/alpha/processer/{process.id}/del").get_data(as_text=True)
@@ -89,11 +113,29 @@ def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app
         data.add("attachment_ids", value)
     assert client.post(f"/alpha/processer/{process.id}/del", data=data).status_code == 302
 
-    ids = {str(x) for x in (process.id, tenant.id, reporter.id, owner.id, contact.id, associated.id, follower.id)}
+    ids = {
+        str(x)
+        for x in (
+            process.id,
+            tenant.id,
+            reporter.id,
+            owner.id,
+            contact.id,
+            associated.id,
+            follower.id,
+        )
+    }
     found_rows = []
     with su_engine.connect() as conn:
-        tables = conn.scalars(text("select tablename from pg_tables where tablename like 'catalogue%' order by 1")).all()
-        assert {"catalogue_entry", "catalogue_version", "catalogue_attachment", "catalogue_source"} <= set(tables)
+        tables = conn.scalars(
+            text("select tablename from pg_tables where tablename like 'catalogue%' order by 1")
+        ).all()
+        assert {
+            "catalogue_entry",
+            "catalogue_version",
+            "catalogue_attachment",
+            "catalogue_source",
+        } <= set(tables)
         for table in tables:
             rows = conn.scalars(text(f"select t::text from {table} t")).all()
             assert rows, table
@@ -117,7 +159,11 @@ def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app
     ]
     page_client = app.test_client()
     login(page_client, reader)
-    for path in ("/beta/katalog", f"/beta/katalog/{entry_id}", f"/beta/katalog/{entry_id}/versions/1"):
+    for path in (
+        "/beta/katalog",
+        f"/beta/katalog/{entry_id}",
+        f"/beta/katalog/{entry_id}/versions/1",
+    ):
         response = page_client.get(path)
         assert response.status_code == 200, path
         answers.append(response.get_data(as_text=True))

@@ -33,8 +33,15 @@ def alpha(make):
         description=f"Erik Medarbejder skriver til ole@alpha.dk om borger {CPR}. Vi bruger KMD Opera.",
     )
     return SimpleNamespace(
-        tenant=tenant, team=team, erik=erik, manager=manager, beta=beta, reader=reader,
-        process=process, team_token=make.token(team), reader_token=make.token(reader),
+        tenant=tenant,
+        team=team,
+        erik=erik,
+        manager=manager,
+        beta=beta,
+        reader=reader,
+        process=process,
+        team_token=make.token(team),
+        reader_token=make.token(reader),
         erik_token=make.token(erik),
     )
 
@@ -158,7 +165,9 @@ def test_a_restore_of_something_the_server_did_not_find_is_ignored(client, alpha
     assert version_fields(su_engine)["description"].startswith("[navn]")
 
 
-def test_a_process_changed_after_the_preview_shows_the_preview_again(client, alpha, su_engine, make, app):
+def test_a_process_changed_after_the_preview_shows_the_preview_again(
+    client, alpha, su_engine, make, app
+):
     html = preview_page(client, alpha)
     patch = client.application.test_client().patch(
         f"/api/v1/processes/{alpha.process.id}",
@@ -186,7 +195,10 @@ def test_the_size_band_is_required_and_named(client, alpha, su_engine):
 
 def test_anonymous_publishing_names_no_municipality(client, alpha, su_engine):
     html = preview_page(client, alpha)
-    assert publish_from(client, alpha, html, size_band="large", attribution="anonymous").status_code == 302
+    assert (
+        publish_from(client, alpha, html, size_band="large", attribution="anonymous").status_code
+        == 302
+    )
     eid = entry_id(su_engine)
     c = client.application.test_client()
     login(c, alpha.reader)
@@ -201,14 +213,22 @@ def test_republishing_adds_a_version_with_a_diff_and_old_versions_stay(client, a
     html = preview_page(client, alpha)
     assert publish_from(client, alpha, html, size_band="small").status_code == 302
     api = client.application.test_client()
-    assert api.patch(
-        f"/api/v1/processes/{alpha.process.id}",
-        json={"version": alpha.process.version, "summary": "Fakturaer kontrolleres mod ordren og aftalen."},
-        headers=bearer(alpha.team_token),
-    ).status_code == 200
+    assert (
+        api.patch(
+            f"/api/v1/processes/{alpha.process.id}",
+            json={
+                "version": alpha.process.version,
+                "summary": "Fakturaer kontrolleres mod ordren og aftalen.",
+            },
+            headers=bearer(alpha.team_token),
+        ).status_code
+        == 200
+    )
     html = client.get(page_url(alpha.process)).get_data(as_text=True)
     assert "version 2" in html
-    assert publish_from(client, alpha, html, size_band="small", note="Aftalen med").status_code == 302
+    assert (
+        publish_from(client, alpha, html, size_band="small", note="Aftalen med").status_code == 302
+    )
     eid = entry_id(su_engine)
     reader = client.application.test_client()
     login(reader, alpha.reader)
@@ -220,7 +240,9 @@ def test_republishing_adds_a_version_with_a_diff_and_old_versions_stay(client, a
     assert "Fakturaer kontrolleres automatisk mod ordren." in old and "Du ser version 1" in old
     versions = api.get(f"/api/v1/catalogue/{eid}/versions", headers=bearer(alpha.reader_token))
     assert [v["number"] for v in versions.get_json()] == [2, 1]
-    v2 = api.get(f"/api/v1/catalogue/{eid}/versions/2", headers=bearer(alpha.reader_token)).get_json()
+    v2 = api.get(
+        f"/api/v1/catalogue/{eid}/versions/2", headers=bearer(alpha.reader_token)
+    ).get_json()
     assert [d["name"] for d in v2["diff"]] == ["summary"]
 
 
@@ -277,7 +299,12 @@ def test_another_municipality_reads_the_entry_but_never_the_source(client, alpha
     assert reader.get(f"/api/v1/processes/{alpha.process.id}", headers=h).status_code == 404
     assert reader.get(f"/beta/processer/{alpha.process.id}").status_code == 404
     assert reader.get(f"/beta/processer/{alpha.process.id}/del").status_code == 404
-    assert reader.post(f"/api/v1/processes/{alpha.process.id}/publish/preview", json={}, headers=h).status_code == 404
+    assert (
+        reader.post(
+            f"/api/v1/processes/{alpha.process.id}/publish/preview", json={}, headers=h
+        ).status_code
+        == 404
+    )
     # The source link is tenant-owned: beta's transaction sees none of it.
     answer = reader.get(f"/api/v1/catalogue/{eid}", headers=h).get_json()
     assert str(alpha.process.id) not in str(answer) and str(alpha.tenant.id) not in str(answer)
@@ -303,20 +330,31 @@ def test_shareable_files_are_copied_and_survive_the_process(client, alpha, su_en
         aid = r.get_json()[0]["id"]
         ids.append(aid)
         if share:
-            assert api.patch(
-                f"/api/v1/processes/{alpha.process.id}/attachments/{aid}",
-                json={"shareable": True}, headers=bearer(alpha.team_token),
-            ).status_code == 200
+            assert (
+                api.patch(
+                    f"/api/v1/processes/{alpha.process.id}/attachments/{aid}",
+                    json={"shareable": True},
+                    headers=bearer(alpha.team_token),
+                ).status_code
+                == 200
+            )
     html = preview_page(client, alpha)
     assert "intern.txt" not in html and "diagram.pdf" in html
     response = publish_from(client, alpha, html, size_band="small", attachment_ids=ids[0])
     assert response.status_code == 302
     eid = entry_id(su_engine)
     with su_engine.connect() as conn:
-        files = conn.execute(text("select id, filename, storage_key from catalogue_attachment")).all()
+        files = conn.execute(
+            text("select id, filename, storage_key from catalogue_attachment")
+        ).all()
     assert [f.filename for f in files] == ["diagram.pdf"]
     assert files[0].storage_key.startswith(f"catalogue/{eid}/")
-    assert api.delete(f"/api/v1/processes/{alpha.process.id}", headers=bearer(alpha.team_token)).status_code == 204
+    assert (
+        api.delete(
+            f"/api/v1/processes/{alpha.process.id}", headers=bearer(alpha.team_token)
+        ).status_code
+        == 204
+    )
     reader = client.application.test_client()
     login(reader, alpha.reader)
     page = reader.get(f"/beta/katalog/{eid}").get_data(as_text=True)
@@ -331,7 +369,11 @@ def test_an_unticked_shareable_file_stays_home(client, alpha, su_engine):
     api = client.application.test_client()
     r = upload(api, alpha.team_token, alpha.process.id, "diagram.pdf", PDF)
     aid = r.get_json()[0]["id"]
-    api.patch(f"/api/v1/processes/{alpha.process.id}/attachments/{aid}", json={"shareable": True}, headers=bearer(alpha.team_token))
+    api.patch(
+        f"/api/v1/processes/{alpha.process.id}/attachments/{aid}",
+        json={"shareable": True},
+        headers=bearer(alpha.team_token),
+    )
     html = preview_page(client, alpha)
     assert publish_from(client, alpha, html, size_band="small").status_code == 302
     with su_engine.connect() as conn:
@@ -344,13 +386,19 @@ def test_an_unticked_shareable_file_stays_home(client, alpha, su_engine):
 def test_the_api_previews_and_publishes(client, alpha, su_engine):
     h = bearer(alpha.team_token)
     url = f"/api/v1/processes/{alpha.process.id}/publish"
-    preview = client.post(url + "/preview", json={"extra_redactions": {"description": ["KMD Opera"]}}, headers=h)
+    preview = client.post(
+        url + "/preview", json={"extra_redactions": {"description": ["KMD Opera"]}}, headers=h
+    )
     assert preview.status_code == 200, preview.get_json()
     body = preview.get_json()
     description = next(f for f in body["fields"] if f["name"] == "description")
     assert description["text"].endswith("Vi bruger [skjult].")
     assert [r["kind"] for r in description["redactions"]] == ["navn", "email", "cpr", "manual"]
-    publish = {"fingerprint": body["fingerprint"], "size_band": "small", "extra_redactions": {"description": ["KMD Opera"]}}
+    publish = {
+        "fingerprint": body["fingerprint"],
+        "size_band": "small",
+        "extra_redactions": {"description": ["KMD Opera"]},
+    }
     stale = client.post(url, json={**publish, "extra_redactions": {}}, headers=h)
     assert stale.status_code == 409
     created = client.post(url, json=publish, headers=h)
@@ -359,13 +407,17 @@ def test_the_api_previews_and_publishes(client, alpha, su_engine):
     assert entry["current_version"] == 1 and entry["version"]["publisher"] == "Alfa Kommune"
     read = client.get(f"/api/v1/catalogue/{entry['id']}", headers=bearer(alpha.reader_token))
     assert read.status_code == 200
-    assert {f["name"]: f["text"] for f in read.get_json()["version"]["fields"]}["description"].endswith("[skjult].")
+    assert {f["name"]: f["text"] for f in read.get_json()["version"]["fields"]}[
+        "description"
+    ].endswith("[skjult].")
 
 
 def test_the_api_names_the_bad_field(client, alpha):
     h = bearer(alpha.team_token)
     url = f"/api/v1/processes/{alpha.process.id}/publish"
-    r = client.post(url + "/preview", json={"extra_redactions": {"internal_notes": ["x"]}}, headers=h)
+    r = client.post(
+        url + "/preview", json={"extra_redactions": {"internal_notes": ["x"]}}, headers=h
+    )
     assert r.status_code == 422 and "extra_redactions" in str(r.get_json()["errors"])
     r = client.post(url + "/preview", json={"restore": ["description:0:16"]}, headers=h)
     assert r.status_code == 422 and "restore_confirmed" in str(r.get_json()["errors"])
@@ -381,4 +433,6 @@ def test_the_api_refuses_those_who_may_not_publish(client, alpha):
     assert client.post(url, json={}, headers=bearer(alpha.reader_token)).status_code == 404
     missing = "/api/v1/catalogue/00000000-0000-0000-0000-000000000000"
     assert client.get(missing, headers=bearer(alpha.reader_token)).status_code == 404
-    assert client.get(missing + "/versions/1", headers=bearer(alpha.reader_token)).status_code == 404
+    assert (
+        client.get(missing + "/versions/1", headers=bearer(alpha.reader_token)).status_code == 404
+    )
