@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import g
+from flask_babel import gettext as _
 
 from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import api_blueprint
@@ -50,7 +51,7 @@ def preview(data: dict[str, Any], process_id: uuid.UUID) -> Any:
     process = get_process(g.api_user, process_id)
     result = services.build_preview(g.api_user, process, _choices(data))
     if result.errors:
-        raise Invalid("", result.errors)
+        raise Invalid(_("Ret valgene til forhåndsvisningen."), result.errors)
     return result
 
 

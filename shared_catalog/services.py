@@ -345,6 +345,14 @@ def publish(
     user: User, process: Process, choices: Choices, publication: Publication
 ) -> CatalogueEntry:
     """Publish `process` as the next version of its entry (the first makes the entry)."""
+    # Lock the process and read it afresh, so what is hashed and stored is its latest state
+    # and two publishes of one process queue up instead of racing for its first entry.
+    db.session.execute(
+        select(Process)
+        .where(Process.tenant_id == process.tenant_id, Process.id == process.id)
+        .with_for_update(of=Process)
+        .execution_options(populate_existing=True)
+    )
     preview = build_preview(user, process, choices)
     errors = dict(preview.errors)
     if publication.size_band not in SIZE_BANDS:
