@@ -433,3 +433,24 @@ def test_the_api_refuses_those_who_may_not_publish(client, alpha):
     assert (
         client.get(missing + "/versions/1", headers=bearer(alpha.reader_token)).status_code == 404
     )
+
+
+def test_only_the_publishers_team_withdraws(client, alpha, su_engine):
+    html = preview_page(client, alpha)
+    assert publish_from(client, alpha, html, size_band="small").status_code == 302
+    eid = entry_id(su_engine)
+    # A colleague in the publishing municipality sees the entry but may not withdraw it.
+    assert (
+        client.post(
+            f"/api/v1/catalogue/{eid}/withdraw", headers=bearer(alpha.erik_token)
+        ).status_code
+        == 403
+    )
+    done = client.post(f"/api/v1/catalogue/{eid}/withdraw", headers=bearer(alpha.team_token))
+    assert done.status_code == 200 and done.get_json()["withdrawn_at"]
+    # Publishing again brings the entry back as a new version.
+    html = client.get(page_url(alpha.process)).get_data(as_text=True)
+    assert publish_from(client, alpha, html, size_band="small").status_code == 302
+    with su_engine.connect() as conn:
+        row = conn.execute(text("select current_version, withdrawn_at from catalogue_entry")).one()
+    assert tuple(row) == (2, None)
