@@ -501,8 +501,10 @@ def list_entries(user: User) -> list[CatalogueEntry]:
 
 
 def version_fields(version: CatalogueVersion) -> list[tuple[str, Any, str]]:
-    """(name, label, text) of a version's fields, in the form's order."""
-    return [(f.name, f.label, version.fields[f.name]) for f in COPIED if f.name in version.fields]
+    """(name, label, text) of a version's fields, in the form's order; a field the register
+    no longer has stays readable under its name, at the end."""
+    known = [(f.name, f.label, version.fields[f.name]) for f in COPIED if f.name in version.fields]
+    return known + [(n, n, t) for n, t in version.fields.items() if n not in BY_NAME]
 
 
 def version_diff(version: CatalogueVersion) -> list[tuple[str, Any, str]]:
