@@ -243,6 +243,17 @@ def alpha_everywhere(app, make):
         from autoproces.tenants.processes.attachments import services as attachments
 
         attachments.add_attachments(u, loaded, [attachments.Upload("notat.txt", b"Et notat")])
+        # The catalogue's tenant-owned link from an entry to its source process.
+        from autoproces.shared_catalog import services as catalogue
+
+        published = get_process(u, process.id)
+        preview = catalogue.build_preview(u, published)
+        catalogue.publish(
+            u,
+            published,
+            catalogue.Choices(),
+            catalogue.Publication(preview.fingerprint, size_band="small"),
+        )
         save_idp(
             tenant_by_slug("alpha"),
             issuer="https://idp.alpha.example",

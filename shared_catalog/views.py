@@ -1,0 +1,160 @@
+"""The catalogue's pages: the preview and publish form on a process (/<tenant>/processer/<id>/del,
+the automation team's), and the read pages of entries (/<tenant>/katalog/…, everyone's).
+
+The preview form works without JavaScript: "Opdatér forhåndsvisning" posts the choices and
+shows the result; "Del i kataloget" publishes exactly the preview whose fingerprint it carries,
+or shows the preview again (409) when the process or the choices changed meanwhile."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from autoproces.platform.errors import Invalid
+from autoproces.platform.identity.auth import tenant_blueprint
+from autoproces.platform.permissions import Action
+from autoproces.tenants.processes.attachments.api import file_response
+from autoproces.tenants.processes.policy import get_process
+
+from . import services
+from .models import SIZE_BANDS
+
+publish_bp = tenant_blueprint(
+    "catalogue_publish", __name__, url_prefix="/processer", template_folder="templates"
+)
+bp = tenant_blueprint("catalogue", __name__, url_prefix="/katalog", template_folder="templates")
+
+_PHRASE_SPLIT = re.compile(r"[;\n]")
+
+
+@publish_bp.app_template_global("catalogue_for")
+def catalogue_for(process: Any) -> dict[str, Any]:
+    """What the process page's "Del i kataloget" panel shows (only to the team)."""
+    if not current_user.is_authenticated or not current_user.can(Action.PUBLISH):
+        return {"may_publish": False}
+    return {"may_publish": True, "entry": services.entry_for_process(current_user, process)}
+
+
+def _choices(form: Any) -> services.Choices:
+    extra = {}
+    for name in services.FREE_TEXT:
+        phrases = [p.strip() for p in _PHRASE_SPLIT.split(form.get(f"extra-{name}", ""))]
+        if any(phrases):
+            extra[name] = [p[: services.MAX_PHRASE] for p in phrases if p]
+    return services.Choices(
+        extra=extra,
+        restore=set(form.getlist("restore")),
+        restore_confirmed=form.get("restore_confirmed") == "1",
+    )
+
+
+def _publication(form: Any, fingerprint: str) -> services.Publication:
+    ids = set()
+    for value in form.getlist("attachment_ids"):
+        try:
+            ids.add(uuid.UUID(value))
+        except ValueError as e:
+            raise Invalid(
+                _("Processen blev ikke delt."), {"attachment_ids": [_("Ugyldig fil.")]}
+            ) from e
+    return services.Publication(
+        fingerprint=fingerprint,
+        note=form.get("note", ""),
+        anonymous=form.get("attribution") == "anonymous",
+        size_band=form.get("size_band", ""),
+        attachment_ids=ids,
+    )
+
+
+@publish_bp.route("/<uuid:process_id>/del", methods=["GET", "POST"])
+def publish(process_id: uuid.UUID) -> Any:
+    process = get_process(current_user, process_id)
+    form = request.form if request.method == "POST" else None
+    choices = _choices(form) if form is not None else services.Choices()
+    preview = services.build_preview(current_user, process, choices)
+    errors: dict[str, list[str]] = dict(preview.errors)
+    status, changed = 200, False
+    if form is not None and "publish" in form:
+        try:
+            services.publish(
+                current_user, process, choices, _publication(form, form.get("fingerprint", ""))
+            )
+        except services.PreviewChanged:
+            status, changed = 409, True
+        except Invalid as e:
+            errors, status = e.errors, 422
+        else:
+            flash(_("Processen er delt i kataloget."), "success")
+            return redirect(url_for("processes.show_process", process_id=process.id))
+    elif errors:
+        status = 422
+    entry = services.entry_for_process(current_user, process)
+    return render_template(
+        "catalogue/publish.html",
+        process=process,
+        preview=preview,
+        entry=entry,
+        form=form if form is not None else MultiDict(),
+        chosen_files={str(i) for i in (form.getlist("attachment_ids") if form else [])},
+        errors=errors,
+        changed=changed,
+        size_bands=SIZE_BANDS,
+        field_labels={
+            **{f.name: f.label for f in services.COPIED},
+            "size_band": _("Kommunens størrelse"),
+            "note": _("Note til andre kommuner"),
+            "restore_confirmed": _("Bekræftelse"),
+            "attachment_ids": _("Filer"),
+            "extra_redactions": _("Skjul mere"),
+        },
+    ), status
+
+
+@bp.get("")
+def list_entries() -> Any:
+    return render_template("catalogue/list.html", entries=services.list_entries(current_user))
+
+
+def _entry_page(entry_id: uuid.UUID, number: int | None) -> Any:
+    entry = services.get_entry(current_user, entry_id)
+    version = (
+        entry.current if number is None else services.get_version(current_user, entry_id, number)
+    )
+    return render_template(
+        "catalogue/entry.html",
+        entry=entry,
+        version=version,
+        fields=services.version_fields(version),
+        diff=services.version_diff(version),
+        versions=services.list_versions(current_user, entry_id),
+        may_withdraw=services.may_withdraw(current_user, entry),
+    )
+
+
+@bp.get("/<uuid:entry_id>")
+def show_entry(entry_id: uuid.UUID) -> Any:
+    return _entry_page(entry_id, None)
+
+
+@bp.get("/<uuid:entry_id>/versions/<int:number>")
+def show_version(entry_id: uuid.UUID, number: int) -> Any:
+    return _entry_page(entry_id, number)
+
+
+@bp.post("/<uuid:entry_id>/traek-tilbage")
+def withdraw(entry_id: uuid.UUID) -> Any:
+    services.withdraw(current_user, entry_id)
+    flash(_("Katalogposten er trukket tilbage."), "success")
+    return redirect(url_for("catalogue.show_entry", entry_id=entry_id))
+
+
+@bp.get("/<uuid:entry_id>/filer/<uuid:attachment_id>")
+def download(entry_id: uuid.UUID, attachment_id: uuid.UUID) -> Any:
+    # The register's download answer (a download, never run in our origin) fits our copy.
+    return file_response(services.get_attachment(current_user, entry_id, attachment_id))

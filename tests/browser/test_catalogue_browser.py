@@ -1,0 +1,42 @@
+"""Publishing to the catalogue in a real browser, without JavaScript doing the work: the
+preview with its marks, a refused publish with the error summary, an extra redaction, the
+publish, and the entry page, with axe-core on each."""
+
+from __future__ import annotations
+
+from browser_helpers import assert_accessible, sign_in
+
+
+def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
+    sign_in(page, live_server, "Automatiseringskonsulent")
+    page.get_by_role("link", name="Indberet en idé").first.click()
+    page.get_by_label("Titel").fill("Kontrol af leverandørfakturaer")
+    page.get_by_label("Resumé").fill(
+        "Fakturaer kontrolleres mod ordren; spørg faktura@syddjurs.dk."
+    )
+    page.get_by_role("button", name="Send idéen").click()
+    page.wait_for_url("**/processer/*-*")
+
+    page.get_by_role("link", name="Del i kataloget").click()
+    page.wait_for_url("**/del")
+    mark = page.locator('[data-preview="summary"] mark')
+    assert mark.count() == 1 and "E-mail" in mark.inner_text()
+    assert_accessible(page, "catalogue preview")
+
+    # Without a size band nothing is published, and the summary says why.
+    page.get_by_role("button", name="Del i kataloget").click()
+    assert page.get_by_text("Vælg kommunens størrelse.").first.is_visible()
+    assert_accessible(page, "catalogue preview with an error")
+
+    page.get_by_label("Skjul også i Resumé").fill("ordren")
+    page.get_by_role("button", name="Opdatér forhåndsvisning").click()
+    assert page.locator('[data-preview="summary"] mark').count() == 2
+    page.get_by_label("Kommunens størrelse").select_option("medium")
+    page.get_by_label("Note til andre kommuner").fill("Første udgave")
+    page.get_by_role("button", name="Del i kataloget").click()
+    page.wait_for_url("**/processer/*-*")
+    assert page.get_by_text("Processen er delt i kataloget.").first.is_visible()
+
+    page.get_by_role("link", name="Se katalogposten").click()
+    assert page.get_by_text("Fakturaer kontrolleres mod [skjult]; spørg [e-mail].").is_visible()
+    assert_accessible(page, "catalogue entry")
