@@ -56,16 +56,15 @@ def find(text: str, known_names: Iterable[str] = ()) -> list[Finding]:
 
 def redact(text: str, findings: Iterable[Finding]) -> str:
     """The text with each finding replaced by its placeholder "[<label lower-case>]"."""
-    parts, position = [], 0
-    # Overlapping findings (a publisher's own mark over an automatic one) redact their union.
+    from .engine import anonymise
+
+    # Overlapping findings (a publisher's own mark over an automatic one) redact their union,
+    # under the kind of the one that starts first.
+    disjoint: list[tuple[int, int, str]] = []
     for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
-        if finding.end <= position:
-            continue
-        start = max(finding.start, position)
-        if start > position:
-            parts.append(text[position:start])
-        if start == finding.start:
-            parts.append(PLACEHOLDERS[finding.kind])
-        position = finding.end
-    parts.append(text[position:])
-    return "".join(parts)
+        if disjoint and finding.start < disjoint[-1][1]:
+            start, end, kind = disjoint[-1]
+            disjoint[-1] = (start, max(end, finding.end), kind)
+        elif finding.end > finding.start:
+            disjoint.append((finding.start, finding.end, finding.kind))
+    return anonymise(text, disjoint, PLACEHOLDERS) if disjoint else text

@@ -69,3 +69,16 @@ def analyse(text: str, known_names: tuple[str, ...]) -> list[tuple[int, int, str
         text=text, language=LANGUAGE, ad_hoc_recognizers=ad_hoc, score_threshold=0.0
     )
     return recognizers.resolve(text, [(r.start, r.end, r.entity_type, r.score) for r in results])
+
+
+def anonymise(text: str, spans: list[tuple[int, int, str]], placeholders: dict[str, str]) -> str:
+    """Presidio's anonymiser replacing each (disjoint) span with its kind's placeholder."""
+    from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+    results = [RecognizerResult(kind, start, end, 1.0) for start, end, kind in spans]
+    operators = {
+        kind: OperatorConfig("replace", {"new_value": placeholder})
+        for kind, placeholder in placeholders.items()
+    }
+    return engine("anonymiser").anonymize(text=text, analyzer_results=results,
+                                          operators=operators).text

@@ -51,6 +51,9 @@ AMBIGUOUS = frozenset(
     "Birk Lærke Sten Bjørn Lykke August Mai Maj Viola Jasmin Svend Alma Sol Nova Vilde Juni "
     "Fred Pil Rose Sejr Ben Bent Ellen Lise Karl Ulla Ida Dan Vera Mille Emil Sander Malte".split()
 )
+# Those of them that often open a sentence in a process text, as a verb, a preposition or a
+# pronoun: even a known user's first name is not a name there.
+SENTENCE_WORDS = frozenset("Mark Per Hans Line Tage Klara Max August Mai Maj Juni Sol Ask".split())
 # Capitalised words that are never a person here: systems, vendors, places in the trade.
 NEVER_NAMES = frozenset(
     "KMD Opera Nova Nexus SBSYS Acadre Fasit UiPath Blue Prism Digital Post Microsoft Power "
@@ -162,6 +165,8 @@ class PhoneRecognizer(_Regex):
     def spans(self, text: str) -> Iterator[tuple[int, int, float]]:
         for m in self.PATTERN.finditer(text):
             if self.NOT_AFTER.search(text[max(0, m.start() - 25):m.start()]):
+                continue
+            if re.fullmatch(r"(?:19|20)\d{2}[- ](?:19|20)\d{2}", m[0]):  # "2023-2024"
                 continue
             yield m.start(), m.end(), 0.7
 
@@ -344,7 +349,10 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
         full = j > i + 1
         sentence_start = _is_sentence_start(text, start)
         if full or not sentence_start or _cued(tokens, i) or base in known_first:
-            ambiguous_start = sentence_start and not full and word in AMBIGUOUS
+            # A known user's first name counts at the start too ("Bo i teamet sagde"),
+            # unless it is a word that often opens a sentence ("Per måned", "Hans sag").
+            ambiguous = SENTENCE_WORDS if base in known_first else AMBIGUOUS
+            ambiguous_start = sentence_start and not full and word in ambiguous
             if not ambiguous_start or _cued(tokens, i):
                 yield start, run_end, 0.9 if full or base in known_first else 0.7
         elif word not in AMBIGUOUS:
