@@ -146,3 +146,14 @@ def test_importing_the_package_builds_nothing():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_placeholders_are_the_danish_labels_in_lower_case(app):
+    from flask_babel import force_locale
+
+    from autoproces.shared_catalog.anonymisation import PLACEHOLDERS
+
+    with app.test_request_context(), force_locale("da"):
+        assert PLACEHOLDERS == {k: f"[{str(label).lower()}]" for k, label in KIND_LABELS.items()}
+    with app.test_request_context(), force_locale("en"):
+        assert str(KIND_LABELS["cpr"]) == "CPR number"  # translated for the interface
