@@ -49,7 +49,8 @@ def surnames() -> frozenset[str]:
 AMBIGUOUS = frozenset(
     "Mark Bo Kim Per Ask Aske Hans Line Storm Liv Tage Kaj Frank Max Klara Rune Aksel Gry "
     "Birk Lærke Sten Bjørn Lykke August Mai Maj Viola Jasmin Svend Alma Sol Nova Vilde Juni "
-    "Fred Pil Rose Sejr Ben Bent Ellen Lise Karl Ulla Ida Dan Vera Mille Emil Sander Malte".split()
+    "Fred Pil Rose Sejr Ben Bent Ellen Lise Karl Ulla Ida Dan Vera Mille Emil Sander Malte Tom "
+    "Sine Stig Thi Rosa Ib Kalle Ann Jes".split()
 )
 # Those of them that often open a sentence in a process text, as a verb, a preposition or a
 # pronoun: even a known user's first name is not a name there.
@@ -97,8 +98,9 @@ def _is_sentence_start(text: str, start: int) -> bool:
 
 
 def _is_name_part(word: str) -> bool:
-    parts = word.split("-")
-    return all(p in first_names() or p in surnames() for p in parts)
+    if word in first_names() or word in surnames():
+        return True
+    return all(p in first_names() or p in surnames() for p in word.split("-"))
 
 
 def _looks_like_surname(word: str) -> bool:
@@ -196,11 +198,14 @@ STREET_SUFFIX = (
     r"holmen|brink|løkken|ager|agre|højen|skoven|hegnet|kvarter|kaj|kajen|bro|broen|park)"
 )
 STREET = re.compile(
-    rf"(?<![\w])(?:(?:[{UPPER}](?:\.[{UPPER}])*\.|[{UPPER}][{LOWER}]+|Gl\.|Skt\.)\s+){{0,3}}"
+    # Words before the street's last word: "H.C. Andersens", "Gl.", "Peter Bangs". A single
+    # initial is left out: it is more often the end of "Aarhus C." than a street's start.
+    rf"(?<![\w])(?:(?:[{UPPER}]\.(?:[{UPPER}]\.)+|[{UPPER}][{LOWER}]+|(?:Gl|Skt|Sdr|Ndr|Nr)\.)"
+    rf"\s+){{0,3}}"
     rf"(?:[{UPPER}][{LOWER}]*{STREET_SUFFIX}"
     r"|Vej|Gade|Allé|Alle|Plads|Torv|Boulevard|Stræde|Vænge|Park|Kaj|Bro|Bakke|Sti)"
     rf"\s+\d{{1,4}}(?:\s?[A-Za-z](?![\w]))?"
-    rf"(?:,?\s+(?:\d{{1,2}}\.|st\.|kl\.|stuen)(?:\s*(?:th|tv|mf)\b\.?|\s*\d{{1,3}}(?!\d))?)?"
+    rf"(?:,?\s+(?:\d{{1,2}}\.|st\.|kl\.|stuen)(?:\s*(?:th|tv|mf)\b\.?|\s*sal\b|\s*\d{{1,3}}(?!\d))?)?"
 )
 POSTCODE = re.compile(
     rf"(?<![\w.,-])(?:DK-)?[1-9]\d{{3}}\s+[{UPPER}][{LOWER}]+(?:[ -][{UPPER}][{LOWER}]+)?"
@@ -262,7 +267,9 @@ class AccountRecognizer(_Regex):
     CUED = re.compile(
         r"(?:reg\.?\s*-?\s*nr\.?|registreringsnummer|regnr\.?)\s*:?\s*(\d{4})"
         r"(?:[\s,/-]*(?:og\s+)?(?:konto(?:nummer|nr)?\.?\s*:?\s*)?(\d{4,10}))?", re.I)
-    ACCOUNT = re.compile(r"(?:konto(?:nummer|nr)?\.?|kontonummeret)\s*:?\s*(\d{6,10})(?!\d)", re.I)
+    ACCOUNT = re.compile(
+        r"(?:konto(?:nummer|nr)?\.?|kontonummeret)\s*:?\s*((?:\d{4}[ -])?\d{6,10})(?!\d)", re.I)
+    SPACED = re.compile(r"(?<![\w/.-])\d{4} \d{10}(?![\w-])")  # reg. nr. and a full account
     IBAN = re.compile(r"\bDK\d{2}(?:\s?\d{4}){3}\s?\d{2}\b")
 
     def spans(self, text: str) -> Iterator[tuple[int, int, float]]:
@@ -274,6 +281,8 @@ class AccountRecognizer(_Regex):
             yield m.start(1), m.end(2) if m[2] else m.end(1), 0.95
         for m in self.ACCOUNT.finditer(text):
             yield m.start(1), m.end(1), 0.95
+        for m in self.SPACED.finditer(text):
+            yield m.start(), m.end(), 0.75
         for m in self.IBAN.finditer(text):
             yield m.start(), m.end(), 0.95
 
@@ -291,10 +300,11 @@ def _cued(tokens: list[tuple[int, int, str]], i: int) -> bool:
 
 
 def _institution_after(tokens: list[tuple[int, int, str]], j: int) -> bool:
-    for _s, _e, word in tokens[j:j + 2]:
-        if word in INSTITUTION_WORDS:
-            return True
-    return False
+    """An institution's word right after the name, or after one more capitalised word."""
+    following = [word for _s, _e, word in tokens[j:j + 2]]
+    if following[:1] and following[0] in INSTITUTION_WORDS:
+        return True
+    return len(following) == 2 and following[0][:1].isupper() and following[1] in INSTITUTION_WORDS
 
 
 def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, int, float]]:
@@ -307,8 +317,16 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
     while i < len(tokens):
         start, end, word = tokens[i]
         base = word[:-1] if word.endswith("s") and word[:-1] in known_first else word
-        is_first = all(p in first_names() for p in base.split("-")) or base in known_first
+        is_first = (base in first_names() or base in known_first
+                    or all(p in first_names() for p in base.split("-")))
         is_title = word.lower() in TITLES and i + 1 < len(tokens)
+        # A first name outside the lists before a common "-sen" surname: "Jannick Hansen".
+        is_first = is_first or (
+            i + 1 < len(tokens) and re.fullmatch(WORD, word) is not None
+            and word not in NEVER_NAMES and word.lower() not in CUES | TITLES
+            and tokens[i + 1][2] in surnames() and tokens[i + 1][2].endswith("sen")
+            and text[end:tokens[i + 1][0]] == " "
+        )
         if not (is_first or is_title or (word in surnames() and _cued(tokens, i))):
             i += 1
             continue
@@ -335,10 +353,23 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             continue
         # Extend over middle names and surnames: "Anne Marie Jensen", "Lars Bo Kjærsgaard".
         j = i + 1
-        while j < len(tokens) and re.fullmatch(WORD, tokens[j][2]) and (
-            _is_name_part(tokens[j][2]) or _looks_like_surname(tokens[j][2])
-            or tokens[j][2] in known_parts
-        ) and tokens[j][0] - tokens[j - 1][1] <= 1:
+        while True:
+            # A middle initial: "Anne K. Jensen".
+            if (j + 2 < len(tokens) and re.fullmatch(f"[{UPPER}]", tokens[j][2])
+                    and tokens[j + 1][2] == "." and _looks_like_surname(tokens[j + 2][2])):
+                j += 2
+            if not (
+                j < len(tokens) and re.fullmatch(WORD, tokens[j][2])
+                and (_is_name_part(tokens[j][2]) or _looks_like_surname(tokens[j][2])
+                     or tokens[j][2] in known_parts
+                     # Right after a first name any capitalised word is most likely the
+                     # surname ("Ahmed Hassan"), unless it is a system or an institution.
+                     or (j == i + 1 and tokens[j][2] not in NEVER_NAMES
+                         and tokens[j][2] not in INSTITUTION_WORDS
+                         and not (word in AMBIGUOUS and _is_sentence_start(text, start))))
+                and text[tokens[j - 1][1]:tokens[j][0]] == " "  # one line, one space
+            ):
+                break
             j += 1
         if _institution_after(tokens, j):
             i = j
