@@ -7,6 +7,7 @@ builds a fresh one rather than share spaCy's state across the fork).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any
@@ -32,6 +33,8 @@ def _build_analyser() -> Any:
         def load(self) -> None:
             self.nlp = {LANGUAGE: spacy.blank(LANGUAGE)}
 
+    # Presidio logs every recognizer it loads and every analysis at INFO: noise in a worker's log.
+    logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
     nlp_engine = BlankDanishNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": "blank"}])
     nlp_engine.load()
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
