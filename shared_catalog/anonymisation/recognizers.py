@@ -292,9 +292,11 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
 
 def _cued(tokens: list[tuple[int, int, str]], i: int) -> bool:
     """A cue word among the three tokens before token i ("kontakt: Kim", "v/ Per")."""
-    for _s, _e, word in tokens[max(0, i - 3):i]:
-        if word.lower().rstrip(":") in CUES or word.lower() in CUES:
+    for _s, _e, word in reversed(tokens[max(0, i - 3):i]):
+        if word.lower() in CUES:
             return True
+        if word[-1] in ".!?":  # the cue must be in the same sentence
+            return False
     return False
 
 
