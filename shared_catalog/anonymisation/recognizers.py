@@ -167,7 +167,8 @@ class PhoneRecognizer(_Regex):
         for m in self.PATTERN.finditer(text):
             if self.NOT_AFTER.search(text[max(0, m.start() - 25):m.start()]):
                 continue
-            if re.fullmatch(r"(?:19|20)\d{2}[- ](?:19|20)\d{2}", m[0]):  # "2023-2024"
+            # "2023-2024" is a period, "2023-1234" a case number.
+            if re.fullmatch(r"(?:19|20)\d{2}(?:[- ](?:19|20)\d{2}|-\d{4})", m[0]):
                 continue
             yield m.start(), m.end(), 0.7
 
@@ -194,7 +195,8 @@ def _tld_extract() -> Any:
 STREET_SUFFIX = (
     r"(?:vej|vejen|gade|gaden|allé|alle|plads|pladsen|torv|torvet|boulevard|stræde|strædet|"
     r"vænge|vænget|parken|bakken|bakke|stien|sti|haven|toften|engen|vangen|kæret|marken|"
-    r"holmen|brink|løkken|ager|agre|højen|skoven|hegnet|kvarter|kaj|kajen|bro|broen|park)"
+    r"holmen|brink|løkken|ager|agre|højen|skoven|hegnet|kvarter|kaj|kajen|bro|broen|park|"
+    r"boulevarden|gyde|gyden|passagen|tofte|krogen)"
 )
 STREET = re.compile(
     # Words before the street's last word: "H.C. Andersens", "Gl.", "Peter Bangs". A single
@@ -203,7 +205,7 @@ STREET = re.compile(
     rf"\s+){{0,3}}"
     rf"(?:[{UPPER}][{LOWER}]*{STREET_SUFFIX}"
     r"|Vej|Gade|Allé|Alle|Plads|Torv|Boulevard|Stræde|Vænge|Park|Kaj|Bro|Bakke|Sti)"
-    rf"\s+\d{{1,4}}(?:\s?[A-Za-z](?![\w]))?"
+    rf"\s+\d{{1,4}}(?:\s?[A-Za-z](?![\w]))?(?:-\d{{1,4}}[A-Za-z]?)?"
     rf"(?:,?\s+(?:\d{{1,2}}\.|st\.|kl\.|stuen)(?:\s*(?:th|tv|mf)\b\.?|\s*sal\b|\s*\d{{1,3}}(?!\d))?)?"
 )
 POSTCODE = re.compile(
@@ -249,6 +251,9 @@ class CaseNumberRecognizer(_Regex):
     CUED = re.compile(
         r"(?:sagsnr|sagsnummer|sagsnummeret|sag nr|j\.\s?nr|journalnr|journalnummer|"
         r"journalnummeret|dokumentnr)\.?\s*:?\s*([A-Z]{0,4}[\d][\w./-]*\d)", re.I)
+    # After "sag" only a number with a separator: "sag 25 minutter" is not a case number.
+    AFTER_SAG = re.compile(
+        r"(?<![^\W\d_])(?:sag|sagen|sagsid)\s+([A-Z]{0,4}\d+(?:[./-]\d+)+)(?![\w/-])", re.I)
 
     def spans(self, text: str) -> Iterator[tuple[int, int, float]]:
         for pattern in self.PATTERNS:
@@ -256,6 +261,9 @@ class CaseNumberRecognizer(_Regex):
                 yield m.start(), m.end(), 0.8
         for m in self.CUED.finditer(text):
             yield m.start(1), m.end(1), 0.95
+        for m in self.AFTER_SAG.finditer(text):
+            if not re.fullmatch(r"\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?", m[1]):  # a date
+                yield m.start(1), m.end(1), 0.9
 
 
 class AccountRecognizer(_Regex):
