@@ -12,17 +12,23 @@ from autoproces.platform.components import Component
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as catalogue_api
-    from . import views
+    from . import reuse_api, reuse_views, views
 
     app.register_blueprint(views.publish_bp)
     app.register_blueprint(views.bp)
     api.register_blueprint(catalogue_api.publish_bp)
     api.register_blueprint(catalogue_api.bp)
+    app.config.setdefault("CATALOGUE_CONTACT_RATE_LIMIT", "10/hour")
+    app.register_blueprint(reuse_views.bp)
+    api.register_blueprint(reuse_api.bp)
 
 
 component = Component(
     name="shared_catalog",
     init_app=init_app,
     nav_items=(("catalogue.list_entries", _l("Kataloget")),),
-    panels=(("process", "catalogue/_process_panel.html"),),
+    panels=(
+        ("process", "catalogue/_process_panel.html"),
+        ("process", "catalogue/reuse_notice.html"),
+    ),
 )

@@ -415,6 +415,10 @@ def publish(
         user.tenant_id, user, "catalogue.published", {"entry": str(entry.id), "version": number}
     )
     db.session.expire(entry, ["current"])
+    if number > 1:
+        from .reuse import notify_copies
+
+        notify_copies(entry, number)
     return entry
 
 
