@@ -15,7 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, select, text
+from marshmallow import Schema, ValidationError
+from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, select
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +29,7 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 from autoproces.platform.storage import storage
 from autoproces.platform.tenancy import Tenant
+from autoproces.platform.textinput import text
 from autoproces.platform.urls import base_url
 from autoproces.tenants.processes import services as register
 from autoproces.tenants.processes.attachments import services as attachments
@@ -45,6 +48,19 @@ from . import services
 from .models import CatalogueEntry, CatalogueSource, CatalogueVersion
 
 MAX_MESSAGE = 5000
+
+
+def contact_limit() -> str:
+    """How many messages one person may send (per user: a municipality shares addresses)."""
+    from flask import current_app
+
+    return current_app.config["CATALOGUE_CONTACT_RATE_LIMIT"]
+
+
+class ContactInSchema(Schema):
+    body = text(MAX_MESSAGE, required=True, metadata={"description": "The message."})
+
+
 # Set on the copy however they were at the publisher: a copy starts as an idea.
 NOT_COPIED = frozenset({"phase", "status", "lessons_updated_at"})
 
@@ -119,7 +135,7 @@ def counts(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, Counts]:
     if not entry_ids:
         return {}
     rows = db.session.execute(
-        text("select entry_id, reuses, interests from catalogue_reuse_counts(:ids)"),
+        sql("select entry_id, reuses, interests from catalogue_reuse_counts(:ids)"),
         {"ids": list(entry_ids)},
     )
     return {r.entry_id: Counts(r.reuses, r.interests) for r in rows}
@@ -291,7 +307,7 @@ def notify_copies(entry: CatalogueEntry, number: int) -> int:
         title=title,
     )
     return db.session.execute(
-        text("select catalogue_notify_copies(:entry, :n, :base, :subject, :body)"),
+        sql("select catalogue_notify_copies(:entry, :n, :base, :subject, :body)"),
         {"entry": entry.id, "n": number, "base": base_url(), "subject": subject, "body": body},
     ).scalar_one()
 
@@ -307,6 +323,10 @@ def signal_interest(user: User, entry_id: uuid.UUID, wants_to_help: bool) -> Cat
     """ "Vi vil også gerne" for the user's municipality (once; a second time updates)."""
     require(user, Action.READ)
     entry = services.get_entry(user, entry_id)
+    if db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None:
+        raise Invalid(
+            _("Interessen blev ikke gemt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}
+        )
     interest = interest_of(user, entry.id)
     if interest is None:
         interest = CatalogueInterest(tenant_id=user.tenant_id, entry_id=entry.id, user_id=user.id)
@@ -335,7 +355,7 @@ class Interested:
 def interested(user: User, entry_id: uuid.UUID) -> list[Interested]:
     """The interested municipalities: empty unless the user's municipality published it."""
     rows = db.session.execute(
-        text("select name, wants_to_help, created_at from catalogue_interested(:e)"),
+        sql("select name, wants_to_help, created_at from catalogue_interested(:e)"),
         {"e": entry_id},
     )
     return [Interested(r.name, r.wants_to_help, r.created_at) for r in rows]
@@ -350,16 +370,13 @@ def contact(user: User, entry_id: uuid.UUID, body: str) -> None:
     identity never comes back."""
     require(user, Action.READ)
     entry = services.get_entry(user, entry_id)
-    body = (body or "").strip()
-    if not body:
-        raise Invalid(_("Beskeden blev ikke sendt."), {"body": [_("Skriv en besked.")]})
-    if len(body) > MAX_MESSAGE:
-        raise Invalid(
-            _("Beskeden blev ikke sendt."), {"body": [_("Højst %(n)d tegn.", n=MAX_MESSAGE)]}
-        )
+    try:
+        body = ContactInSchema().load({"body": body})["body"]
+    except ValidationError as e:
+        raise Invalid(_("Beskeden blev ikke sendt."), e.normalized_messages()) from e
     if db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None:
         raise Invalid(
-            _("Beskeden blev ikke sendt."), {"body": [_("Det er jeres egen katalogpost.")]}
+            _("Beskeden blev ikke sendt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}
         )
     municipality = db.session.get(Tenant, user.tenant_id).name
     title = entry.current.fields.get("title", "")
@@ -375,7 +392,7 @@ def contact(user: User, entry_id: uuid.UUID, body: str) -> None:
         body=body,
     )
     found = db.session.execute(
-        text(
+        sql(
             "select catalogue_contact_publisher(:entry, :name, :municipality, :email, :body,"
             " :subject, :mail)"
         ),

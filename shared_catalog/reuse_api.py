@@ -11,11 +11,10 @@ from marshmallow import Schema
 from marshmallow import fields as ma
 
 from autoproces.platform.identity.auth import api_blueprint
-from autoproces.platform.security import limiter, per_user
-from autoproces.platform.textinput import text
 
 from . import reuse
-from .reuse_views import contact_limit
+from .reuse import ContactInSchema
+from .reuse_views import contact_limited
 
 bp = api_blueprint(
     "catalogue_reuse_api", __name__, "/catalogue", description="Reusing catalogue entries"
@@ -40,10 +39,6 @@ class InterestOutSchema(Schema):
     entry_id = ma.UUID()
     wants_to_help = ma.Boolean()
     created_at = ma.DateTime()
-
-
-class ContactInSchema(Schema):
-    body = text(reuse.MAX_MESSAGE, required=True, metadata={"description": "The message."})
 
 
 @bp.post("/<uuid:entry_id>/copy")
@@ -78,7 +73,7 @@ def withdraw_interest(entry_id: uuid.UUID) -> None:
 
 
 @bp.post("/<uuid:entry_id>/contact")
-@limiter.limit(contact_limit, key_func=per_user)
+@contact_limited
 @bp.arguments(ContactInSchema)
 @bp.response(202)
 def contact(data: dict[str, Any], entry_id: uuid.UUID) -> None:

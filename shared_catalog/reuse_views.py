@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,13 +19,14 @@ from autoproces.tenants.processes.policy import get_process
 from . import reuse, services
 from .models import CatalogueEntry, CatalogueSource
 
+# One budget per person for the page and the API together.
+contact_limited = limiter.shared_limit(
+    reuse.contact_limit, scope="catalogue-contact", key_func=per_user, methods=["POST"]
+)
+
 bp = tenant_blueprint(
     "catalogue_reuse", __name__, url_prefix="/katalog", template_folder="templates"
 )
-
-
-def contact_limit() -> str:
-    return current_app.config["CATALOGUE_CONTACT_RATE_LIMIT"]
 
 
 @bp.app_template_global("catalogue_reuse_for")
@@ -73,7 +74,7 @@ def interest(entry_id: uuid.UUID) -> Any:
 
 
 @bp.route("/<uuid:entry_id>/kontakt", methods=["GET", "POST"])
-@limiter.limit(contact_limit, key_func=per_user, methods=["POST"])
+@contact_limited
 def contact(entry_id: uuid.UUID) -> Any:
     entry = services.get_entry(current_user, entry_id)
     errors: dict[str, list[str]] = {}

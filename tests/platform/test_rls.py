@@ -225,6 +225,9 @@ def alpha_everywhere(app, make):
     colleague = make.user(a, "employee")
     make.token(user)
     process = make.process(user, phase="preanalysis", associated_user_ids=[user.id])
+    gamma = make.tenant("gamma")
+    gamma_user = make.user(gamma, "automation")
+    gamma_process = make.process(gamma_user, title="Gamma-proces")
     with app.app_context():
         from autoproces.platform.identity.models import User
         from autoproces.tenants.engagement import services as engagement
@@ -254,6 +257,28 @@ def alpha_everywhere(app, make):
             catalogue.Choices(),
             catalogue.Publication(preview.fingerprint, size_band="small"),
         )
+        # Reuse (migration 0013): alpha copies gamma's entry and wants it too; gamma writes
+        # to alpha about alpha's entry (alpha's inbox).
+        from autoproces.shared_catalog import reuse
+
+        own_entry = catalogue.entry_for_process(u, published)
+        db.session.commit()
+        activate_tenant(tenant_by_slug("gamma"))
+        g_user = db.session.get(User, (gamma.id, gamma_user.id))
+        g_process = get_process(g_user, gamma_process.id)
+        g_preview = catalogue.build_preview(g_user, g_process)
+        g_entry = catalogue.publish(
+            g_user,
+            g_process,
+            catalogue.Choices(),
+            catalogue.Publication(g_preview.fingerprint, size_band="small"),
+        )
+        reuse.contact(g_user, own_entry.id, "Hvordan gik det?")
+        db.session.commit()
+        activate_tenant(tenant_by_slug("alpha"))
+        u = db.session.get(User, (a.id, user.id))
+        reuse.copy_entry(u, g_entry.id)
+        reuse.signal_interest(u, g_entry.id, True)
         save_idp(
             tenant_by_slug("alpha"),
             issuer="https://idp.alpha.example",
