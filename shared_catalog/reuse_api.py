@@ -68,7 +68,11 @@ def signal_interest(data: dict[str, Any], entry_id: uuid.UUID) -> Any:
 @bp.delete("/<uuid:entry_id>/interest")
 @bp.response(204)
 def withdraw_interest(entry_id: uuid.UUID) -> None:
-    """Withdraw the municipality's interest."""
+    """Withdraw the municipality's interest.
+
+    Takes back the municipality's "Vi vil også gerne" (nothing happens when there was none).
+    404 for an entry the caller cannot see.
+    """
     reuse.withdraw_interest(g.api_user, entry_id)
 
 

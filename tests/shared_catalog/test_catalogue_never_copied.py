@@ -125,8 +125,24 @@ def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app
             follower.id,
         )
     }
+    # The reader reuses it (copy, interest, contact), so the reuse tables are walked too.
+    with su_engine.connect() as conn:
+        published_id = conn.scalar(text("select id from catalogue_entry"))
+    reuser = bearer(make.token(reader))
+    for path, body in (("copy", None), ("interest", {}), ("contact", {"body": "Hej"})):
+        r = api.post(f"/api/v1/catalogue/{published_id}/{path}", json=body, headers=reuser)
+        assert r.status_code < 300, (path, r.get_json())
     found_rows = []
     with su_engine.connect() as conn:
+        # Tenant-owned (RLS): the source link and the reuse tables of the acting municipality.
+        tenant_owned = set(
+            conn.scalars(
+                text(
+                    "select table_name from information_schema.columns"
+                    " where table_name like 'catalogue%' and column_name = 'tenant_id'"
+                )
+            )
+        )
         tables = conn.scalars(
             text("select tablename from pg_tables where tablename like 'catalogue%' order by 1")
         ).all()
@@ -141,6 +157,11 @@ def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app
             assert rows, table
             found_rows += [(table, r) for r in rows]
         keys = conn.scalars(text("select storage_key from catalogue_attachment")).all()
+        # The reader's copy in its own register holds none of it either.
+        copies = conn.scalars(
+            text("select p::text from process p where copied_from_entry_id is not null")
+        ).all()
+    assert len(copies) == 1
     assert len(keys) == 1
     with app.app_context():
         from autoproces.platform.storage import storage
@@ -170,12 +191,14 @@ def test_nothing_never_copied_reaches_the_catalogue(client, make, su_engine, app
     copied = {f["name"]: f["text"] for f in json.loads(answers[0])["version"]["fields"]}
     assert copied["title"] == "Kontrol af fakturaer"
     assert copied["what_worked"] == "Robotten kører hver nat."
-    everything = [r for _t, r in found_rows] + files + answers
+    everything = [r for _t, r in found_rows] + files + answers + copies
     for what, marker in MARKERS.items():
         leaks = [text_ for text_ in everything if marker.lower() in text_.lower()]
         assert leaks == [], what
-    # No id of the municipality's rows, outside its own tenant-owned source link.
-    shared = [r for t, r in found_rows if t != "catalogue_source"] + answers
+    # No id of the municipality's rows, outside the tenant-owned tables (its own source link,
+    # its inbox).
+    assert "catalogue_source" in tenant_owned
+    shared = [r for t, r in found_rows if t not in tenant_owned] + answers
     for value in ids:
         assert not [r for r in shared if value in r], value
 
