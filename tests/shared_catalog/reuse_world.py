@@ -68,6 +68,8 @@ def build(app, make, anonymous: bool = False) -> SimpleNamespace:
     beta = make.tenant("beta", "Beta Kommune")
     bo = make.user(beta, "employee", name="Bo Beta", email="bo@beta.dk")
     bea = make.user(beta, "automation", name="Bea Beta", email="bea@beta.dk")
+    mia = make.user(beta, "manager", name="Mia Beta", email="mia@beta.dk")
+    ada = make.user(beta, "tenant_admin", name="Ada Beta", email="ada@beta.dk")
     gamma = make.tenant("gamma", "Gamma Kommune")
     gitte = make.user(gamma, "automation", name="Gitte Gamma", email="gitte@gamma.dk")
     process = make.process(
@@ -95,6 +97,8 @@ def build(app, make, anonymous: bool = False) -> SimpleNamespace:
         beta=beta,
         bo=bo,
         bea=bea,
+        mia=mia,
+        ada=ada,
         gamma=gamma,
         gitte=gitte,
         process=process,

@@ -47,7 +47,8 @@ def send(client, world, user, body: str):
     return client.post(f"/beta/katalog/{world.entry_id}/kontakt", data=MultiDict(pairs))
 
 
-@pytest.mark.parametrize("role", ["bo", "bea"])
+# Every role of the reading municipality sees the form.
+@pytest.mark.parametrize("role", ["bo", "bea", "mia", "ada"])
 def test_a_reader_writes_to_the_publishers_team_by_mail_and_inbox(
     app, client, world, smtp, su_engine, role
 ):

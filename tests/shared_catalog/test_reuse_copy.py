@@ -54,7 +54,8 @@ def reuse_count(client, world, user) -> str:
     return lxml.html.fromstring(html).get_element_by_id("reuse-counts").text_content()
 
 
-@pytest.mark.parametrize("role", ["bo", "bea"])
+# Every role of the reading municipality sees the form.
+@pytest.mark.parametrize("role", ["bo", "bea", "mia", "ada"])
 def test_a_reader_copies_the_entry_with_lineage_fields_and_files(client, world, su_engine, role):
     location = copy_as(client, world, getattr(world, role))
     row = copied(su_engine, world.beta)

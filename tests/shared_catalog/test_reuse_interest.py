@@ -38,7 +38,8 @@ def counts_text(html: str) -> str:
     return lxml.html.fromstring(html).get_element_by_id("reuse-counts").text_content()
 
 
-@pytest.mark.parametrize("role", ["bo", "bea"])
+# Every role of the reading municipality sees the form.
+@pytest.mark.parametrize("role", ["bo", "bea", "mia", "ada"])
 def test_interest_counts_once_per_municipality_and_the_publisher_sees_who(
     client, world, su_engine, role
 ):
