@@ -193,6 +193,11 @@ def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
     """Copy the entry's current version into the reader's register as a new idea."""
     require(user, Action.REPORT)
     entry = services.get_entry(user, entry_id)
+    if entry.withdrawn_at is not None:
+        raise Invalid(
+            _("Katalogposten blev ikke kopieret."),
+            {"entry_id": [_("Katalogposten er trukket tilbage.")]},
+        )
     version = entry.current
     values = {}
     for f in services.COPIED:

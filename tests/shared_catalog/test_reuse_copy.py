@@ -197,3 +197,5 @@ def test_a_withdrawn_entry_shows_on_the_copy(app, client, world, su_engine):
     assert "Katalogposten er trukket tilbage." in client.get(location).get_data(as_text=True)
     # A withdrawn entry cannot be copied any more from the page.
     assert "copy-form" not in entry_page(client, world)
+    r = client.post(f"/api/v1/catalogue/{world.entry_id}/copy", headers=bearer(world.bo_token))
+    assert r.status_code == 422 and "entry_id" in str(r.get_json())
