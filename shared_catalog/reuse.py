@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from autoproces.platform import audit
 from autoproces.platform.db import db
-from autoproces.platform.errors import Invalid, NotFound
+from autoproces.platform.errors import Invalid, NotFound, normalise_messages
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
@@ -378,7 +378,9 @@ def contact(user: User, entry_id: uuid.UUID, body: str) -> None:
     try:
         body = ContactInSchema().load({"body": body})["body"]
     except ValidationError as e:
-        raise Invalid(_("Beskeden blev ikke sendt."), e.normalized_messages()) from e
+        raise Invalid(
+            _("Beskeden blev ikke sendt."), normalise_messages(e.normalized_messages())
+        ) from e
     if db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None:
         raise Invalid(
             _("Beskeden blev ikke sendt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}

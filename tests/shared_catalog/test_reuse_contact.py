@@ -124,6 +124,8 @@ def test_the_form_names_the_field_in_danish(client, world, su_engine):
     assert "Højst 5000 tegn." in html and 'href="#body"' in html
     r = send(client, world, world.bo, "")
     assert r.status_code == 422
+    errors = lxml.html.fromstring(r.get_data(as_text=True)).xpath('//*[@id="body-error"]')
+    assert len(errors) == 1 and len(errors[0].text_content()) > 1
     assert outbox(su_engine, "catalogue.contact") == []
 
 
