@@ -196,3 +196,4 @@ def test_several_workers_count_rate_limits_together(database, make, tmp_path):
         output = server.stop()
     assert codes[429] >= 30, (codes, output[-2000:])
     assert sum(n for code, n in codes.items() if code != 429) <= 30, codes
+
