@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from autoproces.platform.db import db
 from autoproces.platform.errors import DomainError
+from autoproces.platform.pagination import paginate
 from autoproces.platform.textinput import MAX_JSON_DEPTH, clean, is_malformed
 from autoproces.platform.urls import base_url, external_url
 
@@ -128,11 +129,9 @@ def feed_url(page: int | None = None) -> str:
     return f"{url}?{urlencode({'page': page})}" if page else url
 
 
-def feed(page: int = 1, per_page: int = FEED_PAGE_SIZE) -> dict[str, Any]:
+def feed(page: int = 1, per_page: int | None = None) -> dict[str, Any]:
     """One page of the feed, a `dcat:Catalog` with Hydra's paging links."""
-    from autoproces.platform.pagination import paginate
-
-    found = paginate(_feed_query(), page, per_page)
+    found = paginate(_feed_query(), page, per_page or FEED_PAGE_SIZE)
     view: dict[str, Any] = {
         "@id": feed_url(found.page),
         "@type": "hydra:PartialCollectionView",
