@@ -26,7 +26,11 @@ def publish(client, token, process_id, anonymous=False, size_band="small") -> st
     ).get_json()
     answer = client.post(
         f"/api/v1/processes/{process_id}/publish",
-        json={"fingerprint": preview["fingerprint"], "size_band": size_band, "anonymous": anonymous},
+        json={
+            "fingerprint": preview["fingerprint"],
+            "size_band": size_band,
+            "anonymous": anonymous,
+        },
         headers=bearer(token),
     )
     assert answer.status_code == 201, answer.get_json()

@@ -118,14 +118,18 @@ def test_hiding_an_entry(app, world, su_engine):
         assert row.hidden_at is not None and row.hidden_reason == reason
         # Audited in the operator's log and in the municipality's own.
         audit = conn.execute(
-            text("select action, subject_tenant_slug, details from operator_audit"
-                 " where action like 'catalogue.%'")
+            text(
+                "select action, subject_tenant_slug, details from operator_audit"
+                " where action like 'catalogue.%'"
+            )
         ).one()
         assert audit.action == "catalogue.hide" and audit.subject_tenant_slug == "alpha"
         assert audit.details["note"] == reason and audit.details["entry"] == world.entry
         own = conn.execute(
-            text("select action, actor_name, details from tenant_audit"
-                 " where action = 'catalogue.hidden'")
+            text(
+                "select action, actor_name, details from tenant_audit"
+                " where action = 'catalogue.hidden'"
+            )
         ).one()
         assert own.details["note"] == reason and own.actor_name.startswith("operator:")
         # The publisher's automation team is told, with the reason and the link.
@@ -184,8 +188,7 @@ def test_showing_it_again(app, world, su_engine):
         row = conn.execute(text("select hidden_at, hidden_reason from catalogue_entry")).one()
         assert tuple(row) == (None, None)
         actions = conn.scalars(
-            text("select action from operator_audit where action like 'catalogue.%'"
-                 " order by at")
+            text("select action from operator_audit where action like 'catalogue.%' order by at")
         ).all()
         kinds = conn.scalars(text("select kind from outbox_message order by created_at")).all()
     assert actions == ["catalogue.hide", "catalogue.unhide"]
