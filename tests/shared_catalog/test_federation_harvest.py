@@ -212,6 +212,8 @@ def test_a_harvest_mirrors_the_other_instance(client, remote, here, harvest, su_
     )
     answer = client.get(f"/api/v1/catalogue/{anonymous['id']}", headers=bearer(here.token))
     assert answer.status_code == 200 and answer.get_json()["version"]["anonymous"] is True
+    assert answer.get_json()["mirrored"] is True
+    assert answer.get_json()["origin_url"] == f"{remote.url}/katalog/{remote.entries['anonymous']}"
 
 
 def test_a_second_harvest_changes_nothing(remote, here, harvest, su_engine):

@@ -172,6 +172,7 @@ def test_the_publisher_sees_that_it_is_hidden_and_why(app, world):
         f"/api/v1/catalogue/{world.entry}", headers=bearer(world.team_token)
     )
     assert answer.status_code == 200
+    assert answer.get_json()["hidden_reason"] == "Personoplysninger i teksten"
 
 
 def test_showing_it_again(app, world, su_engine):
