@@ -177,7 +177,7 @@ def hide(operator: Operator, entry_id: uuid.UUID, reason: str) -> EntryMeta:
                     title=meta.title,
                 ),
                 _("Årsag: %(reason)s", reason=reason),
-                _("Ret posten og del den igen, eller kontakt OS2, hvis I har spørgsmål."),
+                _("Når I har rettet posten og delt den igen, kan I bede OS2 om at vise den igen."),
             ],
         )
     return meta
