@@ -10,14 +10,15 @@ import json
 import threading
 import time
 import uuid
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
-from conftest import Database, Factory, _user
 from helpers import APP_ROLE, OWNER_ROLE, UNIT_TEST_CONFIG, app_env, bearer, login
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from autoproces.platform.cli import main
@@ -32,9 +33,10 @@ def source_database(database):
     admin = create_engine(database.admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" OWNER {OWNER_ROLE}'))
-    source = Database(
-        admin_url=database.admin_url,
-        su_url=with_user_and_db(database.admin_url, _user(database.admin_url), name),
+    superuser = make_url(database.admin_url).username or "postgres"
+    source = replace(
+        database,
+        su_url=with_user_and_db(database.admin_url, superuser, name),
         owner_url=with_user_and_db(database.admin_url, OWNER_ROLE, name),
         app_url=with_user_and_db(database.admin_url, APP_ROLE, name),
         name=name,
@@ -76,15 +78,15 @@ def source(source_database):
         url=server.url,
         feed=server.url + "/katalog/feed.jsonld",
         database=source_database,
-        make=Factory(app),
     )
     server.stop()
 
 
 @pytest.fixture
-def remote(source):
+def remote(source, make):
     """The other instance with a municipality that has shared two entries (one as "en
     kommune"); emptied again after the test."""
+    source.make = type(make)(source.app)  # the conftest's factory, on the other instance
     tenant = source.make.tenant("fjern", "Fjernby Kommune")
     team = source.make.user(tenant, "automation", name="Rie Remote", email="rie@fjern.dk")
     token = source.make.token(team)
