@@ -113,6 +113,8 @@ def test_hiding_an_entry(app, world, su_engine):
     assert answer.status_code == 302
     page = c.get(f"/operator/katalog/{world.entry}").get_data(as_text=True)
     assert 'data-status="hidden"' in page and reason in page
+    log = c.get("/operator/log?kommune=alpha").get_data(as_text=True)
+    assert f"Begrundelse: {reason}" in log
     with su_engine.connect() as conn:
         row = conn.execute(text("select hidden_at, hidden_reason from catalogue_entry")).one()
         assert row.hidden_at is not None and row.hidden_reason == reason
