@@ -9,18 +9,28 @@ from flask_babel import lazy_gettext as _l
 
 from autoproces.platform.components import Component
 
+from .cli import catalogue as catalogue_cli
+
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as catalogue_api
-    from . import reuse_api, reuse_views, views
+    from . import feed_views, operator_views, reuse_api, reuse_views, views
 
     app.register_blueprint(views.publish_bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(feed_views.bp)
+    app.register_blueprint(operator_views.bp)
     api.register_blueprint(catalogue_api.publish_bp)
     api.register_blueprint(catalogue_api.bp)
     app.config.setdefault("CATALOGUE_CONTACT_RATE_LIMIT", "10/hour")
     app.register_blueprint(reuse_views.bp)
     api.register_blueprint(reuse_api.bp)
+
+
+def seed_demo(tenant: Any, users: dict[str, Any], rng: Any) -> None:
+    from .demo import seed
+
+    seed(tenant, users, rng)
 
 
 component = Component(
@@ -31,4 +41,7 @@ component = Component(
         ("process", "catalogue/_process_panel.html"),
         ("process", "catalogue/reuse_notice.html"),
     ),
+    operator_pages=(("catalogue_operator.entries", _l("Kataloget")),),
+    cli=catalogue_cli,
+    seed_demo=seed_demo,
 )

@@ -7,9 +7,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKeyConstraint, Integer, String, Text, func
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Text,
+    and_,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,6 +42,16 @@ class CatalogueEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Moderation and federation (migration 0014): hidden by the operator, with its reason;
+    # an entry mirrored from another instance's feed carries its origin (federation.py).
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    origin_feed: Mapped[str | None] = mapped_column(String(2000))
+    origin_id: Mapped[str | None] = mapped_column(String(2000))
+    origin_url: Mapped[str | None] = mapped_column(String(2000))
+    origin_version: Mapped[int | None] = mapped_column(Integer)
+    origin_hash: Mapped[str | None] = mapped_column(String(64))
+    harvested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     current: Mapped[CatalogueVersion] = relationship(
         "CatalogueVersion",
@@ -40,6 +60,20 @@ class CatalogueEntry(db.Model):
         viewonly=True,
         lazy="joined",
     )
+
+    @classmethod
+    def listed(cls) -> ColumnElement[bool]:
+        """The entries a list, a search or a feed shows: not withdrawn, not hidden."""
+        return and_(cls.withdrawn_at.is_(None), cls.hidden_at.is_(None))
+
+    @property
+    def mirrored(self) -> bool:
+        return self.origin_feed is not None
+
+    @property
+    def origin_host(self) -> str:
+        """The instance a mirrored entry came from, as a reader recognises it."""
+        return urlsplit(self.origin_url or self.origin_feed or "").hostname or ""
 
 
 class CatalogueVersion(db.Model):

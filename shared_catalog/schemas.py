@@ -119,4 +119,15 @@ class EntryOutSchema(Schema):
     created_at = ma.DateTime()
     updated_at = ma.DateTime()
     withdrawn_at = ma.DateTime(allow_none=True)
+    hidden_at = ma.DateTime(
+        allow_none=True,
+        metadata={"description": "Hidden by the operator: only the publisher still sees it."},
+    )
+    hidden_reason = ma.String(allow_none=True)
+    mirrored = ma.Boolean(
+        metadata={"description": "Mirrored read-only from another instance's feed."}
+    )
+    origin_url = ma.String(
+        allow_none=True, metadata={"description": "A mirrored entry's page at its origin."}
+    )
     version = ma.Nested(VersionOutSchema, attribute="current")

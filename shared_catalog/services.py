@@ -458,9 +458,15 @@ def may_withdraw(user: User, entry: CatalogueEntry) -> bool:
 def get_entry(user: User, entry_id: uuid.UUID) -> CatalogueEntry:
     require(user, Action.READ)
     entry = db.session.get(CatalogueEntry, entry_id)
-    if entry is None:
+    if entry is None or (entry.hidden_at is not None and not is_publisher(user, entry)):
+        # Hidden by the operator: gone for everyone but the municipality that published it.
         raise NotFound(_("Katalogposten findes ikke."))
     return entry
+
+
+def is_publisher(user: User, entry: CatalogueEntry) -> bool:
+    """`user` belongs to the municipality that published `entry` (its own link, under RLS)."""
+    return db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None
 
 
 def list_versions(user: User, entry_id: uuid.UUID) -> list[CatalogueVersion]:
@@ -498,7 +504,7 @@ def list_entries(user: User) -> list[CatalogueEntry]:
     return list(
         db.session.scalars(
             select(CatalogueEntry)
-            .where(CatalogueEntry.withdrawn_at.is_(None))
+            .where(CatalogueEntry.listed())
             .order_by(CatalogueEntry.updated_at.desc(), CatalogueEntry.id)
         )
     )

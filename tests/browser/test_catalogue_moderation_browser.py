@@ -1,0 +1,44 @@
+"""The operator's moderation of the catalogue in a real browser under the app's CSP: the
+list of entries by metadata, hiding one (first without a reason), the publisher seeing why,
+with axe-core on each page. The demo has published entries from every municipality."""
+
+from __future__ import annotations
+
+from browser_helpers import assert_accessible_under_csp, sign_in
+
+
+def test_the_operator_hides_an_entry_and_the_publisher_sees_why(
+    csp_page, new_page, live_server, seeded
+):
+    page = csp_page
+    page.goto(live_server + "/operator/login")
+    page.get_by_role("button", name="Log ind som demo-operatør").click()
+    page.wait_for_url("**/operator/")
+    page.get_by_role("link", name="Kataloget").first.click()
+    page.wait_for_url("**/operator/katalog/")
+    assert_accessible_under_csp(page, "operator's catalogue list")
+    row = page.locator("#catalogue-entries tbody tr", has_text="Syddjurs Kommune").first
+    title = row.locator("th a").inner_text()
+    row.locator("th a").click()
+    assert page.get_by_role("heading", name=title).is_visible()
+    assert_accessible_under_csp(page, "operator's catalogue entry")
+
+    page.get_by_role("button", name="Skjul posten").click()
+    assert page.get_by_text("Skriv, hvorfor katalogposten skjules.").first.is_visible()
+    assert_accessible_under_csp(page, "operator's catalogue entry with an error")
+    page.get_by_label("Årsag").fill("Posten nævner en borger ved navn.")
+    page.get_by_role("button", name="Skjul posten").click()
+    assert page.get_by_text(f"“{title}” er skjult.").is_visible()
+    entry_path = page.url.split("/operator")[1]  # /katalog/<id>
+
+    team = new_page()
+    sign_in(team, live_server, "Automatiseringskonsulent", "syddjurs")
+    team.goto(f"{live_server}/syddjurs{entry_path}")
+    assert team.get_by_text("Posten nævner en borger ved navn.").is_visible()
+    other = new_page()
+    sign_in(other, live_server, "Medarbejder", "aarhus")
+    response = other.goto(f"{live_server}/aarhus{entry_path}")
+    assert response.status == 404
+
+    page.get_by_role("button", name="Vis posten igen").click()
+    assert page.get_by_text(f"“{title}” er synlig igen.").is_visible()
