@@ -32,6 +32,10 @@ class CatalogueEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How many municipalities copied it / want it too (migration 0012; the reuse service
+    # keeps them). The search columns of 0012 are read by search.py only.
+    reuse_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    interest_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     current: Mapped[CatalogueVersion] = relationship(
         "CatalogueVersion",
