@@ -163,7 +163,10 @@ def test_a_facet_filter_is_in_the_url_and_narrows_the_counts(client, world):
     assert titles(html) == ["Kontrol af leverandørfakturaer"]
     doc = lxml.html.fromstring(html)
     # The search form keeps the active filters; the facet links keep the others.
-    hidden = {i.get("name"): i.get("value") for i in doc.xpath('//form[@id="catalogue-search"]//input[@type="hidden"]')}
+    hidden = {
+        i.get("name"): i.get("value")
+        for i in doc.xpath('//form[@id="catalogue-search"]//input[@type="hidden"]')
+    }
     assert hidden == {"technology": "RPA", "phase": "operation"}
     link = doc.xpath('//ul[@data-facet="vendor"]//a')[0].get("href")
     assert "technology=RPA" in link and "phase=operation" in link and "vendor=Netcompany" in link
@@ -217,7 +220,9 @@ def test_an_anonymous_publisher_is_not_revealed(client, world):
     login(client, world.reader)
     html = client.get("/beta/katalog").get_data(as_text=True)
     assert "Skjulby" not in html
-    assert titles(client.get("/beta/katalog?publisher=Skjulby+Kommune").get_data(as_text=True)) == []
+    assert (
+        titles(client.get("/beta/katalog?publisher=Skjulby+Kommune").get_data(as_text=True)) == []
+    )
     api = client.application.test_client()
     answer = api.get("/api/v1/catalogue", headers=bearer(world.reader_token)).get_data(as_text=True)
     assert "Skjulby" not in answer
