@@ -40,7 +40,9 @@ def _build_analyser() -> Any:
     registry = RecognizerRegistry(supported_languages=[LANGUAGE])
     for recognizer in recognizers.build():
         registry.add_recognizer(recognizer)
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE])
+    return AnalyzerEngine(
+        registry=registry, nlp_engine=nlp_engine, supported_languages=[LANGUAGE]
+    )
 
 
 def _build_anonymiser() -> Any:
@@ -81,8 +83,5 @@ def anonymise(text: str, spans: list[tuple[int, int, str]], placeholders: dict[s
         kind: OperatorConfig("replace", {"new_value": placeholder})
         for kind, placeholder in placeholders.items()
     }
-    return (
-        engine("anonymiser")
-        .anonymize(text=text, analyzer_results=results, operators=operators)
-        .text
-    )
+    return engine("anonymiser").anonymize(text=text, analyzer_results=results,
+                                          operators=operators).text

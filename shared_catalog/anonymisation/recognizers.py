@@ -81,26 +81,8 @@ CUES = frozenset(
 )
 TITLES = frozenset("fru hr hr. frk frk. borger borgeren".split())
 SURNAME_ENDINGS = (
-    "sen",
-    "gaard",
-    "gård",
-    "strup",
-    "rup",
-    "holm",
-    "lund",
-    "skov",
-    "berg",
-    "mann",
-    "toft",
-    "bæk",
-    "bjerg",
-    "dal",
-    "høj",
-    "kjær",
-    "gren",
-    "quist",
-    "vig",
-    "torp",
+    "sen", "gaard", "gård", "strup", "rup", "holm", "lund", "skov", "berg", "mann", "toft",
+    "bæk", "bjerg", "dal", "høj", "kjær", "gren", "quist", "vig", "torp",
 )
 
 TOKEN = re.compile(rf"{WORD}|[{LOWER}][{LOWER}]*\.?|v/|\S")
@@ -160,9 +142,8 @@ class CprRecognizer(_Regex):
             day, month = int(m[1]), int(m[2])
             if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(2000, month)[1]:
                 # A space-separated pair is only a CPR number with a cue ("cpr 010190 1234").
-                if " " in m[0] and not re.search(
-                    r"cpr", text[max(0, m.start() - 20) : m.start()], re.I
-                ):
+                if " " in m[0] and not re.search(r"cpr", text[max(0, m.start() - 20):m.start()],
+                                                 re.I):
                     continue
                 yield m.start(), m.end(), 0.9
 
@@ -180,13 +161,11 @@ class PhoneRecognizer(_Regex):
     # Eight digits after these are a company, an EAN or an account, not a telephone.
     NOT_AFTER = re.compile(
         r"(?:cvr|p-nr|p-nummer|ean|se-nr|konto|kontonr|kontonummer|reg|faktura|ordre)"
-        r"[\w.-]*\s*:?\s*$",
-        re.I,
-    )
+        r"[\w.-]*\s*:?\s*$", re.I)
 
     def spans(self, text: str) -> Iterator[tuple[int, int, float]]:
         for m in self.PATTERN.finditer(text):
-            if self.NOT_AFTER.search(text[max(0, m.start() - 25) : m.start()]):
+            if self.NOT_AFTER.search(text[max(0, m.start() - 25):m.start()]):
                 continue
             # "2023-2024" is a period, "2023-1234" a case number.
             if re.fullmatch(r"(?:19|20)\d{2}(?:[- ](?:19|20)\d{2}|-\d{4})", m[0]):
@@ -245,15 +224,14 @@ class AddressRecognizer(_Regex):
             yield m.start(), m.end(), 0.8
         for m in POSTCODE.finditer(text):
             town = m[0].split()[1]
-            after = text[m.end() : m.end() + 12]
+            after = text[m.end():m.end() + 12]
             if town in ("Kommune", "Region") or re.match(r"\s*(?:Kommune|Region)", after):
                 continue
             # A year before a capitalised word ("i 2024 Aarhus …") is not a postcode unless
             # it follows an address.
             code = int(re.search(r"\d{4}", m[0])[0])
-            if 1900 <= code <= 2099 and not re.search(
-                r"\d[a-zA-Z.]*,?\s*$", text[max(0, m.start() - 15) : m.start()]
-            ):
+            if 1900 <= code <= 2099 and not re.search(r"\d[a-zA-Z.]*,?\s*$",
+                                                       text[max(0, m.start() - 15):m.start()]):
                 continue
             yield m.start(), m.end(), 0.8
 
@@ -272,13 +250,10 @@ class CaseNumberRecognizer(_Regex):
     ]
     CUED = re.compile(
         r"(?:sagsnr|sagsnummer|sagsnummeret|sag nr|j\.\s?nr|journalnr|journalnummer|"
-        r"journalnummeret|dokumentnr)\.?\s*:?\s*([A-Z]{0,4}[\d][\w./-]*\d)",
-        re.I,
-    )
+        r"journalnummeret|dokumentnr)\.?\s*:?\s*([A-Z]{0,4}[\d][\w./-]*\d)", re.I)
     # After "sag" only a number with a separator: "sag 25 minutter" is not a case number.
     AFTER_SAG = re.compile(
-        r"(?<![^\W\d_])(?:sag|sagen|sagsid)\s+([A-Z]{0,4}\d+(?:[./-]\d+)+)(?![\w/-])", re.I
-    )
+        r"(?<![^\W\d_])(?:sag|sagen|sagsid)\s+([A-Z]{0,4}\d+(?:[./-]\d+)+)(?![\w/-])", re.I)
 
     def spans(self, text: str) -> Iterator[tuple[int, int, float]]:
         for pattern in self.PATTERNS:
@@ -298,12 +273,9 @@ class AccountRecognizer(_Regex):
     DASHED = re.compile(r"(?<![\w/.-])(\d{4})-(\d{6,10})(?![\w-])")
     CUED = re.compile(
         r"(?:reg\.?\s*-?\s*nr\.?|registreringsnummer|regnr\.?)\s*:?\s*(\d{4})"
-        r"(?:[\s,/-]*(?:og\s+)?(?:konto(?:nummer|nr)?\.?\s*:?\s*)?(\d{4,10}))?",
-        re.I,
-    )
+        r"(?:[\s,/-]*(?:og\s+)?(?:konto(?:nummer|nr)?\.?\s*:?\s*)?(\d{4,10}))?", re.I)
     ACCOUNT = re.compile(
-        r"(?:konto(?:nummer|nr)?\.?|kontonummeret)\s*:?\s*((?:\d{4}[ -])?\d{6,10})(?!\d)", re.I
-    )
+        r"(?:konto(?:nummer|nr)?\.?|kontonummeret)\s*:?\s*((?:\d{4}[ -])?\d{6,10})(?!\d)", re.I)
     SPACED = re.compile(r"(?<![\w/.-])\d{4} \d{10}(?![\w-])")  # reg. nr. and a full account
     IBAN = re.compile(r"\bDK\d{2}(?:\s?\d{4}){3}\s?\d{2}\b")
 
@@ -328,7 +300,7 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
 
 def _cued(tokens: list[tuple[int, int, str]], i: int) -> bool:
     """A cue word among the three tokens before token i ("kontakt: Kim", "v/ Per")."""
-    for _s, _e, word in reversed(tokens[max(0, i - 3) : i]):
+    for _s, _e, word in reversed(tokens[max(0, i - 3):i]):
         if word.lower() in CUES:
             return True
         if word[-1] in ".!?":  # the cue must be in the same sentence
@@ -338,7 +310,7 @@ def _cued(tokens: list[tuple[int, int, str]], i: int) -> bool:
 
 def _institution_after(tokens: list[tuple[int, int, str]], j: int) -> bool:
     """An institution's word right after the name, or after one more capitalised word."""
-    following = [word for _s, _e, word in tokens[j : j + 2]]
+    following = [word for _s, _e, word in tokens[j:j + 2]]
     if following[:1] and following[0] in INSTITUTION_WORDS:
         return True
     return len(following) == 2 and following[0][:1].isupper() and following[1] in INSTITUTION_WORDS
@@ -354,21 +326,15 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
     while i < len(tokens):
         start, end, word = tokens[i]
         base = word[:-1] if word.endswith("s") and word[:-1] in known_first else word
-        is_first = (
-            base in first_names()
-            or base in known_first
-            or all(p in first_names() for p in base.split("-"))
-        )
+        is_first = (base in first_names() or base in known_first
+                    or all(p in first_names() for p in base.split("-")))
         is_title = word.lower() in TITLES and i + 1 < len(tokens)
         # A first name outside the lists before a common "-sen" surname: "Jannick Hansen".
         is_first = is_first or (
-            i + 1 < len(tokens)
-            and re.fullmatch(WORD, word) is not None
-            and word not in NEVER_NAMES
-            and word.lower() not in CUES | TITLES
-            and tokens[i + 1][2] in surnames()
-            and tokens[i + 1][2].endswith("sen")
-            and text[end : tokens[i + 1][0]] == " "
+            i + 1 < len(tokens) and re.fullmatch(WORD, word) is not None
+            and word not in NEVER_NAMES and word.lower() not in CUES | TITLES
+            and tokens[i + 1][2] in surnames() and tokens[i + 1][2].endswith("sen")
+            and text[end:tokens[i + 1][0]] == " "
         )
         if not (is_first or is_title or (word in surnames() and _cued(tokens, i))):
             i += 1
@@ -378,10 +344,8 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             j = i + 1
             if j < len(tokens) and tokens[j][2] == ".":
                 j += 1
-            if (
-                j < len(tokens)
-                and re.fullmatch(WORD, tokens[j][2])
-                and (_looks_like_surname(tokens[j][2]) or tokens[j][2] in known_parts)
+            if j < len(tokens) and re.fullmatch(WORD, tokens[j][2]) and (
+                _looks_like_surname(tokens[j][2]) or tokens[j][2] in known_parts
             ):
                 k = j + 1
                 while k < len(tokens) and _looks_like_surname(tokens[k][2]):
@@ -400,30 +364,19 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
         j = i + 1
         while True:
             # A middle initial: "Anne K. Jensen".
-            if (
-                j + 2 < len(tokens)
-                and re.fullmatch(f"[{UPPER}]", tokens[j][2])
-                and tokens[j + 1][2] == "."
-                and _looks_like_surname(tokens[j + 2][2])
-            ):
+            if (j + 2 < len(tokens) and re.fullmatch(f"[{UPPER}]", tokens[j][2])
+                    and tokens[j + 1][2] == "." and _looks_like_surname(tokens[j + 2][2])):
                 j += 2
             if not (
-                j < len(tokens)
-                and re.fullmatch(WORD, tokens[j][2])
-                and (
-                    _is_name_part(tokens[j][2])
-                    or _looks_like_surname(tokens[j][2])
-                    or tokens[j][2] in known_parts
-                    # Right after a first name any capitalised word is most likely the
-                    # surname ("Ahmed Hassan"), unless it is a system or an institution.
-                    or (
-                        j == i + 1
-                        and tokens[j][2] not in NEVER_NAMES
-                        and tokens[j][2] not in INSTITUTION_WORDS
-                        and not (word in AMBIGUOUS and _is_sentence_start(text, start))
-                    )
-                )
-                and text[tokens[j - 1][1] : tokens[j][0]] == " "  # one line, one space
+                j < len(tokens) and re.fullmatch(WORD, tokens[j][2])
+                and (_is_name_part(tokens[j][2]) or _looks_like_surname(tokens[j][2])
+                     or tokens[j][2] in known_parts
+                     # Right after a first name any capitalised word is most likely the
+                     # surname ("Ahmed Hassan"), unless it is a system or an institution.
+                     or (j == i + 1 and tokens[j][2] not in NEVER_NAMES
+                         and tokens[j][2] not in INSTITUTION_WORDS
+                         and not (word in AMBIGUOUS and _is_sentence_start(text, start))))
+                and text[tokens[j - 1][1]:tokens[j][0]] == " "  # one line, one space
             ):
                 break
             j += 1
@@ -466,13 +419,9 @@ class KnownNameRecognizer(_Regex):
         full = sorted({n for n in self.names if len(n.split()) > 1}, key=len, reverse=True)
         self.pattern = (
             re.compile(
-                r"(?<!\w)(?:"
-                + "|".join(r"\s+".join(map(re.escape, n.split())) for n in full)
-                + r")(?!\w)",
-                re.I,
-            )
-            if full
-            else None
+                r"(?<!\w)(?:" + "|".join(r"\s+".join(map(re.escape, n.split())) for n in full)
+                + r")(?!\w)", re.I)
+            if full else None
         )
 
     def spans(self, text: str) -> Iterator[tuple[int, int, float]]:
@@ -485,13 +434,8 @@ class KnownNameRecognizer(_Regex):
 
 def build() -> list[EntityRecognizer]:
     return [
-        CprRecognizer(),
-        PhoneRecognizer(),
-        DanishEmailRecognizer(),
-        AddressRecognizer(),
-        CaseNumberRecognizer(),
-        AccountRecognizer(),
-        PersonNameRecognizer(),
+        CprRecognizer(), PhoneRecognizer(), DanishEmailRecognizer(), AddressRecognizer(),
+        CaseNumberRecognizer(), AccountRecognizer(), PersonNameRecognizer(),
     ]
 
 
@@ -508,10 +452,8 @@ def resolve(text: str, spans: Iterable[Span]) -> list[tuple[int, int, str]]:
     chosen.sort()
     merged: list[tuple[int, int, str]] = []
     for start, end, kind in chosen:
-        if (
-            merged
-            and kind == "adresse" == merged[-1][2]
-            and re.fullmatch(r",?\s{1,2}", text[merged[-1][1] : start])
+        if merged and kind == "adresse" == merged[-1][2] and re.fullmatch(
+            r",?\s{1,2}", text[merged[-1][1]:start]
         ):
             merged[-1] = (merged[-1][0], end, kind)
         else:

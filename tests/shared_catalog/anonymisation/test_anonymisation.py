@@ -88,7 +88,7 @@ def test_findings_are_sorted_exact_and_disjoint():
     assert [f.kind for f in findings] == ["navn", "adresse", "telefon", "cpr"]
     for a, b in zip(findings, findings[1:], strict=False):
         assert a.end <= b.start
-    assert all(text[f.start : f.end] == f.text for f in findings)
+    assert all(text[f.start:f.end] == f.text for f in findings)
 
 
 def test_redact_replaces_each_finding_with_its_placeholder():
@@ -98,13 +98,8 @@ def test_redact_replaces_each_finding_with_its_placeholder():
     )
     everything = "x 0101901234 Vestergade 1 1234-0001234567 y"
     placeholders = {
-        "navn": "[navn]",
-        "cpr": "[cpr-nummer]",
-        "email": "[e-mail]",
-        "telefon": "[telefon]",
-        "adresse": "[adresse]",
-        "sagsnummer": "[sagsnummer]",
-        "kontonummer": "[kontonummer]",
+        "navn": "[navn]", "cpr": "[cpr-nummer]", "email": "[e-mail]", "telefon": "[telefon]",
+        "adresse": "[adresse]", "sagsnummer": "[sagsnummer]", "kontonummer": "[kontonummer]",
     }
     for kind, placeholder in placeholders.items():
         assert redact(everything, [Finding(2, 12, kind, everything[2:12])]) == (
