@@ -24,5 +24,9 @@ component = Component(
     name="shared_catalog",
     init_app=init_app,
     nav_items=(("catalogue.list_entries", _l("Kataloget")),),
-    panels=(("process", "catalogue/_process_panel.html"),),
+    panels=(
+        ("process", "catalogue/_process_panel.html"),
+        ("similar", "catalogue/_similar_panel.html"),
+        ("estimates", "catalogue/_estimates_panel.html"),
+    ),
 )

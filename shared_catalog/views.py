@@ -35,6 +35,15 @@ publish_bp = tenant_blueprint(
 bp = tenant_blueprint("catalogue", __name__, url_prefix="/katalog", template_folder="templates")
 
 _PHRASE_SPLIT = re.compile(r"[;\n]")
+# The entry page's sections: the lessons first (failures too), then the benefit.
+LESSON_FIELDS = ("what_worked", "what_did_not", "advice_to_others", "lessons_updated_at")
+REALISED_FIELDS = ("realised_hours_per_year", "realised_benefit_rating")
+BENEFIT_FIELDS = (
+    "expected_hours_per_year",
+    "expected_fte",
+    "expected_value_dkk",
+    *REALISED_FIELDS,
+)
 
 
 @publish_bp.app_template_global("catalogue_for")
@@ -199,6 +208,10 @@ def _entry_page(entry_id: uuid.UUID, number: int | None) -> Any:
         diff=services.version_diff(version),
         versions=services.list_versions(current_user, entry_id),
         may_withdraw=services.may_withdraw(current_user, entry),
+        lesson_fields=LESSON_FIELDS,
+        benefit_fields=BENEFIT_FIELDS,
+        shown_apart={"title", "summary", *LESSON_FIELDS, *BENEFIT_FIELDS},
+        realised_given=lambda by_name: any(name in by_name for name in REALISED_FIELDS),
     )
 
 

@@ -284,3 +284,40 @@ def test_the_search_is_in_the_openapi_document(client, world):
     operation = spec["paths"]["/api/v1/catalogue"]["get"]
     names = {p["name"] for p in operation["parameters"]}
     assert {"q", "domain", "kle", "phase", "sort", "page", "per_page"} <= names
+
+
+def test_the_search_form_as_rendered_keeps_the_filters(client, world):
+    from urllib.parse import urlencode
+
+    from html_forms import submitted
+
+    login(client, world.reader)
+    html = client.get("/beta/katalog?technology=RPA").get_data(as_text=True)
+    pairs = [(k, v) for k, v in submitted(html, "catalogue-search") if k != "q"] + [
+        ("q", "faktura")
+    ]
+    answer = client.get("/beta/katalog?" + urlencode(pairs)).get_data(as_text=True)
+    assert titles(answer) == ["Kontrol af leverandørfakturaer"]
+
+
+def test_the_entry_page_shows_lessons_benefit_and_counts(client, world, su_engine):
+    with su_engine.begin() as conn:
+        conn.execute(
+            text("update catalogue_entry set reuse_count = 4, interest_count = 1 where id = :id"),
+            {"id": world.ids.invoices},
+        )
+    login(client, world.reader)
+    html = client.get(f"/beta/katalog/{world.ids.invoices}").get_data(as_text=True)
+    doc = lxml.html.fromstring(html)
+    lessons = doc.xpath('//*[@id="entry-lessons"]')[0].text_content()
+    assert "Robotten fejlede på fakturaer med flere ordrer." in lessons
+    counts = " ".join(doc.xpath('//*[@id="entry-counts"]')[0].text_content().split())
+    assert "Genbrugt af 4 kommuner" in counts and "1 kommune vil også gerne" in counts
+    benefit = doc.xpath('//*[@id="entry-benefit"]')[0].text_content()
+    assert "3" in benefit
+    # Every copied field is on the page once.
+    shown = [dd.get("data-field") for dd in doc.xpath("//dd[@data-field]")] + [
+        p.get("data-field") for p in doc.xpath("//p[@data-field]")
+    ]
+    assert len(shown) == len(set(shown))
+    assert {"summary", "description", "what_did_not", "technologies", "vendor"} <= set(shown)
