@@ -179,7 +179,8 @@ def _found(where: list[Any], q: str | None, sort: str) -> Any:
     """The entries found, with their facet values and sort keys, counted per facet and
     ordered for the page by `_statement`."""
     relevance = q and sort not in ("newest", "reused", "interest")
-    rank = func.ts_rank(texts.c.search_vector, text_search.tsquery(q)) if relevance else 0.0
+    # Ranking reads every matched version's tsvector: only for the relevance order.
+    rank = func.ts_rank(texts.c.search_vector, text_search.tsquery(q)) if relevance else None
     return (
         select(
             c.id,
@@ -187,7 +188,7 @@ def _found(where: list[Any], q: str | None, sort: str) -> Any:
             c.search_published_at,
             c.reuse_count,
             c.interest_count,
-            literal(rank).label("rank") if not relevance else rank.label("rank"),
+            (literal(0.0) if rank is None else rank).label("rank"),
         )
         .where(*where)
         .cte("found")
