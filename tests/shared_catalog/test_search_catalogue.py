@@ -348,7 +348,7 @@ def test_an_entry_written_before_its_version_is_found_once_the_version_is_there(
             text(
                 "insert into catalogue_version (entry_id, number, size_band, fields, facts)"
                 " values ('00000000-0000-0000-0000-00000000000a', 1, 'small',"
-                " '{\"title\": \"Spejlet hundeskat\"}', '{\"phase\": \"operation\"}')"
+                ' \'{"title": "Spejlet hundeskat"}\', \'{"phase": "operation"}\')'
             )
         )
     html = client.get("/beta/katalog?q=hundeskat").get_data(as_text=True)
