@@ -43,6 +43,9 @@ class Component:
     admin_links: tuple[tuple[str, Any, Any], ...] = ()
     # Panels other pages render without naming the component: (slot, template), in order.
     # Slot "process": included at the end of a process's page, with `process` in its context.
+    # Slot "similar": beside the register's own similar processes, on the intake form (with
+    # the typed `title`) and on a process's page (with `process`).
+    # Slot "estimates": beside the time estimates of the edit form, with `process`.
     panels: tuple[tuple[str, str], ...] = ()
     # Pages in the operator console: (endpoint, label) entries in its menu. The endpoints
     # belong to a blueprint made with `operator.views.operator_blueprint` (behind the

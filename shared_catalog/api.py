@@ -13,8 +13,10 @@ from autoproces.platform.errors import Invalid
 from autoproces.platform.identity.auth import api_blueprint
 from autoproces.tenants.processes.policy import get_process
 
-from . import services
+from . import search, services
 from .schemas import (
+    CataloguePageSchema,
+    CatalogueQuerySchema,
     EntryOutSchema,
     PreviewInSchema,
     PreviewOutSchema,
@@ -74,6 +76,34 @@ def publish(data: dict[str, Any], process_id: uuid.UUID) -> Any:
         attachment_ids=set(data["attachment_ids"]),
     )
     return services.publish(g.api_user, process, _choices(data), publication)
+
+
+@bp.get("")
+@bp.arguments(CatalogueQuerySchema, location="query")
+@bp.response(200, CataloguePageSchema)
+def search_catalogue(args: dict[str, Any]) -> Any:
+    """Search the catalogue.
+
+    Every municipality's current, not withdrawn entries: Danish full-text search over title,
+    summary, description, the work today, solution and lessons learned (each word also as a
+    prefix), one value per facet (`domain`, `kle`, `phase`, `technology`, `vendor`,
+    `publisher`, `size_band`, `benefit`), sorted (`relevance`, `newest`, `reused`,
+    `interest`) and paged. Each item carries its `snippet` (HTML-escaped, matches in
+    `<mark>`); `facets` counts each facet's values over all entries found.
+    """
+    result = search.search(g.api_user, **args)
+    items = []
+    for hit in result.page.items:
+        hit.entry.snippet = str(hit.snippet) if hit.snippet is not None else None
+        items.append(hit.entry)
+    return {
+        "items": items,
+        "total": result.page.total,
+        "page": result.page.page,
+        "per_page": result.page.per_page,
+        "pages": result.page.pages,
+        "facets": {name: [vars(v) for v in values] for name, values in result.facets.items()},
+    }
 
 
 @bp.get("/<uuid:entry_id>")

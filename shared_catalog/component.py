@@ -40,6 +40,8 @@ component = Component(
     panels=(
         ("process", "catalogue/_process_panel.html"),
         ("process", "catalogue/reuse_notice.html"),
+        ("similar", "catalogue/_similar_panel.html"),
+        ("estimates", "catalogue/_estimates_panel.html"),
     ),
     operator_pages=(("catalogue_operator.entries", _l("Kataloget")),),
     cli=catalogue_cli,

@@ -52,6 +52,10 @@ class CatalogueEntry(db.Model):
     origin_version: Mapped[int | None] = mapped_column(Integer)
     origin_hash: Mapped[str | None] = mapped_column(String(64))
     harvested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How many municipalities copied it / want it too (migration 0012; the reuse service
+    # keeps them). The search columns of 0012 are read by search.py only.
+    reuse_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    interest_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     current: Mapped[CatalogueVersion] = relationship(
         "CatalogueVersion",

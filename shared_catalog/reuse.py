@@ -141,6 +141,14 @@ def counts(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, Counts]:
     return {r.entry_id: Counts(r.reuses, r.interests) for r in rows}
 
 
+def refresh_counts(entry: CatalogueEntry) -> None:
+    """Keep the entry's reuse and interest counts (which the search sorts by and every page
+    shows) equal to what the narrow count function finds, after a copy or an interest."""
+    found = counts([entry.id]).get(entry.id, Counts())
+    entry.reuse_count, entry.interest_count = found.reuses, found.interests
+    db.session.flush()
+
+
 # --- Copying -------------------------------------------------------------------------------
 
 
@@ -253,6 +261,7 @@ def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
         "catalogue.copied",
         {"entry": str(entry.id), "version": version.number, "process": str(process.id)},
     )
+    refresh_counts(entry)
     return process
 
 
@@ -338,6 +347,7 @@ def signal_interest(user: User, entry_id: uuid.UUID, wants_to_help: bool) -> Cat
         db.session.add(interest)
     interest.wants_to_help = wants_to_help
     db.session.flush()
+    refresh_counts(entry)
     return interest
 
 
@@ -348,6 +358,7 @@ def withdraw_interest(user: User, entry_id: uuid.UUID) -> None:
     if interest is not None:
         db.session.delete(interest)
         db.session.flush()
+        refresh_counts(entry)
 
 
 @dataclass(frozen=True)

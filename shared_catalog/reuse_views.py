@@ -36,7 +36,6 @@ def catalogue_reuse_for(entry: CatalogueEntry) -> dict[str, Any]:
 
     own = db.session.get(CatalogueSource, (current_user.tenant_id, entry.id)) is not None
     return {
-        "counts": reuse.counts([entry.id]).get(entry.id, reuse.Counts()),
         "interest": reuse.interest_of(current_user, entry.id),
         "own": own,
         "interested": reuse.interested(current_user, entry.id) if own else [],

@@ -8,7 +8,12 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
+from autoproces.platform.pagination import PER_PAGE
+from autoproces.tenants.processes.models import Phase
+from autoproces.tenants.processes.schemas import MAX_PAGE
+
 from .models import SIZE_BANDS
+from .search import SORTS
 from .services import MAX_NOTE, MAX_PHRASE, MAX_PHRASES
 
 
@@ -131,3 +136,83 @@ class EntryOutSchema(Schema):
         allow_none=True, metadata={"description": "A mirrored entry's page at its origin."}
     )
     version = ma.Nested(VersionOutSchema, attribute="current")
+
+
+# --- Search (GET /api/v1/catalogue and the list page's URL) --------------------------------
+
+
+def _filter_text(max_len: int = 200, **kwargs: Any) -> ma.String:
+    return ma.String(validate=validate.Length(max=max_len, error=_l("Højst {max} tegn.")), **kwargs)
+
+
+class CatalogueQuerySchema(Schema):
+    """The catalogue's search: words, one value per facet, the order and the page."""
+
+    q = _filter_text()
+    domain = _filter_text(metadata={"description": "A fagområde's name, as copied."})
+    kle = ma.String(
+        validate=validate.Regexp(r"^[0-9]{2}$", error=_l("Skriv en KLE-hovedgruppe, fx 02.")),
+        metadata={"description": "A KLE main group (two digits)."},
+    )
+    phase = ma.String(
+        validate=validate.OneOf(
+            [p.value for p in Phase], error=_l("Ugyldig værdi. Tilladt: {choices}.")
+        ),
+        metadata={"description": "The phase the process was in when published."},
+    )
+    technology = _filter_text()
+    vendor = _filter_text()
+    publisher = _filter_text(metadata={"description": "A municipality (never an anonymous one)."})
+    size_band = ma.String(
+        validate=validate.OneOf(list(SIZE_BANDS), error=_l("Ugyldig værdi. Tilladt: {choices}."))
+    )
+    benefit = ma.Integer(
+        validate=validate.Range(min=0, max=3, error=_l("Skal være mellem {min} og {max}.")),
+        error_messages={"invalid": _l("Skal være et helt tal.")},
+        metadata={"description": "The realised benefit rating (0-3)."},
+    )
+    sort = ma.String(
+        load_default="relevance",
+        validate=validate.OneOf(SORTS, error=_l("Ugyldig værdi. Tilladt: {choices}.")),
+    )
+    page = ma.Integer(
+        load_default=1,
+        validate=validate.Range(
+            min=1, max=MAX_PAGE, error=_l("Sidetallet skal være mellem {min} og {max}.")
+        ),
+        error_messages={"invalid": _l("Skal være et helt tal.")},
+    )
+    per_page = ma.Integer(
+        load_default=PER_PAGE,
+        validate=validate.Range(
+            min=1, max=100, error=_l("Antal pr. side skal være mellem {min} og {max}.")
+        ),
+        error_messages={"invalid": _l("Skal være et helt tal.")},
+    )
+
+
+class SearchHitSchema(EntryOutSchema):
+    snippet = ma.String(
+        allow_none=True,
+        metadata={"description": "The matched words in context, HTML-escaped, in <mark>."},
+    )
+
+
+class FacetValueSchema(Schema):
+    value = ma.String()
+    label = ma.String()
+    count = ma.Integer()
+    selected = ma.Boolean()
+
+
+class CataloguePageSchema(Schema):
+    items = ma.List(ma.Nested(SearchHitSchema))
+    total = ma.Integer()
+    page = ma.Integer()
+    per_page = ma.Integer()
+    pages = ma.Integer()
+    facets = ma.Dict(
+        keys=ma.String(),
+        values=ma.List(ma.Nested(FacetValueSchema)),
+        metadata={"description": "Per facet, its values with the number of entries found."},
+    )

@@ -14,16 +14,20 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import EXCLUDE, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from autoproces.platform.errors import Invalid
+from autoproces.platform.errors import Invalid, normalise_messages
 from autoproces.platform.identity.auth import tenant_blueprint
+from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.permissions import Action
 from autoproces.tenants.processes.attachments.api import file_response
+from autoproces.tenants.processes.models import PHASE_LABELS, Phase
 from autoproces.tenants.processes.policy import get_process
 
-from . import services
+from . import search, services
 from .models import SIZE_BANDS
+from .schemas import CatalogueQuerySchema
 
 publish_bp = tenant_blueprint(
     "catalogue_publish", __name__, url_prefix="/processer", template_folder="templates"
@@ -31,6 +35,15 @@ publish_bp = tenant_blueprint(
 bp = tenant_blueprint("catalogue", __name__, url_prefix="/katalog", template_folder="templates")
 
 _PHRASE_SPLIT = re.compile(r"[;\n]")
+# The entry page's sections: the lessons first (failures too), then the benefit.
+LESSON_FIELDS = ("what_worked", "what_did_not", "advice_to_others", "lessons_updated_at")
+REALISED_FIELDS = ("realised_hours_per_year", "realised_benefit_rating")
+BENEFIT_FIELDS = (
+    "expected_hours_per_year",
+    "expected_fte",
+    "expected_value_dkk",
+    *REALISED_FIELDS,
+)
 
 
 @publish_bp.app_template_global("catalogue_for")
@@ -118,7 +131,68 @@ def publish(process_id: uuid.UUID) -> Any:
 
 @bp.get("")
 def list_entries() -> Any:
-    return render_template("catalogue/list.html", entries=services.list_entries(current_user))
+    """The search: words, facets, order and page all in the URL (a GET form and links)."""
+    # A GET form sends its empty fields too ("q="): empty means "any".
+    given = {k: v for k, v in request.args.items() if v.strip()}
+    try:
+        args = CatalogueQuerySchema().load(given, unknown=EXCLUDE)
+        errors: dict[str, list[str]] = {}
+    except ValidationError as e:
+        # Only the parameters that cannot be used are dropped; the others still apply.
+        errors = normalise_messages(e.normalized_messages())
+        try:
+            args = CatalogueQuerySchema().load(
+                {k: v for k, v in given.items() if k not in errors}, unknown=EXCLUDE
+            )
+        except ValidationError:
+            args = CatalogueQuerySchema().load({})
+    result = search.search(current_user, **args)
+    query_args = {
+        k: str(v) for k, v in args.items() if k not in ("page", "per_page") and v is not None
+    }
+    if query_args.get("sort") == "relevance":
+        del query_args["sort"]
+    per_page = args.get("per_page", PER_PAGE)
+    return render_template(
+        "catalogue/list.html",
+        result=result,
+        page=result.page,
+        args=args,
+        query_args=query_args,
+        pager_args={**query_args, **({"per_page": per_page} if per_page != PER_PAGE else {})},
+        errors=errors,
+        facet_titles=search.facet_titles(),
+        sort_labels={
+            "relevance": _("Bedst match"),
+            "newest": _("Nyeste"),
+            "reused": _("Mest genbrugt"),
+            "interest": _("Flest interesserede"),
+        },
+    )
+
+
+@bp.app_template_global("catalogue_phase_label")
+def catalogue_phase_label(code: str) -> str:
+    try:
+        return str(PHASE_LABELS[Phase(code)])
+    except ValueError:
+        return code
+
+
+@bp.app_template_global("catalogue_similar")
+def catalogue_similar(words: str) -> list[Any]:
+    """The register's "similar" panel: other municipalities' entries like `words`."""
+    if not current_user.is_authenticated or not words or not words.strip():
+        return []
+    return search.similar_entries(current_user, words)
+
+
+@bp.app_template_global("catalogue_estimates")
+def catalogue_estimates(process: Any) -> dict[str, Any]:
+    """The register's "estimates" panel: other municipalities' figures for the KLE topic."""
+    if not current_user.is_authenticated or process is None:
+        return {}
+    return search.estimates(current_user, getattr(process, "kle_code", None))
 
 
 def _entry_page(entry_id: uuid.UUID, number: int | None) -> Any:
@@ -134,6 +208,10 @@ def _entry_page(entry_id: uuid.UUID, number: int | None) -> Any:
         diff=services.version_diff(version),
         versions=services.list_versions(current_user, entry_id),
         may_withdraw=services.may_withdraw(current_user, entry),
+        lesson_fields=LESSON_FIELDS,
+        benefit_fields=BENEFIT_FIELDS,
+        shown_apart={"title", "summary", *LESSON_FIELDS, *BENEFIT_FIELDS},
+        realised_given=lambda by_name: any(name in by_name for name in REALISED_FIELDS),
     )
 
 

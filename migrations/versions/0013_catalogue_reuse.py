@@ -20,7 +20,7 @@ Narrow SECURITY DEFINER functions do the cross-tenant work and return only what 
 The owner reads the rows these functions count or look up through `owner_lookup` policies.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 """
 
@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql as pg
 from autoproces.migrations.rls import app_role, enable_tenant_rls
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -268,6 +268,7 @@ def similar() -> Any:
         processes=queries.similar_processes(
             current_user, request.args.get("title", "")[:TITLE_MAX]
         ),
+        title=request.args.get("title", "")[:TITLE_MAX],
     )
 
 

@@ -40,3 +40,16 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
     page.get_by_role("link", name="Se katalogposten").click()
     assert page.get_by_text("Fakturaer kontrolleres mod [skjult]; spørg [e-mail].").is_visible()
     assert_accessible(page, "catalogue entry")
+
+    # Another reader finds it by a word's beginning, with the match marked, and narrows it.
+    page.get_by_role("link", name="Kataloget", exact=True).first.click()
+    page.get_by_label("Søg i kataloget").fill("leverandørfaktura")
+    page.get_by_role("button", name="Søg", exact=True).click()
+    page.wait_for_url("**/katalog?*q=*")
+    hit = page.locator("#entries li").first
+    assert "Kontrol af leverandørfakturaer" in hit.inner_text()
+    assert page.locator("#entries mark").count() >= 1
+    assert_accessible(page, "catalogue search")
+    page.locator('ul[data-facet="size_band"] a').first.click()
+    assert page.locator('a[data-remove="size_band"]').is_visible()
+    assert "Kontrol af leverandørfakturaer" in page.locator("#entries").inner_text()

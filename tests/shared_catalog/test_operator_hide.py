@@ -151,9 +151,13 @@ def test_a_hidden_entry_is_gone_for_other_municipalities(app, world):
     assert "Kontrol af leverandørfakturaer" not in reader.get("/beta/katalog").get_data(
         as_text=True
     )
+    searched = reader.get("/beta/katalog?q=leverandørfaktura").get_data(as_text=True)
+    assert "Kontrol af leverandørfakturaer" not in searched
     assert reader.get(f"/beta/katalog/{world.entry}").status_code == 404
     assert reader.get(f"/beta/katalog/{world.entry}/versions/1").status_code == 404
     h = bearer(world.reader_token)
+    found = reader.get("/api/v1/catalogue?q=leverandørfaktura", headers=h).get_json()
+    assert found["total"] == 0, found
     assert reader.get(f"/api/v1/catalogue/{world.entry}", headers=h).status_code == 404
     assert reader.get(f"/api/v1/catalogue/{world.entry}/versions", headers=h).status_code == 404
     # … and from the public feed.

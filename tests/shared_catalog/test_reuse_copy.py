@@ -51,7 +51,7 @@ def reuse_count(client, world, user) -> str:
         html = client.get(f"/alpha/katalog/{world.entry_id}").get_data(as_text=True)
     import lxml.html
 
-    return lxml.html.fromstring(html).get_element_by_id("reuse-counts").text_content()
+    return lxml.html.fromstring(html).get_element_by_id("entry-counts").text_content()
 
 
 # Every role of the reading municipality sees the form.

@@ -35,7 +35,7 @@ def press_interest(client, world, user, wants_to_help: bool = False):
 
 
 def counts_text(html: str) -> str:
-    return lxml.html.fromstring(html).get_element_by_id("reuse-counts").text_content()
+    return lxml.html.fromstring(html).get_element_by_id("entry-counts").text_content()
 
 
 # Every role of the reading municipality sees the form.
