@@ -199,3 +199,12 @@ def test_a_withdrawn_entry_shows_on_the_copy(app, client, world, su_engine):
     assert "copy-form" not in entry_page(client, world)
     r = client.post(f"/api/v1/catalogue/{world.entry_id}/copy", headers=bearer(world.bo_token))
     assert r.status_code == 422 and "entry_id" in str(r.get_json())
+
+
+def test_the_entry_page_shows_the_reuse_actions_and_counts_once(client, world):
+    """One section with the buttons and one line of counts (a second copy of either would
+    be a duplicate id and a doubled button to a screen reader)."""
+    login(client, world.bo)
+    html = entry_page(client, world)
+    assert html.count('id="genbrug"') == 1 and html.count('id="entry-counts"') == 1
+    assert html.count(">Vi vil også gerne</button>") == 1
