@@ -1,5 +1,6 @@
-"""Reusing a catalogue entry in a real browser: another municipality signals interest, copies
-the entry into its register and writes to the publisher, who reads it in the inbox; axe-core
+"""Reusing a catalogue entry in a real browser: the team publishes through the preview,
+another municipality finds the entry by searching, signals interest, copies the entry into its
+register and writes to the publisher, who reads it in the inbox; axe-core
 on each page."""
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ def test_another_municipality_reuses_an_entry(new_page, live_server, seeded):
 
     reader = new_page(bypass_csp=True)
     sign_in(reader, live_server, "Medarbejder", slug="norddjurs")
-    reader.goto(f"{live_server}/norddjurs/katalog/{entry_path}")
+    # The other municipality finds the entry by searching the beginning of a word.
+    reader.get_by_role("link", name="Kataloget", exact=True).first.click()
+    reader.get_by_label("Søg i kataloget").fill("leverandørfaktura")
+    reader.get_by_role("button", name="Søg", exact=True).click()
+    reader.wait_for_url("**/katalog?*q=*")
+    reader.locator("#entries li h2 a").first.click()
+    reader.wait_for_url(f"**/katalog/{entry_path}")
+    assert reader.get_by_text("Fakturaer kontrolleres automatisk mod ordren.").first.is_visible()
     assert_accessible(reader, "catalogue entry with the reuse actions")
     reader.get_by_label("Vi vil gerne være med til at udvikle/finansiere").check()
     reader.get_by_role("button", name="Vi vil også gerne").click()
