@@ -357,8 +357,18 @@ def publish(
     errors = dict(preview.errors)
     if publication.size_band not in SIZE_BANDS:
         errors["size_band"] = [_("Vælg kommunens størrelse.")]
+    names = known_names(process.tenant_id)
     if len(publication.note) > MAX_NOTE:
         errors["note"] = [_("Højst %(n)d tegn.", n=MAX_NOTE)]
+    elif found := anonymisation.find(publication.note, names):
+        # The note is published as written (the preview cannot show a note typed after it):
+        # what the anonymiser would hide is named back to the publisher instead of altered.
+        errors["note"] = [
+            _(
+                "Noten nævner %(what)s. Skriv den uden, så den kan deles, som den står.",
+                what=", ".join(f"{kind_label(f.kind)} »{f.text}«" for f in found),
+            )
+        ]
     shareable = {a.id for a in preview.attachments}
     if publication.attachment_ids - shareable:
         errors["attachment_ids"] = [_("Kun filer, der må deles, kan komme med.")]
@@ -368,8 +378,7 @@ def publish(
         raise PreviewChanged(
             _("Processen er ændret siden forhåndsvisningen. Se den igennem igen, før du deler.")
         )
-    names = known_names(process.tenant_id)
-    note = anonymisation.redact(publication.note, anonymisation.find(publication.note, names))
+    note = publication.note
     now = datetime.now(UTC)
     source = source_for(user, process.id)
     if source is None:

@@ -454,3 +454,24 @@ def test_only_the_publishers_team_withdraws(client, alpha, su_engine):
     with su_engine.connect() as conn:
         row = conn.execute(text("select current_version, withdrawn_at from catalogue_entry")).one()
     assert tuple(row) == (2, None)
+
+
+def test_a_note_naming_a_person_is_refused_not_altered(client, alpha, su_engine):
+    """The note is typed after the preview, so it is published exactly as written: what the
+    anonymiser finds in it is named back (422 on "note"), and nothing is stored."""
+    html = preview_page(client, alpha)
+    response = publish_from(
+        client, alpha, html, size_band="medium", note="Spørg ole@alpha.dk om aftalen"
+    )
+    assert response.status_code == 422
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    message = " ".join(e.text_content() for e in page.xpath('//*[@class="form-error-message"]'))
+    assert "ole@alpha.dk" in message and "Noten nævner" in message
+    with su_engine.connect() as conn:
+        assert conn.execute(text("select count(*) from catalogue_version")).scalar_one() == 0
+    again = preview_page(client, alpha)
+    ok = publish_from(client, alpha, again, size_band="medium", note="Spørg jeres ESDH-team")
+    assert ok.status_code == 302
+    with su_engine.connect() as conn:
+        note = conn.execute(text("select note from catalogue_version")).scalar_one()
+    assert note == "Spørg jeres ESDH-team"
