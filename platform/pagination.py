@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 
 from .db import db
@@ -15,6 +17,9 @@ T = TypeVar("T")
 
 # The page size of a list that does not say (the API and the process list take ?per_page).
 PER_PAGE = 25
+MAX_PER_PAGE = 100
+# Pages beyond this are refused: (page - 1) * per_page must stay a PostgreSQL bigint OFFSET.
+MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
@@ -62,3 +67,23 @@ def paginate(query: Select[Any], page: int, per_page: int = PER_PAGE) -> Page[An
     page = clamp(page, total, per_page)
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
     return Page(list(items), total, page, per_page)
+
+
+class PageArgsSchema(Schema):
+    """The query arguments every paged API list takes (`page`, `per_page`), with the same
+    Danish messages; a list's own arguments schema inherits them."""
+
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(
+            min=1, max=MAX_PAGE, error=_l("Sidetallet skal være mellem {min} og {max}.")
+        ),
+        error_messages={"invalid": _l("Skal være et helt tal.")},
+    )
+    per_page = fields.Integer(
+        load_default=PER_PAGE,
+        validate=validate.Range(
+            min=1, max=MAX_PER_PAGE, error=_l("Antal pr. side skal være mellem {min} og {max}.")
+        ),
+        error_messages={"invalid": _l("Skal være et helt tal.")},
+    )

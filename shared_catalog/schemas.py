@@ -8,9 +8,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, validate
 from marshmallow import fields as ma
 
-from autoproces.platform.pagination import PER_PAGE
+from autoproces.platform.pagination import PageArgsSchema
 from autoproces.tenants.processes.models import Phase
-from autoproces.tenants.processes.schemas import MAX_PAGE
 
 from .models import SIZE_BANDS
 from .search import SORTS
@@ -145,7 +144,7 @@ def _filter_text(max_len: int = 200, **kwargs: Any) -> ma.String:
     return ma.String(validate=validate.Length(max=max_len, error=_l("Højst {max} tegn.")), **kwargs)
 
 
-class CatalogueQuerySchema(Schema):
+class CatalogueQuerySchema(PageArgsSchema):
     """The catalogue's search: words, one value per facet, the order and the page."""
 
     q = _filter_text()
@@ -174,20 +173,6 @@ class CatalogueQuerySchema(Schema):
     sort = ma.String(
         load_default="relevance",
         validate=validate.OneOf(SORTS, error=_l("Ugyldig værdi. Tilladt: {choices}.")),
-    )
-    page = ma.Integer(
-        load_default=1,
-        validate=validate.Range(
-            min=1, max=MAX_PAGE, error=_l("Sidetallet skal være mellem {min} og {max}.")
-        ),
-        error_messages={"invalid": _l("Skal være et helt tal.")},
-    )
-    per_page = ma.Integer(
-        load_default=PER_PAGE,
-        validate=validate.Range(
-            min=1, max=100, error=_l("Antal pr. side skal være mellem {min} og {max}.")
-        ),
-        error_messages={"invalid": _l("Skal være et helt tal.")},
     )
 
 

@@ -9,7 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
 
-from autoproces.platform.pagination import PER_PAGE
+from autoproces.platform.pagination import PageArgsSchema
 from autoproces.platform.textinput import REQUIRED, text
 
 from .models import (
@@ -334,11 +334,8 @@ class KlePrefix(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip().replace(",", ".")
 
 
-# Pages beyond this are refused: (page - 1) * per_page must stay a PostgreSQL bigint OFFSET.
-MAX_PAGE = 100_000
 
-
-class ProcessQuerySchema(Schema):
+class ProcessQuerySchema(PageArgsSchema):
     """The register's filters; the same in the URL of the list page and in the API."""
 
     q = fields.String(validate=validate.Length(max=200, error=_l("Højst {max} tegn.")))
@@ -358,20 +355,6 @@ class ProcessQuerySchema(Schema):
     sort = fields.String(
         load_default="relevance",
         validate=validate.OneOf(SORTS, error=_l("Ugyldig værdi. Tilladt: {choices}.")),
-    )
-    page = fields.Integer(
-        load_default=1,
-        validate=validate.Range(
-            min=1, max=MAX_PAGE, error=_l("Sidetallet skal være mellem {min} og {max}.")
-        ),
-        error_messages={"invalid": _l("Skal være et helt tal.")},
-    )
-    per_page = fields.Integer(
-        load_default=PER_PAGE,
-        validate=validate.Range(
-            min=1, max=100, error=_l("Antal pr. side skal være mellem {min} og {max}.")
-        ),
-        error_messages={"invalid": _l("Skal være et helt tal.")},
     )
 
 
