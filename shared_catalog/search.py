@@ -17,6 +17,7 @@ from typing import Any
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Integer,
     Numeric,
@@ -24,7 +25,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    and_,
     case,
     column,
     func,
@@ -37,6 +37,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.orm import contains_eager
 
 from autoproces.platform import search as text_search
 from autoproces.platform.db import db
@@ -69,6 +70,7 @@ index = table(
     column("search_benefit", SmallInteger),
     column("search_published_at"),
     column("hidden_at"),
+    column("search_listed", Boolean),
     column("search_minutes", Numeric),
     column("search_occurrences", Integer),
 )
@@ -153,10 +155,22 @@ class Result:
     facets: dict[str, list[FacetValue]]
 
 
+# Every facet value's count over the listed entries, and ("*", "") their total, kept by a
+# trigger (migration 0015): what a search without words or filters shows.
+stored_counts = table(
+    "catalogue_facet_count", column("facet", Text), column("value", Text), column("n", Integer)
+)
+
+
 def _visible() -> ColumnElement[bool]:
-    # CatalogueEntry.listed()'s rule (not withdrawn, not hidden by the operator) on this
-    # narrow table; search_published_at is set once the current version is there (the trigger).
-    return and_(c.withdrawn_at.is_(None), c.hidden_at.is_(None), c.search_published_at.is_not(None))
+    # CatalogueEntry.listed() on this narrow table; the bare column, as the partial
+    # indexes of migration 0015 say it.
+    return c.search_listed
+
+
+def _active(filters: dict[str, Any]) -> dict[str, Any]:
+    """The facet filters that narrow the search (known facets, with a value)."""
+    return {k: v for k, v in filters.items() if k in FACETS and v is not None and v != ""}
 
 
 def conditions(q: str | None, filters: dict[str, Any]) -> list[ColumnElement[bool]]:
@@ -164,9 +178,7 @@ def conditions(q: str | None, filters: dict[str, Any]) -> list[ColumnElement[boo
     where = [_visible()]
     if q:
         where += _matches(text_search.tsquery(q))
-    for name, value in filters.items():
-        if value is None or value == "" or name not in FACETS:
-            continue
+    for name, value in _active(filters).items():
         col, is_list = FACETS[name]
         if is_list:
             where.append(col.contains([str(value)]))
@@ -200,14 +212,45 @@ def _found(where: list[Any], q: str | None, sort: str) -> Any:
     )
 
 
-def _order(found: Any, sort: str) -> list[Any]:
-    newest = found.c.search_published_at.desc()
+def _order(cols: Any, sort: str) -> list[Any]:
+    """The page's order over `cols` (migration 0015 indexes it for the listed entries)."""
     first = {
         "newest": [],
-        "reused": [found.c.reuse_count.desc()],
-        "interest": [found.c.interest_count.desc()],
-    }.get(sort, [found.c.rank.desc()])  # relevance: without words every rank is 0
-    return [*first, newest, found.c.id]
+        "reused": [cols.reuse_count.desc()],
+        "interest": [cols.interest_count.desc()],
+        # Relevance: by rank when there are words; without, every rank is 0 (newest first).
+    }.get(sort, [cols.rank.desc()] if "rank" in cols else [])
+    return [*first, cols.search_published_at.desc(), cols.id]
+
+
+def _numbered_page(cols: Any, where: list[Any], sort: str, page: int, per_page: int) -> Any:
+    """Rows ("#", id, position) of the page's entries: ORDER BY … LIMIT first (a top-N
+    sort, or an index), numbered after."""
+    top = (
+        select(
+            *(
+                cols[n]
+                for n in ("id", "rank", "search_published_at", "reuse_count", "interest_count")
+                if n in cols
+            )
+        )
+        .where(*where)
+        .order_by(*_order(cols, sort))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery("top")
+    )
+    numbered = func.row_number().over(order_by=_order(top.c, sort))
+    return select(literal("#"), func.cast(top.c.id, Text), numbered)
+
+
+def _stored_statement(sort: str, page: int, per_page: int) -> Any:
+    """`_statement`'s rows for a search without words or filters: the stored counts, and
+    the page from an index."""
+    counts = select(stored_counts.c.facet, stored_counts.c.value, stored_counts.c.n).where(
+        stored_counts.c.n > 0
+    )
+    return union_all(counts, _numbered_page(c, [_visible()], sort, page, per_page))
 
 
 def _statement(found: Any, sort: str, page: int, per_page: int) -> Any:
@@ -239,22 +282,7 @@ def _statement(found: Any, sort: str, page: int, per_page: int) -> Any:
             parts.append(
                 select(literal(name), values.c.value, func.count()).group_by(values.c.value)
             )
-    # The page: ORDER BY … LIMIT first (a top-N sort, or an index), numbered after.
-    ordering = _order(found, sort)
-    top = (
-        select(
-            *(
-                found.c[n]
-                for n in ("id", "rank", "search_published_at", "reuse_count", "interest_count")
-            )
-        )
-        .order_by(*ordering)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .subquery("top")
-    )
-    numbered = func.row_number().over(order_by=_order(top, sort))
-    parts.append(select(literal("#"), func.cast(top.c.id, Text), numbered))
+    parts.append(_numbered_page(found.c, [], sort, page, per_page))
     return union_all(*parts)
 
 
@@ -270,15 +298,13 @@ def _hits(ids: list[str], q: str | None) -> list[Hit]:
     """The page's entries in order, with their snippets (ts_headline for these rows only)."""
     if not ids:
         return []
-    query = select(CatalogueEntry, _snippet(q)).where(
-        CatalogueEntry.id.in_([uuid.UUID(i) for i in ids])
+    # The current version is joined once, for the entry's `current` and the snippet's text.
+    query = (
+        select(CatalogueEntry, _snippet(q))
+        .join(CatalogueEntry.current)
+        .options(contains_eager(CatalogueEntry.current))
+        .where(CatalogueEntry.id.in_([uuid.UUID(i) for i in ids]))
     )
-    if q:  # the snippet's text (the entry's `current` is loaded through its own join)
-        query = query.join(
-            CatalogueVersion,
-            (CatalogueVersion.entry_id == CatalogueEntry.id)
-            & (CatalogueVersion.number == CatalogueEntry.current_version),
-        )
     rows = db.session.execute(query).all()
     by_id = {str(row[0].id): Hit(row[0], text_search.highlight(row.snippet)) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
@@ -346,9 +372,12 @@ def search(
             " set_config('random_page_cost', '1.1', true)"
         )
     )
-    rows = db.session.execute(
+    statement = (
         _statement(_found(conditions(q, filters), q, sort), sort, page, per_page)
-    ).all()
+        if q or _active(filters)
+        else _stored_statement(sort, page, per_page)
+    )
+    rows = db.session.execute(statement).all()
     total = next((n for facet, _value, n in rows if facet == "*"), 0)
     ids = [value for facet, value, _n in sorted(rows, key=lambda r: r[2]) if facet == "#"]
     counts = [r for r in rows if r[0] not in ("*", "#") and r[1] is not None]

@@ -93,10 +93,12 @@ def _fill(su_engine, make) -> tuple[object, object]:
                 "facts": facts,
             },
         )
-    # The trigger rewrote each entry row once: vacuum as autovacuum would.
+    # The triggers rewrote each entry row once and the facet counts once per entry: vacuum as
+    # autovacuum would.
     with su_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("vacuum analyze catalogue_entry"))
         conn.execute(text("vacuum analyze catalogue_version"))
+        conn.execute(text("vacuum analyze catalogue_facet_count"))
     return reader_tenant, reader
 
 
