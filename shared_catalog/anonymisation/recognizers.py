@@ -54,6 +54,26 @@ AMBIGUOUS = frozenset(
 # Those of them that often open a sentence in a process text, as a verb, a preposition or a
 # pronoun: even a known user's first name is not a name there.
 SENTENCE_WORDS = frozenset("Mark Per Hans Line Tage Klara Max August Mai Maj Juni Sol Ask".split())
+# Names in AMBIGUOUS that the seed lists lack ("Ask", "Rose"): first names all the same, where the
+# context says so. Not the months, nor "Thi" (the conjunction).
+EXTRA_FIRST = AMBIGUOUS - frozenset("Juni Maj Mai August Thi Sol Fred Sejr".split())
+# After a word of AMBIGUOUS at the start of a sentence, these make it a person: it does
+# something only a person does ("Bo ringede", "Kim skrev", "Lærke har bygget"). Past tense and
+# "har": the verb "bo", the preposition "per" and the noun "storm" are never followed by them.
+PERSON_VERBS = frozenset(
+    """har havde ringede skrev sagde svarede spurgte fortalte mente oplyste testede byggede
+    lavede kontaktede sendte bad fandt foreslog viste gennemgik beskrev godkendte
+    underskrev deltog fik valgte besluttede aftalte tjekkede""".split()
+)
+# A pronoun right after the verb is its subject: the word before was fronted, not a person
+# ("Mark fik vi ikke testet").
+SUBJECT_PRONOUNS = frozenset("jeg du han hun vi I de man den det der".split())
+# After "Per" (and the other words), a count, a date or a unit: the preposition ("Per måned",
+# "Per 1. januar", "Per stk."), never a name, wherever it stands.
+COUNT_WORDS = frozenset(
+    """måned md. år uge dag døgn time kvartal stk stk. sag ansøgning borger person
+    medarbejder gang""".split()
+)
 # Capitalised words that are never a person here: systems, vendors, places in the trade.
 NEVER_NAMES = frozenset(
     "KMD Opera Nova Nexus SBSYS Acadre Fasit UiPath Blue Prism Digital Post Microsoft Power "
@@ -94,6 +114,48 @@ def _is_sentence_start(text: str, start: int) -> bool:
         return True
     # List items: "- Mette har …", "1) …"
     return bool(re.search(r"(?:^|\n)\s*(?:[-*•]|\d+[.)])$", before))
+
+
+def _is_first(word: str) -> bool:
+    """A first name of the seed lists (or of AMBIGUOUS), hyphenated ones too: "Anne-Marie"."""
+    return (word in first_names() or word in EXTRA_FIRST
+            or all(p in first_names() for p in word.split("-")))
+
+
+def _genitive_base(word: str, known_first: frozenset[str]) -> str:
+    """"Mettes" is Mette's: the name without the genitive s ("Jens", "Lars" stay)."""
+    if (word.endswith("s") and len(word) > 3 and word not in first_names()
+            and word not in known_first
+            and (word[:-1] in known_first or _is_first(word[:-1]))):
+        return word[:-1]
+    return word
+
+
+def _surname_genitive(word: str) -> bool:
+    """"Holms", "Mikkelsens": a surname with the genitive s."""
+    return (word.endswith("s") and word not in surnames() and word not in first_names()
+            and _looks_like_surname(word[:-1]))
+
+
+def _person_context(tokens: list[tuple[int, int, str]], j: int,
+                    known_first: frozenset[str]) -> bool:
+    """After the name (token j on): a person's verb ("Bo ringede"), or "og"/"," and another
+    first name, as in a list of people ("Per og Louise", "Per, Ole og Susanne")."""
+    if j >= len(tokens):
+        return False
+    following = tokens[j][2]
+    if following in PERSON_VERBS:
+        return not (j + 1 < len(tokens) and tokens[j + 1][2] in SUBJECT_PRONOUNS)
+    if following in ("og", ",") and j + 1 < len(tokens):
+        other = tokens[j + 1][2]
+        return re.fullmatch(WORD, other) is not None and other not in NEVER_NAMES and (
+            _is_first(other) or other in known_first)
+    return False
+
+
+def _count_after(tokens: list[tuple[int, int, str]], j: int) -> bool:
+    """A count, a date or a unit next: "Per måned", "Per 1. januar", "Per 100 sager"."""
+    return j < len(tokens) and (tokens[j][2][0].isdigit() or tokens[j][2] in COUNT_WORDS)
 
 
 def _is_name_part(word: str) -> bool:
@@ -325,9 +387,8 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
     i = 0
     while i < len(tokens):
         start, end, word = tokens[i]
-        base = word[:-1] if word.endswith("s") and word[:-1] in known_first else word
-        is_first = (base in first_names() or base in known_first
-                    or all(p in first_names() for p in base.split("-")))
+        base = _genitive_base(word, known_first)
+        is_first = base in known_first or _is_first(base)
         is_title = word.lower() in TITLES and i + 1 < len(tokens)
         # A first name outside the lists before a common "-sen" surname: "Jannick Hansen".
         is_first = is_first or (
@@ -336,6 +397,21 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             and tokens[i + 1][2] in surnames() and tokens[i + 1][2].endswith("sen")
             and text[end:tokens[i + 1][0]] == " "
         )
+        # Initials before a surname: "K. Hansen", "K.H. Jensen" (a listed surname, or a
+        # surname-like one after a cue).
+        if re.fullmatch(f"[{UPPER}]", word):
+            k = i
+            while (k + 1 < len(tokens) and re.fullmatch(f"[{UPPER}]", tokens[k][2])
+                   and tokens[k + 1][2] == "."):
+                k += 2
+            if (k > i and k < len(tokens) and re.fullmatch(WORD, tokens[k][2])
+                    and text[tokens[k - 1][1]:tokens[k][0]] == " "
+                    and (tokens[k][2] in surnames()
+                         or (_looks_like_surname(tokens[k][2]) and _cued(tokens, i)))
+                    and not _institution_after(tokens, k + 1)):
+                yield start, tokens[k][1], 0.8
+                i = k + 1
+                continue
         if not (is_first or is_title or (word in surnames() and _cued(tokens, i))):
             i += 1
             continue
@@ -370,7 +446,7 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             if not (
                 j < len(tokens) and re.fullmatch(WORD, tokens[j][2])
                 and (_is_name_part(tokens[j][2]) or _looks_like_surname(tokens[j][2])
-                     or tokens[j][2] in known_parts
+                     or tokens[j][2] in known_parts or _surname_genitive(tokens[j][2])
                      # Right after a first name any capitalised word is most likely the
                      # surname ("Ahmed Hassan"), unless it is a system or an institution.
                      or (j == i + 1 and tokens[j][2] not in NEVER_NAMES
@@ -386,16 +462,24 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
         run_end = tokens[j - 1][1]
         if base is not word and j == i + 1:
             run_end = start + len(base)  # "Mettes team": the name without the genitive s
+        elif j > i + 1 and _surname_genitive(tokens[j - 1][2]):
+            run_end -= 1  # "Anne-Marie Holms leder"
         full = j > i + 1
+        if not full and word in AMBIGUOUS and _count_after(tokens, j):
+            i = j  # "Per måned", "Per 1. januar": the preposition, wherever it stands
+            continue
         sentence_start = _is_sentence_start(text, start)
+        # At the start of a sentence a word that is also a name is the word, unless what
+        # follows is what follows a person ("Bo ringede", "Per og Louise").
+        person = _person_context(tokens, j, known_first)
         if full or not sentence_start or _cued(tokens, i) or base in known_first:
             # A known user's first name counts at the start too ("Bo i teamet sagde"),
             # unless it is a word that often opens a sentence ("Per måned", "Hans sag").
             ambiguous = SENTENCE_WORDS if base in known_first else AMBIGUOUS
             ambiguous_start = sentence_start and not full and word in ambiguous
-            if not ambiguous_start or _cued(tokens, i):
+            if not ambiguous_start or _cued(tokens, i) or person:
                 yield start, run_end, 0.9 if full or base in known_first else 0.7
-        elif word not in AMBIGUOUS:
+        elif word not in AMBIGUOUS or person:
             yield start, run_end, 0.6
         i = j
 
