@@ -412,7 +412,13 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
                 yield start, tokens[k][1], 0.8
                 i = k + 1
                 continue
-        if not (is_first or is_title or (word in surnames() and _cued(tokens, i))):
+        # A surname alone is a person after a cue, or, if it is no ordinary word as the
+        # "-sen" names are not, before a person's verb ("Jensen ringede").
+        surname_alone = word in surnames() and (_cued(tokens, i) or (
+            word.endswith(("sen", "gaard", "gård", "rup"))
+            and i + 1 < len(tokens) and tokens[i + 1][2] in PERSON_VERBS
+            and _person_context(tokens, i + 1, known_first)))
+        if not (is_first or is_title or surname_alone):
             i += 1
             continue
         if is_title and not is_first:

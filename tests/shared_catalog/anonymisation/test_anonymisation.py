@@ -156,6 +156,7 @@ def test_known_names_count_with_their_first_names():
     ("Per og Louise testede robotten.", ["Per", "Louise"]),
     ("Per, Ole og Susanne var med.", ["Per", "Ole", "Susanne"]),
     ("Kim skrev til KMD.", ["Kim"]),
+    ("Jensen ringede i går.", ["Jensen"]),
     ("Mark fik vi ikke testet.", []),  # the verb's subject is "vi": "Mark" was fronted
     ("Per måned kommer 400 sager.", []),
     ("Per 1. januar overgår sagerne.", []),
