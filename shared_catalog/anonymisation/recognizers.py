@@ -83,6 +83,8 @@ NEVER_NAMES = frozenset(
 )
 # After these the capitalised words are a system's name, not a person's ("KMD Nova").
 SYSTEM_PREFIXES = frozenset("KMD Blue Digital Microsoft Power Schultz Netcompany EG".split())
+# After these a name is a saint's day or a place: "Sankt Hans", "Skt. Hans Torv".
+SAINTS = frozenset("Sankt Skt Sct".split())
 # After a name, these make it a place or an institution ("Marie Kruses Skole").
 INSTITUTION_WORDS = frozenset(
     "Kommune Kommunes Skole Skolen Hospital Hospitalet Plejecenter Plejehjem Børnehave "
@@ -156,6 +158,17 @@ def _person_context(tokens: list[tuple[int, int, str]], j: int,
 def _count_after(tokens: list[tuple[int, int, str]], j: int) -> bool:
     """A count, a date or a unit next: "Per måned", "Per 1. januar", "Per 100 sager"."""
     return j < len(tokens) and (tokens[j][2][0].isdigit() or tokens[j][2] in COUNT_WORDS)
+
+
+def _unit_after(tokens: list[tuple[int, int, str]], j: int,
+                known_first: frozenset[str]) -> bool:
+    """"og" and a capitalised word that is no name: "Bo og Støtte", "Mark og Vej", the name
+    of a unit, not two people."""
+    if j + 1 >= len(tokens) or tokens[j][2] != "og":
+        return False
+    other = tokens[j + 1][2]
+    return (re.fullmatch(WORD, other) is not None and not _is_name_part(other)
+            and other not in known_first and other not in EXTRA_FIRST)
 
 
 def _is_name_part(word: str) -> bool:
@@ -439,7 +452,8 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             i += 1
             continue
         prev = tokens[i - 1][2] if i else ""
-        if word in NEVER_NAMES or prev in SYSTEM_PREFIXES:
+        saint = prev in SAINTS or (prev == "." and i > 1 and tokens[i - 2][2] in SAINTS)
+        if word in NEVER_NAMES or prev in SYSTEM_PREFIXES or saint:
             i += 1
             continue
         # Extend over middle names and surnames: "Anne Marie Jensen", "Lars Bo Kjærsgaard".
@@ -457,7 +471,7 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
                      # surname ("Ahmed Hassan"), unless it is a system or an institution.
                      or (j == i + 1 and tokens[j][2] not in NEVER_NAMES
                          and tokens[j][2] not in INSTITUTION_WORDS
-                         and not (word in AMBIGUOUS and _is_sentence_start(text, start))))
+                         and not (base in AMBIGUOUS and _is_sentence_start(text, start))))
                 and text[tokens[j - 1][1]:tokens[j][0]] == " "  # one line, one space
             ):
                 break
@@ -471,8 +485,10 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
         elif j > i + 1 and _surname_genitive(tokens[j - 1][2]):
             run_end -= 1  # "Anne-Marie Holms leder"
         full = j > i + 1
-        if not full and word in AMBIGUOUS and _count_after(tokens, j):
-            i = j  # "Per måned", "Per 1. januar": the preposition, wherever it stands
+        if not full and base in AMBIGUOUS and (_count_after(tokens, j)
+                                               or _unit_after(tokens, j, known_first)):
+            # "Per måned", "Per 1. januar": the preposition; "Bo og Støtte": a unit's name.
+            i = j
             continue
         sentence_start = _is_sentence_start(text, start)
         # At the start of a sentence a word that is also a name is the word, unless what
@@ -482,10 +498,10 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             # A known user's first name counts at the start too ("Bo i teamet sagde"),
             # unless it is a word that often opens a sentence ("Per måned", "Hans sag").
             ambiguous = SENTENCE_WORDS if base in known_first else AMBIGUOUS
-            ambiguous_start = sentence_start and not full and word in ambiguous
+            ambiguous_start = sentence_start and not full and base in ambiguous
             if not ambiguous_start or _cued(tokens, i) or person:
                 yield start, run_end, 0.9 if full or base in known_first else 0.7
-        elif word not in AMBIGUOUS or person:
+        elif base not in AMBIGUOUS or person:
             yield start, run_end, 0.6
         i = j
 

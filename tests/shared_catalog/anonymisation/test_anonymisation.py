@@ -162,6 +162,9 @@ def test_known_names_count_with_their_first_names():
     ("Per 1. januar overgår sagerne.", []),
     ("Vi betaler et gebyr, og Per 2 gange om året kommer der et brev.", []),
     ("Sten og jord afleveres på genbrugspladsen.", []),
+    ("Bo- og Aktivitetscenter Lærkehøj og Bo og Støtte er med.", []),  # units
+    ("Sankt Hans aften holder Borgerservice lukket.", []),
+    ("Tages der stilling, sendes et brev.", []),  # "Tage" + s: the passive, not a genitive
     ("Sagsbehandler K. Hansen og J.K. Nielsen godkender.", ["K. Hansen", "J.K. Nielsen"]),
     ("En mail til Mettes team og Anne-Marie Holms leder.", ["Mette", "Anne-Marie Holm"]),
 ])
