@@ -2,7 +2,11 @@
 
 They read the raw text with regular expressions (a blank spaCy pipeline has no trained
 components to lean on); person names come from the seed lists, in name-like context only,
-because many Danish first names are also ordinary words ("mark", "bo", "per").
+because many Danish first names are also ordinary words ("mark", "bo", "per"). At the start
+of a sentence such a word is the word unless what follows is what follows a person: a person's
+verb ("Bo ringede"), or "og"/"," and another first name ("Per og Louise"); before a count, a
+date or a unit ("Per måned", "Per 1. januar") it is never a name. A municipality's name
+("Aarhus Kommune", "Nyborg Kommune") names an organisation, not a person: not personal data.
 """
 
 from __future__ import annotations
@@ -224,12 +228,12 @@ class CprRecognizer(_Regex):
 
 
 class PhoneRecognizer(_Regex):
-    """8 digits, in pairs or fours, with an optional +45 / 0045."""
+    """8 digits, in pairs or fours, with an optional +45 / 0045 / (+45)."""
 
     KIND = "telefon"
     PATTERN = re.compile(
         # With the country code any digit may lead; without, not a 0 (an account, a serial).
-        r"(?<![\w+.,/-])(?:(?:\+|00)45[ -]?(?=\d)|(?=[1-9]))"
+        r"(?<![\w+.,/-])(?:(?:\+|00)45[ -]?(?=\d)|\(\+45\) ?(?=\d)|(?=[1-9]))"
         r"(?:\d{8}|\d{2}(?:[ -]\d{2}){3}|\d{4}[ -]\d{4})"
         r"(?![\w/-]|[.,]\d| \d)"
     )

@@ -142,6 +142,12 @@ def test_redact_replaces_each_finding_with_its_placeholder():
     assert redact(text, []) == text
 
 
+def test_a_country_code_in_parentheses_is_part_of_the_number():
+    text = "Ring (+45) 70 20 10 31 eller (70 20 10 33)."
+    assert [(f.kind, f.text) for f in find(text)] == [
+        ("telefon", "(+45) 70 20 10 31"), ("telefon", "70 20 10 33")]
+
+
 def test_known_names_count_with_their_first_names():
     text = "Bo har skrevet vejledningen, og bo lind-teamet ved mere end Bo Lind selv."
     found = [(f.kind, f.text) for f in find(text, ["Bo Lind"])]
