@@ -69,6 +69,15 @@ PERSON_VERBS = frozenset(
     lavede kontaktede sendte bad fandt foreslog viste gennemgik beskrev godkendte
     underskrev deltog fik valgte besluttede aftalte tjekkede""".split()
 )
+# Of those, what only a person does: after these even a surname that is also a word
+# ("Holm", "Skov", "Storm") is the person ("Holm skrev", but "Storm har væltet" is weather).
+SPEECH_VERBS = frozenset(
+    """ringede skrev sagde svarede spurgte fortalte mente oplyste kontaktede foreslog bad
+    godkendte underskrev deltog besluttede aftalte""".split()
+)
+# Names that are nouns, which may do what a thing does ("Storm har væltet træer", "Aske har
+# ingen værdi"): a person only before a verb of SPEECH_VERBS or in a list of names.
+NOUN_NAMES = frozenset("Storm Sten Birk Ask Aske Lykke Liv Pil Sol Rose".split())
 # A pronoun right after the verb is its subject: the word before was fronted, not a person
 # ("Mark fik vi ikke testet").
 SUBJECT_PRONOUNS = frozenset("jeg du han hun vi I de man den det der".split())
@@ -144,13 +153,14 @@ def _surname_genitive(word: str) -> bool:
 
 
 def _person_context(tokens: list[tuple[int, int, str]], j: int,
-                    known_first: frozenset[str]) -> bool:
+                    known_first: frozenset[str], noun: bool = False) -> bool:
     """After the name (token j on): a person's verb ("Bo ringede"), or "og"/"," and another
-    first name, as in a list of people ("Per og Louise", "Per, Ole og Susanne")."""
+    first name, as in a list of people ("Per og Louise", "Per, Ole og Susanne"). After a noun
+    (NOUN_NAMES) only a verb of SPEECH_VERBS."""
     if j >= len(tokens):
         return False
     following = tokens[j][2]
-    if following in PERSON_VERBS:
+    if following in (SPEECH_VERBS if noun else PERSON_VERBS):
         return not (j + 1 < len(tokens) and tokens[j + 1][2] in SUBJECT_PRONOUNS)
     if following in ("og", ",") and j + 1 < len(tokens):
         other = tokens[j + 1][2]
@@ -429,11 +439,13 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
                 yield start, tokens[k][1], 0.8
                 i = k + 1
                 continue
-        # A surname alone is a person after a cue, or, if it is no ordinary word as the
-        # "-sen" names are not, before a person's verb ("Jensen ringede").
+        # A surname alone is a person after a cue, or before a person's verb: any of them
+        # after a "-sen" name, which is no ordinary word ("Jensen har"), one that only a
+        # person does after the others ("Holm skrev").
+        following = tokens[i + 1][2] if i + 1 < len(tokens) else ""
         surname_alone = word in surnames() and (_cued(tokens, i) or (
-            word.endswith(("sen", "gaard", "gård", "rup"))
-            and i + 1 < len(tokens) and tokens[i + 1][2] in PERSON_VERBS
+            (following in SPEECH_VERBS
+             or (following in PERSON_VERBS and word.endswith(("sen", "gaard", "gård", "rup"))))
             and _person_context(tokens, i + 1, known_first)))
         if not (is_first or is_title or surname_alone):
             i += 1
@@ -497,7 +509,7 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
         sentence_start = _is_sentence_start(text, start)
         # At the start of a sentence a word that is also a name is the word, unless what
         # follows is what follows a person ("Bo ringede", "Per og Louise").
-        person = _person_context(tokens, j, known_first)
+        person = _person_context(tokens, j, known_first, noun=base in NOUN_NAMES)
         if full or not sentence_start or _cued(tokens, i) or base in known_first:
             # A known user's first name counts at the start too ("Bo i teamet sagde"),
             # unless it is a word that often opens a sentence ("Per måned", "Hans sag").
