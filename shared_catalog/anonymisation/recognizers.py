@@ -62,8 +62,9 @@ SENTENCE_WORDS = frozenset("Mark Per Hans Line Tage Klara Max August Mai Maj Jun
 # context says so. Not the months, nor "Thi" (the conjunction).
 EXTRA_FIRST = AMBIGUOUS - frozenset("Juni Maj Mai August Thi Sol Fred Sejr".split())
 # After a word of AMBIGUOUS at the start of a sentence, these make it a person: it does
-# something only a person does ("Bo ringede", "Kim skrev", "Lærke har bygget"). Past tense and
-# "har": the verb "bo", the preposition "per" and the noun "storm" are never followed by them.
+# something a person does ("Bo ringede", "Kim skrev", "Lærke har bygget"). Past tense and
+# "har": the verb "bo" and the preposition "per" are never followed by them (nouns may be:
+# NOUN_NAMES).
 PERSON_VERBS = frozenset(
     """har havde ringede skrev sagde svarede spurgte fortalte mente oplyste testede byggede
     lavede kontaktede sendte bad fandt foreslog viste gennemgik beskrev godkendte
