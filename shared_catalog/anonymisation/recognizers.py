@@ -415,6 +415,9 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
     i = 0
     while i < len(tokens):
         start, end, word = tokens[i]
+        if not word[:1].isupper() and word.lower() not in TITLES:
+            i += 1  # a name starts with a capital or after a title ("fru Jensen"): quick out
+            continue
         base = _genitive_base(word, known_first)
         is_first = base in known_first or _is_first(base)
         is_title = word.lower() in TITLES and i + 1 < len(tokens)
