@@ -2,7 +2,11 @@
 
 They read the raw text with regular expressions (a blank spaCy pipeline has no trained
 components to lean on); person names come from the seed lists, in name-like context only,
-because many Danish first names are also ordinary words ("mark", "bo", "per").
+because many Danish first names are also ordinary words ("mark", "bo", "per"). At the start
+of a sentence such a word is the word unless what follows is what follows a person: a person's
+verb ("Bo ringede"), or "og"/"," and another first name ("Per og Louise"); before a count, a
+date or a unit ("Per måned", "Per 1. januar") it is never a name. A municipality's name
+("Aarhus Kommune", "Nyborg Kommune") names an organisation, not a person: not personal data.
 """
 
 from __future__ import annotations
@@ -54,6 +58,36 @@ AMBIGUOUS = frozenset(
 # Those of them that often open a sentence in a process text, as a verb, a preposition or a
 # pronoun: even a known user's first name is not a name there.
 SENTENCE_WORDS = frozenset("Mark Per Hans Line Tage Klara Max August Mai Maj Juni Sol Ask".split())
+# Names in AMBIGUOUS that the seed lists lack ("Ask", "Rose"): first names all the same, where the
+# context says so. Not the months, nor "Thi" (the conjunction).
+EXTRA_FIRST = AMBIGUOUS - frozenset("Juni Maj Mai August Thi Sol Fred Sejr".split())
+# After a word of AMBIGUOUS at the start of a sentence, these make it a person: it does
+# something a person does ("Bo ringede", "Kim skrev", "Lærke har bygget"). Past tense and
+# "har": the verb "bo" and the preposition "per" are never followed by them (nouns may be:
+# NOUN_NAMES).
+PERSON_VERBS = frozenset(
+    """har havde ringede skrev sagde svarede spurgte fortalte mente oplyste testede byggede
+    lavede kontaktede sendte bad fandt foreslog viste gennemgik beskrev godkendte
+    underskrev deltog fik valgte besluttede aftalte tjekkede""".split()
+)
+# Of those, what only a person does: after these even a surname that is also a word
+# ("Holm", "Skov", "Storm") is the person ("Holm skrev", but "Storm har væltet" is weather).
+SPEECH_VERBS = frozenset(
+    """ringede skrev sagde svarede spurgte fortalte mente oplyste kontaktede foreslog bad
+    godkendte underskrev deltog besluttede aftalte""".split()
+)
+# Names that are nouns, which may do what a thing does ("Storm har væltet træer", "Aske har
+# ingen værdi"): a person only before a verb of SPEECH_VERBS or in a list of names.
+NOUN_NAMES = frozenset("Storm Sten Birk Ask Aske Lykke Liv Pil Sol Rose".split())
+# A pronoun right after the verb is its subject: the word before was fronted, not a person
+# ("Mark fik vi ikke testet").
+SUBJECT_PRONOUNS = frozenset("jeg du han hun vi I de man den det der".split())
+# After "Per" (and the other words), a count, a date or a unit: the preposition ("Per måned",
+# "Per 1. januar", "Per stk."), never a name, wherever it stands.
+COUNT_WORDS = frozenset(
+    """måned md. år uge dag døgn time kvartal stk stk. sag ansøgning borger person
+    medarbejder gang""".split()
+)
 # Capitalised words that are never a person here: systems, vendors, places in the trade.
 NEVER_NAMES = frozenset(
     "KMD Opera Nova Nexus SBSYS Acadre Fasit UiPath Blue Prism Digital Post Microsoft Power "
@@ -63,6 +97,8 @@ NEVER_NAMES = frozenset(
 )
 # After these the capitalised words are a system's name, not a person's ("KMD Nova").
 SYSTEM_PREFIXES = frozenset("KMD Blue Digital Microsoft Power Schultz Netcompany EG".split())
+# After these a name is a saint's day or a place: "Sankt Hans", "Skt. Hans Torv".
+SAINTS = frozenset("Sankt Skt Sct".split())
 # After a name, these make it a place or an institution ("Marie Kruses Skole").
 INSTITUTION_WORDS = frozenset(
     "Kommune Kommunes Skole Skolen Hospital Hospitalet Plejecenter Plejehjem Børnehave "
@@ -94,6 +130,60 @@ def _is_sentence_start(text: str, start: int) -> bool:
         return True
     # List items: "- Mette har …", "1) …"
     return bool(re.search(r"(?:^|\n)\s*(?:[-*•]|\d+[.)])$", before))
+
+
+def _is_first(word: str) -> bool:
+    """A first name of the seed lists (or of AMBIGUOUS), hyphenated ones too: "Anne-Marie"."""
+    return (word in first_names() or word in EXTRA_FIRST
+            or all(p in first_names() for p in word.split("-")))
+
+
+def _genitive_base(word: str, known_first: frozenset[str]) -> str:
+    """"Mettes" is Mette's: the name without the genitive s ("Jens", "Lars" stay)."""
+    if (word.endswith("s") and len(word) > 3 and word not in first_names()
+            and word not in known_first
+            and (word[:-1] in known_first or _is_first(word[:-1]))):
+        return word[:-1]
+    return word
+
+
+def _surname_genitive(word: str) -> bool:
+    """"Holms", "Mikkelsens": a surname with the genitive s."""
+    return (word.endswith("s") and word not in surnames() and word not in first_names()
+            and _looks_like_surname(word[:-1]))
+
+
+def _person_context(tokens: list[tuple[int, int, str]], j: int,
+                    known_first: frozenset[str], noun: bool = False) -> bool:
+    """After the name (token j on): a person's verb ("Bo ringede"), or "og"/"," and another
+    first name, as in a list of people ("Per og Louise", "Per, Ole og Susanne"). After a noun
+    (NOUN_NAMES) only a verb of SPEECH_VERBS."""
+    if j >= len(tokens):
+        return False
+    following = tokens[j][2]
+    if following in (SPEECH_VERBS if noun else PERSON_VERBS):
+        return not (j + 1 < len(tokens) and tokens[j + 1][2] in SUBJECT_PRONOUNS)
+    if following in ("og", ",") and j + 1 < len(tokens):
+        other = tokens[j + 1][2]
+        return re.fullmatch(WORD, other) is not None and other not in NEVER_NAMES and (
+            _is_first(other) or other in known_first)
+    return False
+
+
+def _count_after(tokens: list[tuple[int, int, str]], j: int) -> bool:
+    """A count, a date or a unit next: "Per måned", "Per 1. januar", "Per 100 sager"."""
+    return j < len(tokens) and (tokens[j][2][0].isdigit() or tokens[j][2] in COUNT_WORDS)
+
+
+def _unit_after(tokens: list[tuple[int, int, str]], j: int,
+                known_first: frozenset[str]) -> bool:
+    """"og" and a capitalised word that is no name: "Bo og Støtte", "Mark og Vej", the name
+    of a unit, not two people."""
+    if j + 1 >= len(tokens) or tokens[j][2] != "og":
+        return False
+    other = tokens[j + 1][2]
+    return (re.fullmatch(WORD, other) is not None and not _is_name_part(other)
+            and other not in known_first and other not in EXTRA_FIRST)
 
 
 def _is_name_part(word: str) -> bool:
@@ -149,12 +239,12 @@ class CprRecognizer(_Regex):
 
 
 class PhoneRecognizer(_Regex):
-    """8 digits, in pairs or fours, with an optional +45 / 0045."""
+    """8 digits, in pairs or fours, with an optional +45 / 0045 / (+45)."""
 
     KIND = "telefon"
     PATTERN = re.compile(
         # With the country code any digit may lead; without, not a 0 (an account, a serial).
-        r"(?<![\w+.,/-])(?:(?:\+|00)45[ -]?(?=\d)|(?=[1-9]))"
+        r"(?<![\w+.,/-])(?:(?:\+|00)45[ -]?(?=\d)|\(\+45\) ?(?=\d)|(?=[1-9]))"
         r"(?:\d{8}|\d{2}(?:[ -]\d{2}){3}|\d{4}[ -]\d{4})"
         r"(?![\w/-]|[.,]\d| \d)"
     )
@@ -325,9 +415,11 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
     i = 0
     while i < len(tokens):
         start, end, word = tokens[i]
-        base = word[:-1] if word.endswith("s") and word[:-1] in known_first else word
-        is_first = (base in first_names() or base in known_first
-                    or all(p in first_names() for p in base.split("-")))
+        if not word[:1].isupper() and word.lower() not in TITLES:
+            i += 1  # a name starts with a capital or after a title ("fru Jensen"): quick out
+            continue
+        base = _genitive_base(word, known_first)
+        is_first = base in known_first or _is_first(base)
         is_title = word.lower() in TITLES and i + 1 < len(tokens)
         # A first name outside the lists before a common "-sen" surname: "Jannick Hansen".
         is_first = is_first or (
@@ -336,7 +428,30 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             and tokens[i + 1][2] in surnames() and tokens[i + 1][2].endswith("sen")
             and text[end:tokens[i + 1][0]] == " "
         )
-        if not (is_first or is_title or (word in surnames() and _cued(tokens, i))):
+        # Initials before a surname: "K. Hansen", "K.H. Jensen" (a listed surname, or a
+        # surname-like one after a cue).
+        if re.fullmatch(f"[{UPPER}]", word):
+            k = i
+            while (k + 1 < len(tokens) and re.fullmatch(f"[{UPPER}]", tokens[k][2])
+                   and tokens[k + 1][2] == "."):
+                k += 2
+            if (k > i and k < len(tokens) and re.fullmatch(WORD, tokens[k][2])
+                    and text[tokens[k - 1][1]:tokens[k][0]] == " "
+                    and (tokens[k][2] in surnames()
+                         or (_looks_like_surname(tokens[k][2]) and _cued(tokens, i)))
+                    and not _institution_after(tokens, k + 1)):
+                yield start, tokens[k][1], 0.8
+                i = k + 1
+                continue
+        # A surname alone is a person after a cue, or before a person's verb: any of them
+        # after a "-sen" name, which is no ordinary word ("Jensen har"), one that only a
+        # person does after the others ("Holm skrev").
+        following = tokens[i + 1][2] if i + 1 < len(tokens) else ""
+        surname_alone = word in surnames() and (_cued(tokens, i) or (
+            (following in SPEECH_VERBS
+             or (following in PERSON_VERBS and word.endswith(("sen", "gaard", "gård", "rup"))))
+            and _person_context(tokens, i + 1, known_first)))
+        if not (is_first or is_title or surname_alone):
             i += 1
             continue
         if is_title and not is_first:
@@ -357,7 +472,8 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             i += 1
             continue
         prev = tokens[i - 1][2] if i else ""
-        if word in NEVER_NAMES or prev in SYSTEM_PREFIXES:
+        saint = prev in SAINTS or (prev == "." and i > 1 and tokens[i - 2][2] in SAINTS)
+        if word in NEVER_NAMES or prev in SYSTEM_PREFIXES or saint:
             i += 1
             continue
         # Extend over middle names and surnames: "Anne Marie Jensen", "Lars Bo Kjærsgaard".
@@ -370,12 +486,12 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
             if not (
                 j < len(tokens) and re.fullmatch(WORD, tokens[j][2])
                 and (_is_name_part(tokens[j][2]) or _looks_like_surname(tokens[j][2])
-                     or tokens[j][2] in known_parts
+                     or tokens[j][2] in known_parts or _surname_genitive(tokens[j][2])
                      # Right after a first name any capitalised word is most likely the
                      # surname ("Ahmed Hassan"), unless it is a system or an institution.
                      or (j == i + 1 and tokens[j][2] not in NEVER_NAMES
                          and tokens[j][2] not in INSTITUTION_WORDS
-                         and not (word in AMBIGUOUS and _is_sentence_start(text, start))))
+                         and not (base in AMBIGUOUS and _is_sentence_start(text, start))))
                 and text[tokens[j - 1][1]:tokens[j][0]] == " "  # one line, one space
             ):
                 break
@@ -386,16 +502,26 @@ def person_names(text: str, known: Iterable[str] = ()) -> Iterator[tuple[int, in
         run_end = tokens[j - 1][1]
         if base is not word and j == i + 1:
             run_end = start + len(base)  # "Mettes team": the name without the genitive s
+        elif j > i + 1 and _surname_genitive(tokens[j - 1][2]):
+            run_end -= 1  # "Anne-Marie Holms leder"
         full = j > i + 1
+        if not full and base in AMBIGUOUS and (_count_after(tokens, j)
+                                               or _unit_after(tokens, j, known_first)):
+            # "Per måned", "Per 1. januar": the preposition; "Bo og Støtte": a unit's name.
+            i = j
+            continue
         sentence_start = _is_sentence_start(text, start)
+        # At the start of a sentence a word that is also a name is the word, unless what
+        # follows is what follows a person ("Bo ringede", "Per og Louise").
+        person = _person_context(tokens, j, known_first, noun=base in NOUN_NAMES)
         if full or not sentence_start or _cued(tokens, i) or base in known_first:
             # A known user's first name counts at the start too ("Bo i teamet sagde"),
             # unless it is a word that often opens a sentence ("Per måned", "Hans sag").
             ambiguous = SENTENCE_WORDS if base in known_first else AMBIGUOUS
-            ambiguous_start = sentence_start and not full and word in ambiguous
-            if not ambiguous_start or _cued(tokens, i):
+            ambiguous_start = sentence_start and not full and base in ambiguous
+            if not ambiguous_start or _cued(tokens, i) or person:
                 yield start, run_end, 0.9 if full or base in known_first else 0.7
-        elif word not in AMBIGUOUS:
+        elif base not in AMBIGUOUS or person:
             yield start, run_end, 0.6
         i = j
 

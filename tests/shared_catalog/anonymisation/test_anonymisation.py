@@ -61,22 +61,50 @@ def test_the_corpus_is_big_enough_and_well_formed():
 def test_recall_and_precision_on_our_corpus():
     figures = score(_corpus("corpus.jsonl"))
     print(json.dumps(figures, indent=1))
-    assert figures["overall"]["recall"] >= 0.95, figures
-    assert figures["overall"]["precision"] >= 0.90, figures
+    assert figures["overall"]["recall"] >= 0.98, figures
+    assert figures["overall"]["precision"] >= 0.95, figures
 
 
 def test_recall_and_precision_on_the_held_out_cases():
     """15 cases written last and never tuned on (heldout.jsonl); first run: recall 0.938,
     precision 1.0 (it missed "Per" in "Per og Louise …", a name that is also a word, at the
-    start of a sentence)."""
+    start of a sentence); since the names' context rules (corpus_names.jsonl), 1.0 and 1.0."""
     figures = score(_corpus("heldout.jsonl"))
     print(json.dumps(figures["overall"]))
-    assert figures["overall"]["recall"] >= 0.9, figures
-    assert figures["overall"]["precision"] >= 0.9, figures
+    assert figures["overall"]["recall"] >= 0.93, figures
+    assert figures["overall"]["precision"] >= 0.93, figures
+
+
+def test_the_names_corpus_is_big_enough_and_well_formed():
+    cases = _corpus("corpus_names.jsonl")
+    assert len(cases) >= 40
+    assert sum(c["vocabulary"] for c in cases) >= 15
+    for case in cases:
+        for finding in case["findings"]:
+            assert finding["kind"] in KIND_LABELS
+            assert finding["text"] in case["text"]
+
+
+def test_recall_and_precision_on_the_names_corpus():
+    """54 cases written before the names' context rules, from municipal process texts: names
+    in every position (lists, initials, double names, genitives, after titles, first names
+    that are words at the start of a sentence) and the words that must survive. Before the
+    rules: overall recall 0.796, precision 0.977 (names 0.694 / 0.962); after, 1.0 and 1.0.
+    A municipality's name ("Aarhus Kommune", "Nyborg Kommune", though Nyborg is a surname)
+    names the organisation, not a person: it is not personal data and is left as written."""
+    figures = score(_corpus("corpus_names.jsonl"))
+    print(json.dumps(figures, indent=1))
+    assert figures["navn"]["recall"] >= 0.95, figures
+    assert figures["navn"]["precision"] >= 0.95, figures
+    assert figures["overall"]["recall"] >= 0.95, figures
+    assert figures["overall"]["precision"] >= 0.95, figures
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in _corpus("corpus.jsonl") if c["vocabulary"]], ids=lambda c: c["text"][:40]
+    "case",
+    [c for name in ("corpus.jsonl", "corpus_names.jsonl") for c in _corpus(name)
+     if c["vocabulary"]],
+    ids=lambda c: c["text"][:40],
 )
 def test_domain_vocabulary_survives(case):
     assert find(case["text"], case["known_names"]) == []
@@ -114,12 +142,42 @@ def test_redact_replaces_each_finding_with_its_placeholder():
     assert redact(text, []) == text
 
 
+def test_a_country_code_in_parentheses_is_part_of_the_number():
+    text = "Ring (+45) 70 20 10 31 eller (70 20 10 33)."
+    assert [(f.kind, f.text) for f in find(text)] == [
+        ("telefon", "(+45) 70 20 10 31"), ("telefon", "70 20 10 33")]
+
+
 def test_known_names_count_with_their_first_names():
     text = "Bo har skrevet vejledningen, og bo lind-teamet ved mere end Bo Lind selv."
     found = [(f.kind, f.text) for f in find(text, ["Bo Lind"])]
     assert ("navn", "Bo Lind") in found
     assert ("navn", "Bo") in found
-    assert find("Bo har skrevet vejledningen.") == []  # without the known name: the verb
+    assert find("Bo i kommunen er et krav.") == []  # without the known name: the verb
+    # What follows a person makes it one without the known name too.
+    assert [f.text for f in find("Bo har skrevet vejledningen.")] == ["Bo"]
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Per og Louise testede robotten.", ["Per", "Louise"]),
+    ("Per, Ole og Susanne var med.", ["Per", "Ole", "Susanne"]),
+    ("Kim skrev til KMD.", ["Kim"]),
+    ("Jensen ringede i går.", ["Jensen"]),
+    ("Holm skrev til os.", ["Holm"]),
+    ("Storm har væltet træer. Storm sagde ja.", ["Storm"]),  # a noun: only a person's word
+    ("Mark fik vi ikke testet.", []),  # the verb's subject is "vi": "Mark" was fronted
+    ("Per måned kommer 400 sager.", []),
+    ("Per 1. januar overgår sagerne.", []),
+    ("Vi betaler et gebyr, og Per 2 gange om året kommer der et brev.", []),
+    ("Sten og jord afleveres på genbrugspladsen.", []),
+    ("Bo- og Aktivitetscenter Lærkehøj og Bo og Støtte er med.", []),  # units
+    ("Sankt Hans aften holder Borgerservice lukket.", []),
+    ("Tages der stilling, sendes et brev.", []),  # "Tage" + s: the passive, not a genitive
+    ("Sagsbehandler K. Hansen og J.K. Nielsen godkender.", ["K. Hansen", "J.K. Nielsen"]),
+    ("En mail til Mettes team og Anne-Marie Holms leder.", ["Mette", "Anne-Marie Holm"]),
+])
+def test_the_context_of_a_name_that_is_also_a_word(text, names):
+    assert [f.text for f in find(text) if f.kind == "navn"] == names
 
 
 def test_the_anonymiser_needs_no_network(monkeypatch):
