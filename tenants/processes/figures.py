@@ -1,11 +1,17 @@
-"""The formulas of DOMAIN.md: expected benefit, and the suitability of a process. Where SQL
-computes a figure (the overview's sums, the list's sort), it uses the twin written here
-(tests/tenants/processes/test_figures.py ties the two)."""
+"""The formulas of DOMAIN.md: expected benefit, the suitability of a process and its
+priority score. Where SQL computes a figure (the overview's sums, the list's sort), it uses
+the twin written here (tests/tenants/processes/test_figures.py ties the two)."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from sqlalchemy import case, func, literal, null, select
+
+from autoproces.platform.db import db
 
 from .models import (
     ASSESSMENT_FIELDS,
@@ -66,16 +72,230 @@ def expected_hours_sql() -> Any:
     )
 
 
-def suitability(process: Any) -> dict[str, float | None]:
-    """Mean of the answered levels (inverted where a high answer speaks against automation);
-    'unknown' and unanswered questions are left out and lower the confidence instead."""
+def _answered_points(process: Any) -> list[int]:
     points = []
     for name in ASSESSMENT_FIELDS:
         level = Level(getattr(process, name) or Level.UNSET)
         if level in LEVEL_POINTS:
             value = LEVEL_POINTS[level]
             points.append(100 - value if name in INVERTED_ASSESSMENT else value)
+    return points
+
+
+def suitability(process: Any) -> dict[str, float | None]:
+    """Mean of the answered levels (inverted where a high answer speaks against automation);
+    'unknown' and unanswered questions are left out and lower the confidence instead."""
+    points = _answered_points(process)
     return {
         "suitability": round(sum(points) / len(points), 1) if points else None,
         "confidence": round(100 * len(points) / len(ASSESSMENT_FIELDS), 1),
     }
+
+
+# --- The priority score (DOMAIN.md "Priority score"; issue 10, points 1-3) -------------------
+#
+# score = Σ weight × factor / Σ weight, over the factors whose inputs are there (0-100 each):
+# - benefit: expected hours per year on a log scale within the municipality,
+#   100 × ln(1 + hours) / ln(1 + the municipality's largest hours), so one huge process
+#   does not flatten every other one (value in DKK is hours × one cost per hour: the same);
+# - suitability: as above (its own confidence counts in the score's);
+# - ease: the expected effort in DKK (development hours × cost per hour + the expected cost)
+#   on the same log scale, inverted: 100 × (1 − ln(1 + effort) / ln(1 + largest effort));
+# - strategic fit: 0-3 → 0-100.
+# A factor whose inputs are missing is left out (never counted as 0) and listed; confidence
+# = Σ weight × the share of the factor's inputs there / Σ weight.
+
+FACTORS = ("benefit", "suitability", "ease", "strategic")
+BENEFIT_INPUTS = ("occurrences_per_year", "minutes_per_occurrence", "automation_share_pct")
+EASE_INPUTS = ("expected_dev_hours", "expected_cost_dkk")
+STRATEGIC_MAX = 3
+
+
+@dataclass(frozen=True)
+class ScoreContext:
+    """What a process's score depends on beyond the process: the municipality's weights and
+    cost per hour, and its largest expected hours and effort (the log scales' tops)."""
+
+    weights: dict[str, Decimal]
+    cost_per_hour: Decimal
+    max_hours: Decimal
+    max_effort: Decimal
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    value: float | None  # 0-100, None when its inputs are missing
+    weight_pct: float  # its weight's share of all weights, in per cent
+    contribution: float | None  # points of the score it gives
+    missing: tuple[str, ...]  # the missing inputs' field names
+
+
+@dataclass(frozen=True)
+class Score:
+    score: float | None  # one decimal, as shown
+    exact: float | None  # unrounded, as the SQL twin sorts by
+    confidence: float
+    factors: tuple[Factor, ...]
+    missing: tuple[str, ...]
+    payback_years: float | None  # expected cost ÷ yearly value
+    net_value_3y: float | None  # 3 × yearly value − expected cost
+
+
+def _log_share(value: Decimal, top: Decimal) -> float:
+    top = max(top, value)
+    if top <= 0:
+        return 0.0
+    return math.log1p(float(value)) / math.log1p(float(top))
+
+
+def _hours(process: Any) -> Decimal | None:
+    inputs = [getattr(process, n) for n in BENEFIT_INPUTS]
+    if any(v is None for v in inputs):
+        return None
+    occurrences, minutes, share = inputs
+    return Decimal(occurrences) * Decimal(minutes) * Decimal(share) / _HOURS_DIVISOR
+
+
+def _effort(process: Any, cost_per_hour: Decimal) -> Decimal | None:
+    dev_hours, cost = process.expected_dev_hours, process.expected_cost_dkk
+    if dev_hours is None and cost is None:
+        return None
+    return Decimal(dev_hours or 0) * cost_per_hour + Decimal(cost or 0)
+
+
+def priority_score(process: Any, context: ScoreContext) -> Score:
+    """The process's priority score with each factor's value, weight and contribution."""
+    hours = _hours(process)
+    effort = _effort(process, context.cost_per_hour)
+    points = _answered_points(process)
+    fit = process.strategic_fit
+    values: dict[str, tuple[float | None, float, tuple[str, ...]]] = {
+        "benefit": (
+            None if hours is None else 100 * _log_share(hours, context.max_hours),
+            0.0 if hours is None else 1.0,
+            tuple(n for n in BENEFIT_INPUTS if getattr(process, n) is None),
+        ),
+        "suitability": (
+            sum(points) / len(points) if points else None,
+            len(points) / len(ASSESSMENT_FIELDS),
+            () if points else ASSESSMENT_FIELDS,
+        ),
+        "ease": (
+            None if effort is None else 100 * (1 - _log_share(effort, context.max_effort)),
+            sum(getattr(process, n) is not None for n in EASE_INPUTS) / len(EASE_INPUTS),
+            tuple(n for n in EASE_INPUTS if getattr(process, n) is None),
+        ),
+        "strategic": (
+            None if fit is None else 100 * fit / STRATEGIC_MAX,
+            0.0 if fit is None else 1.0,
+            () if fit is not None else ("strategic_fit",),
+        ),
+    }
+    weights = {n: float(context.weights.get(n, 0)) for n in FACTORS}
+    all_weight = sum(weights.values())
+    present = sum(weights[n] for n in FACTORS if values[n][0] is not None)
+    factors = tuple(
+        Factor(
+            name=n,
+            value=None if values[n][0] is None else round(values[n][0], 1),
+            weight_pct=round(100 * weights[n] / all_weight, 1) if all_weight else 0.0,
+            contribution=(
+                None
+                if values[n][0] is None or not present
+                else round(values[n][0] * weights[n] / present, 1)
+            ),
+            missing=values[n][2],
+        )
+        for n in FACTORS
+    )
+    score = (
+        sum(values[n][0] * weights[n] for n in FACTORS if values[n][0] is not None) / present
+        if present
+        else None
+    )
+    confidence = (
+        100 * sum(weights[n] * values[n][1] for n in FACTORS) / all_weight if all_weight else 0.0
+    )
+    value_dkk = None if hours is None else hours * context.cost_per_hour
+    return Score(
+        score=None if score is None else round(score, 1),
+        exact=score,
+        confidence=round(confidence, 1),
+        factors=factors,
+        missing=tuple(m for f in factors for m in f.missing if weights[f.name]),
+        payback_years=(
+            _round(effort / value_dkk, "0.1") if effort is not None and value_dkk else None
+        ),
+        net_value_3y=(
+            _round(3 * value_dkk - effort, "1")
+            if effort is not None and value_dkk is not None
+            else None
+        ),
+    )
+
+
+def score_context(settings: Any | None) -> ScoreContext:
+    """The current municipality's context for `priority_score` (its processes under RLS)."""
+    cost = settings.cost_per_hour_dkk if settings else DEFAULT_COST_PER_HOUR
+    weights = {
+        n: Decimal(getattr(settings, f"weight_{n}")) if settings else Decimal(1) for n in FACTORS
+    }
+    top_hours, top_effort = db.session.execute(
+        select(func.max(expected_hours_sql()), func.max(_effort_sql(cost)))
+    ).one()
+    return ScoreContext(weights, Decimal(cost), Decimal(top_hours or 0), Decimal(top_effort or 0))
+
+
+def suitability_sql() -> Any:
+    """`suitability`'s value in SQL (unrounded); NULL when no question is answered."""
+    points = []
+    for name in ASSESSMENT_FIELDS:
+        inverted = name in INVERTED_ASSESSMENT
+        points.append(
+            case(
+                {lvl.value: 100 - p if inverted else p for lvl, p in LEVEL_POINTS.items()},
+                value=getattr(Process, name),
+                else_=null(),
+            )
+        )
+    total = sum((func.coalesce(p, 0) for p in points), literal(0))
+    answered = sum((case((p.is_not(None), 1), else_=0) for p in points), literal(0))
+    return total / func.nullif(answered, 0)
+
+
+def _effort_sql(cost_per_hour: Decimal) -> Any:
+    dev, cost = Process.expected_dev_hours, Process.expected_cost_dkk
+    return case(
+        (dev.is_(None) & cost.is_(None), null()),
+        else_=func.coalesce(dev, 0) * literal(cost_per_hour) + func.coalesce(cost, 0),
+    )
+
+
+def _log_share_sql(value: Any, top: Decimal) -> Any:
+    top_ = func.greatest(literal(top), value)  # greatest() skips NULLs: test value first
+    return case(
+        (value.is_(None), null()),
+        (top_ <= 0, 0),
+        else_=func.ln(1 + value) / func.ln(1 + top_),
+    )
+
+
+def priority_score_sql(context: ScoreContext) -> Any:
+    """`priority_score`'s exact score of a Process row in SQL, for sorting and filtering;
+    NULL when no factor has its inputs."""
+    hours = expected_hours_sql()
+    effort = _effort_sql(context.cost_per_hour)
+    fit = Process.strategic_fit
+    values = {
+        "benefit": 100 * _log_share_sql(hours, context.max_hours),
+        "suitability": suitability_sql(),
+        "ease": 100 * (1 - _log_share_sql(effort, context.max_effort)),
+        "strategic": 100.0 * fit / STRATEGIC_MAX,
+    }
+    weights = {n: literal(context.weights.get(n, Decimal(0))) for n in FACTORS}
+    numerator = sum((func.coalesce(values[n] * weights[n], 0) for n in FACTORS), literal(0))
+    present = sum(
+        (case((values[n].is_not(None), weights[n]), else_=0) for n in FACTORS), literal(0)
+    )
+    return numerator / func.nullif(present, 0)
