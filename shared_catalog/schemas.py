@@ -176,7 +176,17 @@ class CatalogueQuerySchema(PageArgsSchema):
     )
 
 
+class HitVersionSchema(VersionOutSchema):
+    class Meta:
+        exclude = ("attachments",)
+
+
 class SearchHitSchema(EntryOutSchema):
+    version = ma.Nested(
+        HitVersionSchema,
+        attribute="current",
+        metadata={"description": "The current version; its files are on the entry's own URL."},
+    )
     snippet = ma.String(
         allow_none=True,
         metadata={"description": "The matched words in context, HTML-escaped, in <mark>."},

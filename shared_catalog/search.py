@@ -206,9 +206,9 @@ def _found(where: list[Any], q: str | None, sort: str) -> Any:
         )
         .where(*where)
         .cte("found")
-        # Matching words costs: match once. Without words, each part reads the narrow
-        # entry rows itself (inlined), cheaper than a tuplestore of all of them.
-        .prefix_with("MATERIALIZED" if q else "NOT MATERIALIZED")
+        # Matching words and filters costs: match once, then count and page what was found
+        # (a search without either reads the stored counts instead).
+        .prefix_with("MATERIALIZED")
     )
 
 
@@ -302,7 +302,8 @@ def _hits(ids: list[str], q: str | None) -> list[Hit]:
     query = (
         select(CatalogueEntry, _snippet(q))
         .join(CatalogueEntry.current)
-        .options(contains_eager(CatalogueEntry.current))
+        # A hit lists no files (the entry's page does): not loading them saves a query.
+        .options(contains_eager(CatalogueEntry.current).raiseload(CatalogueVersion.attachments))
         .where(CatalogueEntry.id.in_([uuid.UUID(i) for i in ids]))
     )
     rows = db.session.execute(query).all()
