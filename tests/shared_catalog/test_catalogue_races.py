@@ -113,8 +113,9 @@ def test_interest_signalled_while_another_request_of_the_municipality_adds_it(
         held.commit()
         thread.join(timeout=30)
     assert result == [200]
-    rows = scalar(su_engine, "select count(*) from catalogue_interest where entry_id = :e",
-                  e=world.entry_id)
+    rows = scalar(
+        su_engine, "select count(*) from catalogue_interest where entry_id = :e", e=world.entry_id
+    )
     assert rows == 1
     assert scalar(su_engine, "select wants_to_help from catalogue_interest") is True
     assert entry_row(su_engine, world.entry_id).interest_count == 1
@@ -132,7 +133,8 @@ def test_interest_toggled_concurrently_keeps_the_count_right(app, make, world, s
             )
         )
         stored = scalar(
-            su_engine, "select count(*) from catalogue_interest where entry_id = :e",
+            su_engine,
+            "select count(*) from catalogue_interest where entry_id = :e",
             e=world.entry_id,
         )
         assert stored in (0, 1)
@@ -200,8 +202,7 @@ def test_a_copy_waiting_for_a_withdraw_is_refused(app, world, su_engine):
         held.commit()
         thread.join(timeout=30)
     assert result == [422]
-    copies = scalar(su_engine, "select count(*) from process where tenant_id = :t",
-                    t=world.beta.id)
+    copies = scalar(su_engine, "select count(*) from process where tenant_id = :t", t=world.beta.id)
     assert copies == 0
     assert entry_row(su_engine, world.entry_id).reuse_count == 0
 
