@@ -312,3 +312,16 @@ def test_operator_hide_and_republish_at_once_keep_both(app, make, world, su_engi
     row = entry_row(su_engine, world.entry_id)
     assert row.hidden_at is not None  # republishing never un-hides
     assert row.current_version == (2 if published == 201 else 1)
+
+
+def test_two_people_of_one_municipality_copying_at_once(app, make, world, su_engine):
+    url = f"/api/v1/catalogue/{world.entry_id}/copy"
+    tokens = [world.bo_token, make.token(world.bea), make.token(world.mia)]
+    statuses = at_once(*(lambda t=t: call(app, "post", url, t) for t in tokens))
+    assert statuses == [201, 201, 201]
+    with su_engine.connect() as conn:
+        numbers = conn.scalars(
+            text("select number from process where tenant_id = :t"), {"t": world.beta.id}
+        ).all()
+    assert len(set(numbers)) == 3
+    assert entry_row(su_engine, world.entry_id).reuse_count == 1
