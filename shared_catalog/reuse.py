@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
-from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, delete, select
+from marshmallow.validate import Length
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, delete, select
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,6 +44,7 @@ from autoproces.tenants.processes.models import (
     Status,
     Visibility,
 )
+from autoproces.tenants.processes.schemas import ProcessInSchema
 
 from . import services
 from .models import CatalogueEntry, CatalogueSource, CatalogueVersion
@@ -188,19 +190,25 @@ def _value(name: str, version: CatalogueVersion, user: User) -> Any:
         if f.kind == "lines":
             return [line for line in value.splitlines() if line.strip()]
         return value
-    value = version.facts.get(name)
-    if value is None:
+    return version.facts.get(name)  # converted by `_checked`, as the API's input is
+
+
+def _checked(name: str, value: Any) -> Any:
+    """`value` as the register's own rules take it (ProcessInSchema), or None when it does
+    not fit: an entry mirrored from another instance, or published by an older register,
+    may hold facts of any type or size, and a copy leaves those out rather than fail."""
+    if value is None or name == "domain_ids":  # ids of our own fagområder already
+        return value
+    field = ProcessInSchema().fields[name]
+    if isinstance(value, str):  # over-long text is cut to what the field holds, not lost
+        limits = [v.max for v in field.validators if isinstance(v, Length) and v.max]
+        value = value[: min(limits)] if limits else value
+    if isinstance(value, Decimal):
+        value = str(value)
+    try:
+        return ProcessInSchema().load({name: value}, partial=True).get(name)
+    except ValidationError:
         return None
-    column = Process.__table__.c.get(name)
-    if column is None:
-        return None
-    if isinstance(column.type, Numeric):
-        return Decimal(str(value))
-    if isinstance(column.type, DateTime):
-        return datetime.fromisoformat(value)
-    if isinstance(column.type, Date):
-        return date.fromisoformat(value)
-    return value
 
 
 def _it_system(line: str) -> dict[str, str]:
@@ -228,7 +236,7 @@ def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
     for f in services.COPIED:
         if f.writer == SYSTEM or f.name in NOT_COPIED:
             continue
-        value = _value(f.name, version, user)
+        value = _checked(f.name, _value(f.name, version, user))
         if value not in (None, "", []):
             values[f.name] = value
     if values.get("kle_code"):
