@@ -150,7 +150,7 @@ def lock_entry(entry: CatalogueEntry) -> None:
     with what was read before the lock (else an unchanged-looking value is never written)."""
     db.session.refresh(
         entry,
-        ["withdrawn_at", "current_version", "reuse_count", "interest_count"],
+        ["withdrawn_at", "hidden_at", "current_version", "reuse_count", "interest_count"],
         with_for_update=True,
     )
 
@@ -224,8 +224,10 @@ def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
     """Copy the entry's current version into the reader's register as a new idea."""
     require(user, Action.REPORT)
     entry = services.get_entry(user, entry_id)
-    # A withdraw under way is waited for and then refused, never copied past.
+    # A withdraw or the operator's hiding under way is waited for and then refused, never
+    # copied past.
     lock_entry(entry)
+    services.get_entry(user, entry.id)  # hidden meanwhile: gone (404)
     if entry.withdrawn_at is not None:
         raise Invalid(
             _("Katalogposten blev ikke kopieret."),

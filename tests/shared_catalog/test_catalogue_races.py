@@ -207,6 +207,23 @@ def test_a_copy_waiting_for_a_withdraw_is_refused(app, world, su_engine):
     assert entry_row(su_engine, world.entry_id).reuse_count == 0
 
 
+def test_a_copy_waiting_for_the_operator_hiding_the_entry_is_not_found(app, world, su_engine):
+    with su_engine.connect() as held:
+        held.execute(
+            text("update catalogue_entry set hidden_at = now(), hidden_reason = 'x' where id = :e"),
+            {"e": world.entry_id},
+        )
+        thread, result = in_background(
+            lambda: call(app, "post", f"/api/v1/catalogue/{world.entry_id}/copy", world.bo_token)
+        )
+        waits_for_lock(su_engine)
+        held.commit()
+        thread.join(timeout=30)
+    assert result == [404]
+    copies = scalar(su_engine, "select count(*) from process where tenant_id = :t", t=world.beta.id)
+    assert copies == 0
+
+
 def test_withdraw_and_copy_at_once_agree(app, world, su_engine):
     for _round in range(3):
         copy, withdraw = at_once(
