@@ -355,6 +355,24 @@ def _scalar(value: Any) -> bool:
     )
 
 
+# Facts the catalogue's search reads as numbers (migration 0012's trigger casts them to
+# numeric, integer and smallint), with the largest value each cast holds: anything else
+# would abort the whole harvest in the database instead of skipping the one entry.
+NUMBER_FACTS = {
+    "minutes_per_occurrence": 10.0**15,
+    "occurrences_per_year": 2**31 - 1,
+    "realised_benefit_rating": 3,
+}
+
+
+def _number_fact(name: str, fact: Any) -> None:
+    largest = NUMBER_FACTS[name]
+    whole = isinstance(largest, int)
+    number = isinstance(fact, int) or (isinstance(fact, float) and not whole)
+    if isinstance(fact, bool) or not number or not 0 <= fact <= largest:
+        raise Skip(f"fact {name} is not a number from 0 to {largest:g}")
+
+
 def _facts(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -369,6 +387,8 @@ def _facts(value: Any) -> dict[str, Any]:
         for i in items:
             if isinstance(i, str):
                 _text(i, f"fact {name}", MAX_TITLE)
+        if name in NUMBER_FACTS:
+            _number_fact(name, fact)
         facts[name] = fact
     return facts
 

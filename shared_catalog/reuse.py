@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
-from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, select
+from marshmallow.validate import Length
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, delete, select
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,6 +44,7 @@ from autoproces.tenants.processes.models import (
     Status,
     Visibility,
 )
+from autoproces.tenants.processes.schemas import ProcessInSchema
 
 from . import services
 from .models import CatalogueEntry, CatalogueSource, CatalogueVersion
@@ -141,9 +143,24 @@ def counts(entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, Counts]:
     return {r.entry_id: Counts(r.reuses, r.interests) for r in rows}
 
 
+def lock_entry(entry: CatalogueEntry) -> None:
+    """Hold the entry's row until the transaction ends (a withdraw or publish holds it too)
+    and read its state afresh: under READ COMMITTED what the next statements read includes
+    what the holder committed, and the counts are compared with what is stored now, not
+    with what was read before the lock (else an unchanged-looking value is never written)."""
+    db.session.refresh(
+        entry,
+        ["withdrawn_at", "hidden_at", "current_version", "reuse_count", "interest_count"],
+        with_for_update=True,
+    )
+
+
 def refresh_counts(entry: CatalogueEntry) -> None:
     """Keep the entry's reuse and interest counts (which the search sorts by and every page
     shows) equal to what the narrow count function finds, after a copy or an interest."""
+    # Counted under the entry's row lock: another municipality's copy or interest that
+    # counted first has committed by then and is counted here too (no lost update).
+    lock_entry(entry)
     found = counts([entry.id]).get(entry.id, Counts())
     entry.reuse_count, entry.interest_count = found.reuses, found.interests
     db.session.flush()
@@ -173,19 +190,25 @@ def _value(name: str, version: CatalogueVersion, user: User) -> Any:
         if f.kind == "lines":
             return [line for line in value.splitlines() if line.strip()]
         return value
-    value = version.facts.get(name)
-    if value is None:
+    return version.facts.get(name)  # converted by `_checked`, as the API's input is
+
+
+def _checked(name: str, value: Any) -> Any:
+    """`value` as the register's own rules take it (ProcessInSchema), or None when it does
+    not fit: an entry mirrored from another instance, or published by an older register,
+    may hold facts of any type or size, and a copy leaves those out rather than fail."""
+    if value is None or name == "domain_ids":  # ids of our own fagområder already
+        return value
+    field = ProcessInSchema().fields[name]
+    if isinstance(value, str):  # over-long text is cut to what the field holds, not lost
+        limits = [v.max for v in field.validators if isinstance(v, Length) and v.max]
+        value = value[: min(limits)] if limits else value
+    if isinstance(value, Decimal):
+        value = str(value)
+    try:
+        return ProcessInSchema().load({name: value}, partial=True).get(name)
+    except ValidationError:
         return None
-    column = Process.__table__.c.get(name)
-    if column is None:
-        return None
-    if isinstance(column.type, Numeric):
-        return Decimal(str(value))
-    if isinstance(column.type, DateTime):
-        return datetime.fromisoformat(value)
-    if isinstance(column.type, Date):
-        return date.fromisoformat(value)
-    return value
 
 
 def _it_system(line: str) -> dict[str, str]:
@@ -201,6 +224,10 @@ def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
     """Copy the entry's current version into the reader's register as a new idea."""
     require(user, Action.REPORT)
     entry = services.get_entry(user, entry_id)
+    # A withdraw or the operator's hiding under way is waited for and then refused, never
+    # copied past.
+    lock_entry(entry)
+    services.get_entry(user, entry.id)  # hidden meanwhile: gone (404)
     if entry.withdrawn_at is not None:
         raise Invalid(
             _("Katalogposten blev ikke kopieret."),
@@ -211,7 +238,7 @@ def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
     for f in services.COPIED:
         if f.writer == SYSTEM or f.name in NOT_COPIED:
             continue
-        value = _value(f.name, version, user)
+        value = _checked(f.name, _value(f.name, version, user))
         if value not in (None, "", []):
             values[f.name] = value
     if values.get("kle_code"):
@@ -341,23 +368,37 @@ def signal_interest(user: User, entry_id: uuid.UUID, wants_to_help: bool) -> Cat
         raise Invalid(
             _("Interessen blev ikke gemt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}
         )
-    interest = interest_of(user, entry.id)
-    if interest is None:
-        interest = CatalogueInterest(tenant_id=user.tenant_id, entry_id=entry.id, user_id=user.id)
-        db.session.add(interest)
-    interest.wants_to_help = wants_to_help
-    db.session.flush()
+    # One statement, so two people of the municipality at once update one row (no 500 on
+    # the primary key); the second's choice of wants_to_help wins.
+    db.session.execute(
+        pg_insert(CatalogueInterest)
+        .values(
+            tenant_id=user.tenant_id,
+            entry_id=entry.id,
+            user_id=user.id,
+            wants_to_help=wants_to_help,
+        )
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "entry_id"], set_={"wants_to_help": wants_to_help}
+        )
+    )
     refresh_counts(entry)
+    interest = interest_of(user, entry.id)
+    db.session.refresh(interest)
     return interest
 
 
 def withdraw_interest(user: User, entry_id: uuid.UUID) -> None:
     require(user, Action.READ)
     entry = services.get_entry(user, entry_id)
-    interest = interest_of(user, entry.id)
-    if interest is not None:
-        db.session.delete(interest)
-        db.session.flush()
+    # A statement, not the ORM's delete: a row another request removed meanwhile is simply
+    # gone (204), not a StaleDataError.
+    gone = db.session.execute(
+        delete(CatalogueInterest).where(
+            CatalogueInterest.tenant_id == user.tenant_id, CatalogueInterest.entry_id == entry.id
+        )
+    ).rowcount
+    if gone:
         refresh_counts(entry)
 
 

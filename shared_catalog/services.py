@@ -347,12 +347,14 @@ def publish(
     """Publish `process` as the next version of its entry (the first makes the entry)."""
     # Lock the process and read it afresh, so what is hashed and stored is its latest state
     # and two publishes of one process queue up instead of racing for its first entry.
-    db.session.execute(
+    locked = db.session.scalar(
         select(Process)
         .where(Process.tenant_id == process.tenant_id, Process.id == process.id)
         .with_for_update(of=Process)
         .execution_options(populate_existing=True)
     )
+    if locked is None:  # deleted while this publish waited for it
+        raise NotFound(_("Processen findes ikke."))
     preview = build_preview(user, process, choices)
     errors = dict(preview.errors)
     if publication.size_band not in SIZE_BANDS:

@@ -22,11 +22,32 @@ pytestmark = pytest.mark.slow
 EXAMPLES = 20
 
 
+def _publish(app, token: str, process_id) -> str:
+    """Publish the process to the catalogue through the API: the new entry's id."""
+    c = app.test_client()
+    url = f"/api/v1/processes/{process_id}/publish"
+    preview = c.post(f"{url}/preview", json={}, headers=bearer(token)).get_json()
+    answer = c.post(
+        url,
+        json={"fingerprint": preview["fingerprint"], "size_band": "small"},
+        headers=bearer(token),
+    )
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["id"]
+
+
 def test_no_request_from_the_openapi_document_gets_a_5xx(app, make, tmp_path):
     tenant = make.tenant("alpha", "Alfa Kommune")
     team = make.user(tenant, "automation")
     token = make.token(team)
     real = [str(make.process(team, title=f"Proces {i}").id) for i in range(3)]
+    # Catalogue entries to aim at: another municipality's (copy, interest, contact get past
+    # their 404) and the caller's own (withdraw, and the refusals of reusing one's own).
+    other = make.user(make.tenant("beta", "Beta Kommune"), "automation")
+    entries = [
+        _publish(app, make.token(other), make.process(other, title="Delt proces").id),
+        _publish(app, token, real[0]),
+    ]
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     counts: Counter[str] = Counter()
     failures: list[str] = []
@@ -47,6 +68,10 @@ def test_no_request_from_the_openapi_document_gets_a_5xx(app, make, tmp_path):
             # Aim some at a real process, so the checks behind the 404 run too.
             if "process_id" in params and aim < len(real) and operation.method != "delete":
                 params["process_id"] = real[aim]
+            if "entry_id" in params and aim < len(entries):
+                params["entry_id"] = entries[aim]
+                if "number" in params:
+                    params["number"] = 1
             try:
                 response = case.call(headers=bearer(token))
                 status = response.status_code
@@ -61,16 +86,29 @@ def test_no_request_from_the_openapi_document_gets_a_5xx(app, make, tmp_path):
 
         run()
 
+    catalogue = Counter()
     for result in schema.get_all_operations():
         operation = result.ok()
+        before = counts["requests"]
         for mode in schemathesis.GenerationMode:
             fuzz(operation, mode)
         counts["operations"] += 1
+        if "/catalogue" in operation.path or "/publish" in operation.path:
+            catalogue["operations"] += 1
+            catalogue["requests"] += counts["requests"] - before
 
-    figures = {"5xx": 0, **counts, "seconds": round(time.monotonic() - started, 1)}
+    figures = {
+        "5xx": 0,
+        **counts,
+        "catalogue_operations": catalogue["operations"],
+        "catalogue_requests": catalogue["requests"],
+        "seconds": round(time.monotonic() - started, 1),
+    }
     (tmp_path / "fuzz-figures.json").write_text(json.dumps(figures))
     print("\nfuzz figures:", figures)
     assert counts["operations"] >= 25
+    # Every catalogue operation of the API (api.py, reuse_api.py) was in the run.
+    assert catalogue["operations"] >= 11, catalogue
     assert counts["requests"] >= counts["operations"] * EXAMPLES
     assert failures == []
     assert counts["5xx"] == 0

@@ -197,3 +197,151 @@ def test_several_workers_count_rate_limits_together(database, make, tmp_path):
     assert codes[429] >= 30, (codes, output[-2000:])
     assert sum(n for code, n in codes.items() if code != 429) <= 30, codes
 
+
+def _session_cookie(app, user) -> str:
+    """A signed-in session for `user`, as the sign-in would set it (the server shares the
+    test app's SECRET_KEY)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps(
+        {"_user_id": user.get_id(), "_fresh": True, "signed_in_at": int(time.time())}
+    )
+
+
+CATALOGUE_CLIENTS = 6
+CATALOGUE_REQUESTS_PER_CLIENT = 40
+
+
+@pytest.mark.slow
+def test_the_catalogue_under_load_from_two_municipalities_from_the_first_second(
+    app, database, make, tmp_path, su_engine
+):
+    """The catalogue's search page and API (words and facets), an entry page, and copies and
+    interest from two municipalities at once: no 5xx, each copy in its own register."""
+    from sqlalchemy import text
+
+    gamma = make.tenant("gamma", "Gamma Kommune")
+    publisher = make.user(gamma, "automation")
+    process = make.process(
+        publisher,
+        title="Kontrol af leverandørfakturaer",
+        summary="Fakturaer kontrolleres automatisk mod ordren.",
+        technologies=["RPA"],
+    )
+    c = app.test_client()
+    token = make.token(publisher)
+    preview = c.post(
+        f"/api/v1/processes/{process.id}/publish/preview", json={}, headers=bearer(token)
+    ).get_json()
+    published = c.post(
+        f"/api/v1/processes/{process.id}/publish",
+        json={"fingerprint": preview["fingerprint"], "size_band": "small"},
+        headers=bearer(token),
+    )
+    assert published.status_code == 201, published.get_json()
+    entry = published.get_json()["id"]
+    people = {}
+    for slug in ("alpha", "beta"):
+        tenant = make.tenant(slug)
+        user = make.user(tenant, "automation")
+        people[slug] = (make.token(user), _session_cookie(app, user))
+
+    server = Server(database, tmp_path, WORKERS, **_shared_limits())
+    base = server.base
+    statuses: Counter[int] = Counter()
+    copies: Counter[str] = Counter()
+    copied_ids: dict[str, list[str]] = {"alpha": [], "beta": []}
+    problems: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        slug = ("alpha", "beta")[n % 2]
+        other = "beta" if slug == "alpha" else "alpha"
+        token, cookie = people[slug]
+        api = requests.Session()
+        api.headers.update(bearer(token))
+        pages = requests.Session()
+        pages.headers["Cookie"] = f"session={cookie}"
+        done = 0
+        deadline = time.monotonic() + 60
+        while done < CATALOGUE_REQUESTS_PER_CLIENT:
+            kind = done % 6
+            try:
+                if kind == 0:
+                    r = pages.get(
+                        f"{base}/{slug}/katalog?q=faktura&technology=RPA&phase=idea", timeout=30
+                    )
+                elif kind == 1:
+                    r = api.get(
+                        f"{base}/api/v1/catalogue?q=leverand%C3%B8r&size_band=small&sort=newest",
+                        timeout=30,
+                    )
+                elif kind == 2:
+                    r = pages.get(f"{base}/{slug}/katalog/{entry}", timeout=30)
+                elif kind == 3:
+                    r = api.post(f"{base}/api/v1/catalogue/{entry}/copy", timeout=30)
+                elif kind == 4:
+                    r = api.post(
+                        f"{base}/api/v1/catalogue/{entry}/interest",
+                        json={"wants_to_help": n % 4 == 0},
+                        timeout=30,
+                    )
+                else:
+                    r = api.get(f"{base}/api/v1/catalogue?kle=02&benefit=1&page=3", timeout=30)
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:  # start-up only; later it is a failure
+                    raise
+                time.sleep(0.02)
+                continue
+            done += 1
+            body = r.text
+            with lock:
+                statuses[r.status_code] += 1
+                if r.status_code not in (200, 201):
+                    problems.append(f"{slug} {r.request.method} {r.url}: {r.status_code} {body}")
+                elif kind in (0, 2) and (f"/{other}/" in body or f"/{slug}/" not in body):
+                    problems.append(f"{slug} page {r.url} is not {slug}'s: {body[:300]}")
+                elif kind == 0 and entry not in body:
+                    problems.append(f"{slug} search page did not find the entry")
+                elif kind == 1 and [i["id"] for i in r.json()["items"]] != [entry]:
+                    problems.append(f"{slug} API search: {body[:300]}")
+                elif kind == 3:
+                    copies[slug] += 1
+                    copied_ids[slug].append(r.json()["id"])
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CATALOGUE_CLIENTS)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=180)
+    finally:
+        output = server.stop()
+    total = sum(statuses.values())
+    print(f"catalogue serve load: {total} requests, {dict(statuses)}")
+    assert total == CATALOGUE_CLIENTS * CATALOGUE_REQUESTS_PER_CLIENT
+    assert not problems, "\n".join(problems[:20])
+    assert not re.search(r"was sent|exited|Worker timeout|Traceback", output), output[-3000:]
+    # Each municipality's copies are in its own register, all of them, and nowhere else.
+    with su_engine.connect() as conn:
+        landed = {
+            slug: sorted(
+                str(i)
+                for i in conn.scalars(
+                    text(
+                        "select p.id from process p join tenant t on t.id = p.tenant_id"
+                        " join catalogue_copy c on c.tenant_id = p.tenant_id"
+                        " and c.process_id = p.id"
+                        " where t.slug = :s and p.copied_from_entry_id = :e"
+                    ),
+                    {"s": slug, "e": entry},
+                )
+            )
+            for slug in ("alpha", "beta")
+        }
+        counts = conn.execute(
+            text("select reuse_count, interest_count from catalogue_entry where id = :e"),
+            {"e": entry},
+        ).one()
+    assert landed == {slug: sorted(ids) for slug, ids in copied_ids.items()}
+    assert copies["alpha"] > 0 and copies["beta"] > 0
+    assert tuple(counts) == (2, 2)  # one copy and one interest counted per municipality

@@ -439,3 +439,69 @@ def test_a_feed_failing_half_way_changes_nothing(canned, harvest, su_engine):
     assert "answered 503" in harvest(first, ok=False)
     assert all(e["withdrawn_at"] is None for e in mirrored(su_engine).values())
     assert len(mirrored(su_engine)) == 2
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"minutes_per_occurrence": "many"},
+        {"minutes_per_occurrence": True},
+        {"minutes_per_occurrence": -1},
+        {"occurrences_per_year": "x"},
+        {"occurrences_per_year": 10**12},
+        {"occurrences_per_year": 12.5},
+        {"realised_benefit_rating": 40_000},
+        {"realised_benefit_rating": "3"},
+    ],
+)
+def test_an_entry_whose_numbers_are_not_numbers_is_skipped(canned, harvest, su_engine, facts):
+    # The search reads these facts as numbers: one such entry is skipped, not the harvest.
+    url = canned.serve("/feed", catalogue_doc([item(1), item(2, **{"autoproces:facts": facts})]))
+    output = harvest(url)
+    assert "1 added" in output and "1 skipped" in output, output
+    assert len(mirrored(su_engine)) == 1
+
+
+def test_a_mirrored_entry_with_odd_facts_and_fields_is_copied_without_them(
+    canned, harvest, here, client, su_engine
+):
+    # Another instance's other facts are only checked to be scalars: a copy takes what fits
+    # the register (its own input rules) and leaves the rest out, never a 500.
+    odd = {
+        "phase": "operation",
+        "status": "nonsense",
+        "professional_judgement": "x" * 400,
+        "quality_gain": "high",
+        "automation_share_pct": 10**12,
+        "employees_doing_it": "many",
+        "minutes_per_occurrence": 12345678.125,
+        "occurrences_per_year": 1200,
+        "kle_code": "99.99.99",
+    }
+    fields = {
+        "title": "Post 9 " + "t" * 400,
+        "summary": "Kort.",
+        "domain_ids": "Ukendt, Økonomi",
+        "it_systems": "A (B)\n(\n) (",
+        "technologies": "RPA\n" * 3,
+        "vendor": "v" * 1000,
+        "form_code": "not a form code",
+        "description": "y" * 90_000,
+    }
+    url = canned.serve(
+        "/feed",
+        catalogue_doc([item(9, **{"autoproces:facts": odd, "autoproces:fields": fields})]),
+    )
+    assert "1 added" in harvest(url)
+    entry = next(iter(mirrored(su_engine).values()))["id"]
+    answer = client.post(f"/api/v1/catalogue/{entry}/copy", headers=bearer(here.token))
+    assert answer.status_code == 201, answer.get_json()
+    copy = client.get(f"/api/v1/processes/{answer.get_json()['id']}", headers=bearer(here.token))
+    assert copy.status_code == 200
+    got = copy.get_json()
+    assert (got["phase"], got["status"]) == ("idea", "not_assessed")
+    assert got["title"].startswith("Post 9 t") and len(got["vendor"]) == 200
+    assert got["occurrences_per_year"] == 1200
+    assert got["automation_share_pct"] is None and got["minutes_per_occurrence"] is None
+    assert got["employees_doing_it"] is None and got["form_code"] in (None, "")
+    assert got["professional_judgement"] == "unset" and got["quality_gain"] == "high"
