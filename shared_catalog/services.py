@@ -341,6 +341,16 @@ def _copy_files(entry: CatalogueEntry, number: int, files: list[Attachment]) -> 
         )
 
 
+def _unchanged(entry: CatalogueEntry, content: dict[str, Any], files: list[Attachment]) -> bool:
+    """The entry is listed and its current version is exactly what would be published."""
+    current = entry.current if entry.current_version else None
+    if current is None or entry.withdrawn_at is not None:
+        return False
+    return all(getattr(current, k) == v for k, v in content.items()) and sorted(
+        (a.filename, a.sha256) for a in current.attachments
+    ) == sorted((a.filename, a.sha256) for a in files)
+
+
 def publish(
     user: User, process: Process, choices: Choices, publication: Publication
 ) -> CatalogueEntry:
@@ -401,23 +411,28 @@ def publish(
     number = entry.current_version + 1
     fields = {p.name: p.published for p in preview.fields}
     tenant = current_tenant()
+    files = [a for a in preview.attachments if a.id in publication.attachment_ids]
+    content = {
+        "publisher_name": None if publication.anonymous else (tenant.name if tenant else None),
+        "size_band": publication.size_band,
+        "note": note,
+        "fields": fields,
+        "facts": preview.facts,
+    }
+    if _unchanged(entry, content, files):
+        # The same publish again (a second click, a retried request): nothing new to tell.
+        return entry
     db.session.add(
         CatalogueVersion(
             entry_id=entry.id,
             number=number,
             published_at=now,
-            publisher_name=None if publication.anonymous else (tenant.name if tenant else None),
-            size_band=publication.size_band,
-            note=note,
-            fields=fields,
-            facts=preview.facts,
             diff=_diff(previous, fields) if number > 1 else {},
+            **content,
         )
     )
     db.session.flush()
-    _copy_files(
-        entry, number, [a for a in preview.attachments if a.id in publication.attachment_ids]
-    )
+    _copy_files(entry, number, files)
     entry.current_version = number
     entry.updated_at = now
     entry.withdrawn_at = None

@@ -245,6 +245,38 @@ def test_republishing_adds_a_version_with_a_diff_and_old_versions_stay(client, a
     assert [d["name"] for d in v2["diff"]] == ["summary"]
 
 
+def test_the_same_publish_again_adds_no_version_but_a_withdrawn_entry_comes_back(
+    client, alpha, su_engine
+):
+    html = preview_page(client, alpha)
+    assert publish_from(client, alpha, html, size_band="small").status_code == 302
+    # The form as rendered, sent again (a double click, a retry): still one version.
+    assert publish_from(client, alpha, html, size_band="small").status_code == 302
+    eid = entry_id(su_engine)
+    numbers = lambda: [  # noqa: E731
+        n
+        for (n,) in su_engine.connect().execute(
+            text("select number from catalogue_version where entry_id = :e order by number"),
+            {"e": eid},
+        )
+    ]
+    assert numbers() == [1]
+    # Another choice is another version.
+    assert publish_from(client, alpha, html, size_band="large").status_code == 302
+    assert numbers() == [1, 2]
+    # Withdrawn, the same publish shares it again as a new version.
+    page = client.get(f"/alpha/katalog/{eid}").get_data(as_text=True)
+    form = submitted(page, "withdraw-form")
+    assert client.post(f"/alpha/katalog/{eid}/traek-tilbage", data=dict(form)).status_code == 302
+    assert publish_from(client, alpha, html, size_band="large").status_code == 302
+    assert numbers() == [1, 2, 3]
+    with su_engine.connect() as conn:
+        assert (
+            conn.scalar(text("select withdrawn_at from catalogue_entry where id = :e"), {"e": eid})
+            is None
+        )
+
+
 def test_versions_are_append_only_for_the_app_role(client, alpha, su_engine, app_engine):
     html = preview_page(client, alpha)
     assert publish_from(client, alpha, html, size_band="small").status_code == 302
