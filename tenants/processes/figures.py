@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, null, select
 
 from autoproces.platform.db import db
@@ -29,6 +30,9 @@ FIGURE_INPUTS = (
     "minutes_per_occurrence",
     "automation_share_pct",
     *ASSESSMENT_FIELDS,
+    "expected_dev_hours",
+    "expected_cost_dkk",
+    "strategic_fit",
 )
 # Share in per cent, minutes to hours.
 _HOURS_DIVISOR = 100 * 60
@@ -106,6 +110,12 @@ def suitability(process: Any) -> dict[str, float | None]:
 # = Σ weight × the share of the factor's inputs there / Σ weight.
 
 FACTORS = ("benefit", "suitability", "ease", "strategic")
+FACTOR_LABELS = {
+    "benefit": _l("Gevinst"),
+    "suitability": _l("Egnethed"),
+    "ease": _l("Lethed"),
+    "strategic": _l("Strategisk match"),
+}
 BENEFIT_INPUTS = ("occurrences_per_year", "minutes_per_occurrence", "automation_share_pct")
 EASE_INPUTS = ("expected_dev_hours", "expected_cost_dkk")
 STRATEGIC_MAX = 3
@@ -233,6 +243,32 @@ def priority_score(process: Any, context: ScoreContext) -> Score:
             else None
         ),
     )
+
+
+def score_figures(process: Any, context: ScoreContext | None) -> dict[str, float | None]:
+    """The score and its confidence as figures (a list, the sheet); None without a context."""
+    if context is None:
+        return {"priority_score": None, "priority_confidence": None}
+    score = priority_score(process, context)
+    return {"priority_score": score.score, "priority_confidence": score.confidence}
+
+
+def missing_labels(score: Score) -> list[str]:
+    """The missing inputs as a reader names them ("mangler: …"); the nine assessment
+    questions, when none is answered, as one."""
+    from .fields import BY_NAME
+
+    names = list(score.missing)
+    if set(ASSESSMENT_FIELDS) <= set(names):
+        at = names.index(ASSESSMENT_FIELDS[0])
+        names = [n for n in names if n not in ASSESSMENT_FIELDS]
+        names.insert(at, "")
+    return [
+        str(_l("vurderingen (%(n)d spørgsmål)", n=len(ASSESSMENT_FIELDS)))
+        if not n
+        else str(BY_NAME[n].label).lower()
+        for n in names
+    ]
 
 
 def score_context(settings: Any | None) -> ScoreContext:

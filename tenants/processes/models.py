@@ -346,16 +346,29 @@ class Process(PhaseStatusLabels, db.Model):
         TSVECTOR, Computed("see migration 0004", persisted=True), deferred=True
     )
 
-    # The tenant's settings for the formulas; services attach them before presenting.
+    # The tenant's settings for the formulas and the priority score's context (figures.py);
+    # services attach them before presenting.
     settings = None
+    score_context = None
     # The search hit in context (HTML, escaped with <mark>), set by list_processes.
     snippet = None
 
     @property
     def figures(self) -> dict[str, float | None]:
-        from .figures import expected_figures, suitability
+        from .figures import expected_figures, score_figures, suitability
 
-        return {**expected_figures(self, self.settings), **suitability(self)}
+        return {
+            **expected_figures(self, self.settings),
+            **suitability(self),
+            **score_figures(self, self.score_context),
+        }
+
+    @property
+    def priority(self) -> Any:
+        """The priority score with its factors (figures.Score), once presented."""
+        from .figures import priority_score
+
+        return None if self.score_context is None else priority_score(self, self.score_context)
 
     # The computed figures, each read from `figures` (the formulas live in figures.py).
     expected_hours_per_year = _Figure()
@@ -363,7 +376,8 @@ class Process(PhaseStatusLabels, db.Model):
     expected_value_dkk = _Figure()
     suitability = _Figure()
     confidence = _Figure()
-
+    priority_score = _Figure()
+    priority_confidence = _Figure()
 
     @property
     def number_label(self) -> str:

@@ -25,7 +25,13 @@ from autoproces.platform.pagination import PER_PAGE, Page
 from autoproces.platform.permissions import Action
 
 from . import phases
-from .figures import expected_figures, expected_hours_sql, round_hours
+from .figures import (
+    expected_figures,
+    expected_hours_sql,
+    priority_score_sql,
+    round_hours,
+    score_context,
+)
 from .models import (
     Domain,
     PhaseStatusLabels,
@@ -57,7 +63,7 @@ class ProcessSummary(PhaseStatusLabels):
 
 _NUMBER_SEARCH = re.compile(r"^(?:(?:idé|ide|proces)\s*)?(?:nr\.?\s*)?(\d{1,9})$", re.IGNORECASE)
 # The list's orders (ProcessQuerySchema's choices); relevance falls back to last changed.
-SORTS = ("relevance", "updated", "created", "title", "phase", "hours")
+SORTS = ("relevance", "updated", "created", "title", "phase", "hours", "score")
 
 
 def searched_number(q: str) -> int | None:
@@ -162,6 +168,9 @@ def sort_order(sort: str, q: str | None) -> list[Any]:
         "phase": [phases.rank_sql(Process.phase), Process.updated_at.desc()],
         "hours": [expected_hours_sql().desc().nulls_last()],
     }
+    if sort == "score":  # the municipality's settings under RLS: the list's own
+        context = score_context(db.session.scalar(select(TenantSettings)))
+        return [priority_score_sql(context).desc().nulls_last(), Process.updated_at.desc()]
     if sort == "relevance" or sort not in orders:
         if q and q.strip():
             number = searched_number(q)
@@ -345,10 +354,12 @@ def list_domains(tenant_id: uuid.UUID, active_only: bool = True) -> list[Domain]
 
 
 def present(processes: list[Process] | Process, tenant_id: uuid.UUID) -> Any:
-    """Attach the tenant's settings, so the computed figures can be shown."""
+    """Attach the tenant's settings and score context, so the computed figures can be shown."""
     settings = settings_for(tenant_id)
+    context = score_context(settings)
     for process in processes if isinstance(processes, list) else [processes]:
         process.settings = settings
+        process.score_context = context
     return processes
 
 

@@ -316,6 +316,38 @@ class ProcessOutSchema(ProcessInSchema):
     snippet = fields.String(allow_none=True)
     suitability = fields.Float(allow_none=True)
     confidence = fields.Float()
+    priority_score = fields.Float(allow_none=True)
+    priority_confidence = fields.Float(allow_none=True)
+    priority = fields.Nested(
+        lambda: PrioritySchema(),
+        allow_none=True,
+        metadata={"description": "The priority score and why: each factor's share of it."},
+    )
+
+
+class PriorityFactorSchema(Schema):
+    name = fields.String(metadata={"description": "benefit, suitability, ease or strategic"})
+    label = fields.Method("_label")
+    value = fields.Float(allow_none=True, metadata={"description": "0-100; null if missing"})
+    weight_pct = fields.Float(metadata={"description": "Its weight's share of all weights"})
+    contribution = fields.Float(allow_none=True, metadata={"description": "Points of the score"})
+    missing = fields.List(fields.String(), metadata={"description": "Missing inputs (fields)"})
+
+    def _label(self, factor: Any) -> str:
+        from .figures import FACTOR_LABELS
+
+        return str(FACTOR_LABELS[factor.name])
+
+
+class PrioritySchema(Schema):
+    score = fields.Float(allow_none=True)
+    confidence = fields.Float()
+    factors = fields.List(fields.Nested(PriorityFactorSchema))
+    missing = fields.List(fields.String(), metadata={"description": "Missing inputs (fields)"})
+    payback_years = fields.Float(allow_none=True, metadata={"description": "Cost ÷ yearly value"})
+    net_value_3y = fields.Float(
+        allow_none=True, metadata={"description": "3 × yearly value − cost (DKK)"}
+    )
 
 
 class ChangeSchema(Schema):

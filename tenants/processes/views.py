@@ -18,7 +18,7 @@ from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import exchange, form, policy, queries, services
+from . import exchange, figures, form, policy, queries, services
 from . import fields as registry
 from .attachments import services as attachments
 from .attachments.api import read_uploads
@@ -69,6 +69,7 @@ SORT_LABELS = {
     "title": _l("Titel"),
     "phase": _l("Fase"),
     "hours": _l("Forventede timer pr. år"),
+    "score": _l("Prioritetsscore"),
 }
 
 bp = tenant_blueprint("processes", __name__, url_prefix="", template_folder="templates")
@@ -303,9 +304,15 @@ def intake_links() -> Any:
 def show_process(process_id: uuid.UUID) -> Any:
     process = policy.get_process(current_user, process_id)
     team = current_user.can(Action.EDIT)
+    # Those who assess and prioritise see the score and why; a reporter is not told what
+    # figures the team has yet to fill in.
+    priority = process.priority if current_user.can(Action.ASSESS) else None
     return render_template(
         "processes/show.html",
         process=process,
+        priority=priority,
+        factor_labels=figures.FACTOR_LABELS,
+        priority_missing=figures.missing_labels(priority) if priority else [],
         display_groups=form.display_groups(process, form.visible_groups(process.phase, team)),
         history=history_entries(current_user, process),
         may_edit=policy.can_edit(current_user, process),

@@ -23,7 +23,7 @@ from autoproces.platform.textinput import clean as clean_text
 
 from .. import queries
 from ..fields import Column
-from ..figures import FIGURE_INPUTS, expected_figures, suitability
+from ..figures import FIGURE_INPUTS, expected_figures, score_context, score_figures, suitability
 from ..models import Process
 from .converters import COLUMNS, converter_for, headers
 from .names import Names
@@ -52,6 +52,7 @@ def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
         if stored
         else None
     )
+    context = score_context(stored)  # plain values too
     yield headers()
     # Plain rows of the columns the sheet needs, not ORM objects: 5,000 processes of 76
     # columns and four relationships took seconds to build as objects.
@@ -69,7 +70,11 @@ def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
     for batch in db.session.execute(query).partitions():
         names.load(batch, index)
         for row in batch:
-            figures = {**expected_figures(row, settings), **suitability(row)}
+            figures = {
+                **expected_figures(row, settings),
+                **suitability(row),
+                **score_figures(row, context),
+            }
             yield [cell(row, figures) for cell in cells]
 
 
