@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from autoproces.platform import audit
 from autoproces.platform.db import db
-from autoproces.platform.errors import Invalid, NotFound, normalise_messages
+from autoproces.platform.errors import Forbidden, Invalid, NotFound, normalise_messages
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
@@ -197,10 +197,23 @@ def _it_system(line: str) -> dict[str, str]:
     return {"name": line, "vendor": ""}
 
 
+def is_own(user: User, entry: CatalogueEntry) -> bool:
+    """Whether the user's municipality published the entry."""
+    return db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None
+
+
+def _refuse_own(user: User, entry: CatalogueEntry) -> None:
+    # The reuse actions are other municipalities': the publisher copying, wanting or writing
+    # to its own entry would count itself among those who reuse it.
+    if is_own(user, entry):
+        raise Forbidden(_("Det er jeres egen katalogpost."))
+
+
 def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
     """Copy the entry's current version into the reader's register as a new idea."""
     require(user, Action.REPORT)
     entry = services.get_entry(user, entry_id)
+    _refuse_own(user, entry)
     if entry.withdrawn_at is not None:
         raise Invalid(
             _("Katalogposten blev ikke kopieret."),
@@ -337,10 +350,7 @@ def signal_interest(user: User, entry_id: uuid.UUID, wants_to_help: bool) -> Cat
     """ "Vi vil også gerne" for the user's municipality (once; a second time updates)."""
     require(user, Action.READ)
     entry = services.get_entry(user, entry_id)
-    if db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None:
-        raise Invalid(
-            _("Interessen blev ikke gemt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}
-        )
+    _refuse_own(user, entry)
     interest = interest_of(user, entry.id)
     if interest is None:
         interest = CatalogueInterest(tenant_id=user.tenant_id, entry_id=entry.id, user_id=user.id)
@@ -380,22 +390,28 @@ def interested(user: User, entry_id: uuid.UUID) -> list[Interested]:
 # --- Contact -------------------------------------------------------------------------------
 
 
+def may_contact(user: User, entry_id: uuid.UUID) -> CatalogueEntry:
+    """The entry, if the user may write to its publisher: another municipality's entry
+    published here (a mirrored entry's publisher is on another installation)."""
+    require(user, Action.READ)
+    entry = services.get_entry(user, entry_id)
+    _refuse_own(user, entry)
+    if entry.mirrored:
+        raise NotFound(_("Kommunen, der delte katalogposten, kan ikke kontaktes."))
+    return entry
+
+
 def contact(user: User, entry_id: uuid.UUID, body: str) -> None:
     """Send a message to the publishing municipality's automation team: kept in its inbox
     and e-mailed. The reader's name, municipality and e-mail go with it; the publisher's
     identity never comes back."""
-    require(user, Action.READ)
-    entry = services.get_entry(user, entry_id)
+    entry = may_contact(user, entry_id)
     try:
         body = ContactInSchema().load({"body": body})["body"]
     except ValidationError as e:
         raise Invalid(
             _("Beskeden blev ikke sendt."), normalise_messages(e.normalized_messages())
         ) from e
-    if db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None:
-        raise Invalid(
-            _("Beskeden blev ikke sendt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}
-        )
     municipality = db.session.get(Tenant, user.tenant_id).name
     title = entry.current.fields.get("title", "")
     subject = _("Besked om katalogposten “%(title)s”", title=title)
