@@ -353,3 +353,12 @@ def test_an_entry_written_before_its_version_is_found_once_the_version_is_there(
         )
     html = client.get("/beta/katalog?q=hundeskat").get_data(as_text=True)
     assert titles(html) == ["Spejlet hundeskat"]
+
+
+def test_the_page_names_an_unusable_filter_in_danish_and_keeps_the_others(client, world):
+    login(client, world.reader)
+    html = client.get("/beta/katalog?size_band=huge&page=x&q=faktura").get_data(as_text=True)
+    assert "Nogle filtre kunne ikke bruges:" in html
+    assert "Kommunens størrelse: Ugyldig værdi." in html and "Side: " in html
+    assert "size_band:" not in html and "page:" not in html
+    assert 'value="faktura"' in html  # the usable words still apply
