@@ -352,6 +352,12 @@ def signal_interest(user: User, entry_id: uuid.UUID, wants_to_help: bool) -> Cat
     entry = services.get_entry(user, entry_id)
     _refuse_own(user, entry)
     interest = interest_of(user, entry.id)
+    if entry.withdrawn_at is not None and interest is None:
+        # Nobody is behind a withdrawn entry any more to want it with (its interest may go).
+        raise Invalid(
+            _("Katalogposten er trukket tilbage."),
+            {"entry_id": [_("Katalogposten er trukket tilbage.")]},
+        )
     if interest is None:
         interest = CatalogueInterest(tenant_id=user.tenant_id, entry_id=entry.id, user_id=user.id)
         db.session.add(interest)

@@ -33,9 +33,7 @@ def open_entry(page, live_server: str, slug: str, words: str, title: str) -> Non
     page.wait_for_url("**/katalog/*-*")
 
 
-def test_another_municipality_reads_the_lessons_and_reuses_the_entry(
-    new_page, live_server, seeded
-):
+def test_another_municipality_reads_the_lessons_and_reuses_the_entry(new_page, live_server, seeded):
     team = new_page(bypass_csp=True)
     sign_in(team, live_server, "Automatiseringskonsulent")
     team.get_by_role("link", name=CHATBOT).click()
@@ -44,7 +42,9 @@ def test_another_municipality_reads_the_lessons_and_reuses_the_entry(
     team.get_by_role("link", name="Del i kataloget").click()
     team.wait_for_url("**/del")
     # The preview shows the lessons as the other municipalities will read them.
-    assert LESSONS["Hvad virkede ikke"] in team.locator('[data-preview="what_did_not"]').inner_text()
+    assert (
+        LESSONS["Hvad virkede ikke"] in team.locator('[data-preview="what_did_not"]').inner_text()
+    )
     assert_accessible(team, "the catalogue preview")
     team.get_by_label("Kommunens størrelse").select_option("medium")
     team.get_by_role("button", name="Del i kataloget").click()

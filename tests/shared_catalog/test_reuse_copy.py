@@ -193,16 +193,16 @@ def test_a_new_version_tells_the_copys_followers_and_shows_the_diff(app, client,
     assert location in mails[0].body_text
     assert "alpha" not in mails[0].body_text.replace(location, "")
     page = client.get(location).get_data(as_text=True)
-    assert "Der er en ny version af katalogindgangen" in page
+    assert "Der er en ny version af katalogposten" in page
     assert "aftalen" in page and "copy-notice-form" in page
-    # "Marker som set", posted as rendered: the notice goes, no new mail for that version.
+    # "Markér som set", posted as rendered: the notice goes, no new mail for that version.
     response = client.post(
         f"/beta/katalog/kopi/{copied(su_engine, world.beta)['id']}/set",
         data=MultiDict(submitted(page, "copy-notice-form")),
     )
     assert response.status_code == 302
     page = client.get(location).get_data(as_text=True)
-    assert "Der er en ny version af katalogindgangen" not in page
+    assert "Der er en ny version af katalogposten" not in page
     assert "Kopieret fra kataloget" in page
 
 

@@ -307,6 +307,17 @@ def test_the_search_form_as_rendered_keeps_the_filters(client, world):
     assert titles(answer) == ["Kontrol af leverandørfakturaer"]
 
 
+def test_a_chosen_page_size_stays_with_the_facets_and_the_form(client, world):
+    from html_forms import submitted
+
+    login(client, world.reader)
+    html = client.get("/beta/katalog?technology=RPA&per_page=1").get_data(as_text=True)
+    doc = lxml.html.fromstring(html)
+    links = doc.xpath("//*[@id='facets']//a/@href")
+    assert links and all("per_page=1" in href for href in links), links
+    assert ("per_page", "1") in submitted(html, "catalogue-search")
+
+
 def test_the_entry_page_shows_lessons_benefit_and_counts(client, world, su_engine):
     with su_engine.begin() as conn:
         conn.execute(
