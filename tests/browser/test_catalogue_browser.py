@@ -36,6 +36,7 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
     page.get_by_role("button", name="Del i kataloget").click()
     page.wait_for_url("**/processer/*-*")
     assert page.get_by_text("Processen er delt i kataloget.").first.is_visible()
+    process_url = page.url
 
     page.get_by_role("link", name="Se katalogposten").click()
     assert page.get_by_text("Fakturaer kontrolleres mod [skjult]; spørg [e-mail].").is_visible()
@@ -53,3 +54,23 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
     page.locator('ul[data-facet="size_band"] a').first.click()
     assert page.locator('a[data-remove="size_band"]').is_visible()
     assert "Kontrol af leverandørfakturaer" in page.locator("#entries").inner_text()
+
+    # A second version, without the extra redaction: the change in words, then withdrawn.
+    page.goto(process_url)
+    page.get_by_role("link", name="Del en ny version i kataloget").click()
+    page.get_by_label("Kommunens størrelse").select_option("medium")
+    page.get_by_role("button", name="Del i kataloget").click()
+    page.wait_for_url("**/processer/*-*")
+    page.get_by_role("link", name="Se katalogposten").click()
+    diff = page.locator("#entry-diff").inner_text()
+    assert "Før: Fakturaer kontrolleres mod [skjult]" in diff
+    assert "Nu: Fakturaer kontrolleres mod ordren" in diff and "@@" not in diff
+    assert_accessible(page, "catalogue entry with a change since the last version")
+    page.locator("#versions").get_by_role("link", name="Version 1").click()
+    assert page.get_by_text("Du ser version 1. Den nyeste er version 2.").is_visible()
+    assert_accessible(page, "an older version of a catalogue entry")
+    page.get_by_role("link", name="Se den nyeste version").click()
+    page.get_by_role("button", name="Træk tilbage fra kataloget").click()
+    assert page.locator("#withdrawn").is_visible()
+    assert page.get_by_role("button", name="Træk tilbage fra kataloget").count() == 0
+    assert_accessible(page, "a withdrawn catalogue entry")
