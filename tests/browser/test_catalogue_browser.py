@@ -4,7 +4,7 @@ publish, and the entry page, with axe-core on each."""
 
 from __future__ import annotations
 
-from browser_helpers import assert_accessible, sign_in
+from browser_helpers import assert_accessible, assert_accessible_under_csp, sign_in
 
 
 def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
@@ -74,3 +74,23 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
     assert page.locator("#withdrawn").is_visible()
     assert page.get_by_role("button", name="Træk tilbage fra kataloget").count() == 0
     assert_accessible(page, "a withdrawn catalogue entry")
+
+
+def test_an_employee_typing_an_idea_sees_what_others_have(csp_page, live_server, seeded):
+    """Issue 9, point 7, under the app's CSP: while the title is typed (htmx), and on the
+    process page once reported, other municipalities' entries like it."""
+    page = csp_page
+    sign_in(page, live_server, "Medarbejder", slug="norddjurs")
+    page.get_by_role("link", name="Indberet en idé").first.click()
+    page.get_by_label("Titel").press_sequentially("Frister i sygedagpengesager")
+    panel = page.locator("#catalogue-similar")
+    panel.wait_for()
+    assert "Syddjurs Kommune har det i drift" in panel.inner_text()
+    assert_accessible_under_csp(page, "intake form with similar catalogue entries")
+    page.get_by_label("Resumé").fill("Vi holder fristerne i et regneark.")
+    page.get_by_role("button", name="Send idéen").click()
+    page.wait_for_url("**/processer/*-*")
+    panel.get_by_role("link", name="Robot varsler opfølgningsfrister i sygedagpengesager").click()
+    page.wait_for_url("**/norddjurs/katalog/*-*")
+    assert page.locator("#entry-lessons").is_visible()
+    assert not page.csp_blocked, page.csp_blocked
