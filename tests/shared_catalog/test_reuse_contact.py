@@ -142,3 +142,10 @@ def test_contact_is_rate_limited_per_user(app, client, world, monkeypatch):
     )
     assert r.status_code == 429
     assert send(client, world, world.bea, "Fra Bea").status_code == 302
+
+
+def test_the_form_says_how_long_a_message_may_be_before_it_is_sent(client, world):
+    html = contact_page(client, world, world.bo)
+    textarea = lxml.html.fromstring(html).get_element_by_id("body")
+    assert textarea.get("aria-describedby") == "body-hint"
+    assert "Op til 5.000 tegn." in html
