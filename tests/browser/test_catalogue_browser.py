@@ -5,6 +5,7 @@ publish, and the entry page, with axe-core on each."""
 from __future__ import annotations
 
 from browser_helpers import assert_accessible, assert_accessible_under_csp, sign_in
+from helpers import add_kle_topic
 
 
 def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
@@ -93,4 +94,53 @@ def test_an_employee_typing_an_idea_sees_what_others_have(csp_page, live_server,
     panel.get_by_role("link", name="Robot varsler opfølgningsfrister i sygedagpengesager").click()
     page.wait_for_url("**/norddjurs/katalog/*-*")
     assert page.locator("#entry-lessons").is_visible()
+    assert not page.csp_blocked, page.csp_blocked
+
+
+def publish_as(app, user, process) -> None:
+    """Share `process` in the catalogue as `user` (the service the preview's button calls)."""
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.models import User
+    from autoproces.platform.tenancy import Tenant, activate_tenant
+    from autoproces.shared_catalog import services
+    from autoproces.tenants.processes.models import Process
+
+    with app.test_request_context():
+        activate_tenant(db.session.get(Tenant, user.tenant_id))
+        u = db.session.get(User, (user.tenant_id, user.id))
+        p = db.session.get(Process, (process.tenant_id, process.id))
+        preview = services.build_preview(u, p)
+        services.publish(
+            u, p, services.Choices(), services.Publication(preview.fingerprint, size_band="small")
+        )
+        db.session.commit()
+
+
+def test_the_team_sees_other_municipalities_estimates_beside_the_time_fields(
+    csp_page, live_server, browser_app, make, su_engine
+):
+    """Issue 9, point 7, under the app's CSP: the median and count of three municipalities'
+    estimates for the same KLE topic, beside "Minutter pr. gang" in the edit form."""
+    kle = add_kle_topic(su_engine)
+    for i, slug in enumerate(("odense", "vejle", "horsens")):
+        author = make.user(make.tenant(slug), "automation", name=f"Forfatter {i}")
+        process = make.process(
+            author, kle_code=kle, occurrences_per_year=1000 * (i + 1), minutes_per_occurrence=10 + i
+        )
+        publish_as(browser_app, author, process)
+    home = make.tenant("alpha", "Alfa Kommune")
+    team = make.user(home, "automation", name="Tim Team")
+    own = make.process(team, title="Opfølgning i egen kommune", kle_code=kle)
+    page = csp_page
+    sign_in(page, live_server, "Tim Team", slug="alpha")
+    page.goto(f"{live_server}/alpha/processer/{own.id}/rediger")
+    panel = page.locator("#catalogue-estimates")
+    text = panel.inner_text()
+    assert "Minutter pr. gang: median 11 (3 kommuner)" in text
+    assert "Antal gange om året: median 2.000 (3 kommuner)" in text
+    # Right after the field it is about, not somewhere else on the page.
+    field = page.locator("#minutes_per_occurrence").bounding_box()
+    box = panel.bounding_box()
+    assert 0 <= box["y"] - field["y"] < 400, (field, box)
+    assert_accessible_under_csp(page, "edit form with other municipalities' estimates")
     assert not page.csp_blocked, page.csp_blocked
