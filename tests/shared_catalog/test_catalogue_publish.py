@@ -109,6 +109,15 @@ def test_the_preview_marks_every_automatic_redaction_with_its_kind(client, alpha
     assert CPR not in shown and "ole@alpha.dk" not in shown and "KMD Opera" in shown
 
 
+def test_the_restore_confirmation_is_asked_only_when_something_can_be_shown_again(
+    client, alpha, make
+):
+    assert 'id="restore_confirmed"' in preview_page(client, alpha)  # the process names people
+    plain = make.process(alpha.team, title="Kontrol af fakturaer", summary="Mod ordren.")
+    html = client.get(page_url(plain)).get_data(as_text=True)
+    assert 'data-preview="summary"' in html and 'id="restore_confirmed"' not in html
+
+
 def test_the_team_publishes_exactly_the_preview(client, alpha, su_engine):
     html = preview_page(client, alpha)
     response = publish_from(client, alpha, html, size_band="medium", note="Første udgave")
