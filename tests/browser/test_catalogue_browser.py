@@ -144,3 +144,25 @@ def test_the_team_sees_other_municipalities_estimates_beside_the_time_fields(
     assert 0 <= box["y"] - field["y"] < 400, (field, box)
     assert_accessible_under_csp(page, "edit form with other municipalities' estimates")
     assert not page.csp_blocked, page.csp_blocked
+
+
+def test_the_catalogue_works_without_javascript(new_page, live_server, seeded):
+    """Search, sort, a facet, the pager's state and the reuse forms are plain links and forms."""
+    page = new_page(java_script_enabled=False)
+    sign_in(page, live_server, "Leder", slug="aarhus")
+    page.goto(f"{live_server}/aarhus/katalog")
+    page.get_by_label("Søg i kataloget").fill("sygedagpenge")
+    page.get_by_label("Sortér efter").select_option(label="Nyeste")
+    page.get_by_role("button", name="Søg", exact=True).click()
+    page.wait_for_url("**/katalog?*sort=newest*")
+    page.locator('ul[data-facet="publisher"] a', has_text="Syddjurs Kommune").click()
+    page.wait_for_url("**publisher=Syddjurs*")
+    assert "q=sygedagpenge" in page.url and "sort=newest" in page.url
+    assert page.get_by_label("Sortér efter").evaluate("e => e.value") == "newest"
+    page.locator("#entries li h2 a").first.click()
+    page.wait_for_url("**/katalog/*-*")
+    page.get_by_role("button", name="Vi vil også gerne").click()
+    assert page.get_by_text("Jeres kommune har sagt, at I også gerne vil.").is_visible()
+    page.get_by_role("button", name="Kopiér til vores register").click()
+    page.wait_for_url("**/aarhus/processer/*-*")
+    assert page.get_by_role("heading", name="Kopieret fra kataloget").is_visible()
