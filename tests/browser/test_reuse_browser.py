@@ -38,6 +38,7 @@ def test_another_municipality_reads_the_lessons_and_reuses_the_entry(new_page, l
     sign_in(team, live_server, "Automatiseringskonsulent")
     team.get_by_role("link", name=CHATBOT).click()
     team.wait_for_url("**/processer/*-*")
+    process_url = team.url
     assert_accessible(team, "the process page with its catalogue panel")
     team.get_by_role("link", name="Del i kataloget").click()
     team.wait_for_url("**/del")
@@ -80,6 +81,7 @@ def test_another_municipality_reads_the_lessons_and_reuses_the_entry(new_page, l
     reader.wait_for_url("**/norddjurs/processer/*-*")
     assert reader.get_by_role("heading", name="Kopieret fra kataloget").is_visible()
     assert_accessible(reader, "the copy's page")
+    copy_url = reader.url
 
     reader.goto(f"{live_server}/norddjurs/katalog/{entry_path}")
     assert reader.get_by_text("Genbrugt af 1 kommune").is_visible()
@@ -98,6 +100,21 @@ def test_another_municipality_reads_the_lessons_and_reuses_the_entry(new_page, l
     team.get_by_role("link", name="Se beskeder fra andre kommuner").click()
     assert team.get_by_text("Hvordan fik I fagområderne med?").is_visible()
     assert_accessible(team, "the catalogue inbox")
+
+    # A new version, with one more passage hidden: the copy's page tells of it, in words.
+    team.goto(process_url + "/del")
+    team.get_by_label("Skjul også i Resumé").fill("døgnet rundt")
+    team.get_by_role("button", name="Opdatér forhåndsvisning").click()
+    team.get_by_label("Kommunens størrelse").select_option("medium")
+    team.get_by_role("button", name="Del i kataloget").click()
+    team.wait_for_url("**/processer/*-*")
+    reader.goto(copy_url)
+    notice = reader.locator("#copy-notice")
+    assert "Der er en ny version af katalogposten" in notice.inner_text()
+    assert "Før: " in notice.inner_text() and "Nu: " in notice.inner_text()
+    assert_accessible(reader, "the copy's page with the new version's change")
+    reader.get_by_role("button", name="Markér som set").click()
+    assert reader.locator("#copy-notice").count() == 0
 
 
 @pytest.mark.parametrize("role", READING_ROLES)
