@@ -166,3 +166,20 @@ def test_the_catalogue_works_without_javascript(new_page, live_server, seeded):
     page.get_by_role("button", name="Kopiér til vores register").click()
     page.wait_for_url("**/aarhus/processer/*-*")
     assert page.get_by_role("heading", name="Kopieret fra kataloget").is_visible()
+
+
+def test_the_search_updates_while_typing_under_the_csp(csp_page, live_server, seeded):
+    """With htmx (under the app's CSP) the hits follow the words typed, and the URL too."""
+    page = csp_page
+    sign_in(page, live_server, "Medarbejder", slug="norddjurs")
+    page.goto(f"{live_server}/norddjurs/katalog")
+    total = page.locator("#catalogue-total").inner_text()
+    page.get_by_label("Søg i kataloget").press_sequentially("sygedagpenge")
+    page.wait_for_url("**/katalog?*q=sygedagpenge*")
+    assert page.locator("#catalogue-total").inner_text() != total
+    assert "sygedagpenge" in page.locator("#entries mark").first.inner_text().lower()
+    page.get_by_label("Sortér efter").select_option("newest")
+    page.wait_for_url("**sort=newest*")
+    assert "q=sygedagpenge" in page.url
+    assert_accessible_under_csp(page, "catalogue search updated in place")
+    assert not page.csp_blocked, page.csp_blocked
