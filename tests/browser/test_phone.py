@@ -116,4 +116,19 @@ def test_the_catalogue_fits_a_phone(csp_phone, live_server, seeded):
     page.get_by_role("link", name="Kontakt kommunen").tap()
     page.wait_for_url("**/kontakt")
     assert fits(page), "the contact form is wider than the phone"
+    # Every process page, with its similar entries and its files (a table scrolling in its
+    # box: its visually hidden texts once widened the page).
+    page.goto(live_server + "/norddjurs/processer?per_page=100")
+    links = page.locator("#results tbody a")
+    processes = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    seen = {"similar": 0, "files": 0, "axe": 0}
+    for url in processes:
+        page.goto(live_server + url)
+        assert fits(page), f"the process page {url} is wider than the phone"
+        seen["similar"] += page.locator("#catalogue-similar").count()
+        seen["files"] += page.locator(".app-attachments").count()
+        if not seen["axe"] and seen["similar"] and page.locator(".app-attachments").count():
+            assert_accessible_under_csp(page, "process page with files and similar entries")
+            seen["axe"] = 1
+    assert seen["similar"] and seen["files"], seen
     assert not page.csp_blocked, page.csp_blocked
