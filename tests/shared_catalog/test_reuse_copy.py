@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import lxml.html
 import pytest
 from helpers import bearer, login
 from html_forms import submitted
@@ -221,6 +222,11 @@ def test_a_withdrawn_entry_shows_on_the_copy(app, client, world, su_engine):
     assert "copy-form" not in entry_page(client, world)
     r = client.post(f"/api/v1/catalogue/{world.entry_id}/copy", headers=bearer(world.bo_token))
     assert r.status_code == 422 and "entry_id" in str(r.get_json())
+    # A post from a page opened before the withdraw is told why, not only that it failed.
+    page = client.post(f"/beta/katalog/{world.entry_id}/kopier")
+    assert page.status_code == 422
+    reasons = lxml.html.fromstring(page.get_data(as_text=True)).get_element_by_id("error-reasons")
+    assert reasons.text_content().strip() == "Katalogposten er trukket tilbage."
 
 
 def test_the_entry_page_shows_the_reuse_actions_and_counts_once(client, world):
