@@ -55,6 +55,9 @@ class Component:
     # The function is a narrow SECURITY DEFINER one returning (tenant_id, count) rows and
     # nothing else: the operator sees counts, never the component's rows.
     usage: tuple[tuple[str, Any, str], ...] = ()
+    # Labels of the component's audit actions and detail keys: (code, label) pairs, shown in
+    # the municipality's log and the operator's (which the platform cannot label itself).
+    audit_labels: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         for _key, _label, function in self.usage:
@@ -65,6 +68,17 @@ class Component:
 def panels_for(components: list[Component], slot: str) -> list[str]:
     """The templates contributed to `slot`, in component order."""
     return [template for c in components for s, template in c.panels if s == slot]
+
+
+def audit_labels() -> dict[str, Any]:
+    """Every component's audit labels, by code (the running app's components)."""
+    from flask import current_app
+
+    return {
+        code: label
+        for c in current_app.extensions.get("autoproces.components", [])
+        for code, label in c.audit_labels
+    }
 
 
 def home_endpoint(components: list[Component]) -> str | None:

@@ -291,6 +291,16 @@ def test_the_same_publish_again_adds_no_version_but_a_withdrawn_entry_comes_back
         )
 
 
+def test_the_municipalitys_log_names_the_publish(client, alpha, make):
+    html = preview_page(client, alpha)
+    assert publish_from(client, alpha, html, size_band="small").status_code == 302
+    admin = make.user(alpha.tenant, "tenant_admin", name="Ada Admin")
+    login(client, admin)
+    log = client.get("/alpha/admin/log").get_data(as_text=True)
+    assert "Delt i kataloget" in log and "catalogue.published" not in log
+    assert "Katalogpost: " in log and "Version: 1" in log
+
+
 def test_versions_are_append_only_for_the_app_role(client, alpha, su_engine, app_engine):
     html = preview_page(client, alpha)
     assert publish_from(client, alpha, html, size_band="small").status_code == 302
