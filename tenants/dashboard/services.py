@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, String, cast, func, literal, select, union_all
+from sqlalchemy.orm import aliased
 
 from autoproces.platform.db import db
 from autoproces.platform.identity.auth import require
@@ -271,13 +272,15 @@ def _benefit_by_domain(
 ) -> list[DomainBenefit]:
     """The same per fagområde (a process in two counts in both), in the tenant's order."""
     conditions = queries.filtered_query(user, domain=domain, phase=Phase.OPERATION)
-    link = (ProcessDomain.tenant_id == Process.tenant_id) & (ProcessDomain.process_id == Process.id)
+    # An alias, so the domain filter's own ProcessDomain subquery does not correlate to it.
+    pd = aliased(ProcessDomain)
+    link = (pd.tenant_id == Process.tenant_id) & (pd.process_id == Process.id)
     rows = db.session.execute(
-        select(ProcessDomain.domain_id, *_benefit_columns())
+        select(pd.domain_id, *_benefit_columns())
         .select_from(Process)
-        .join(ProcessDomain, link)
+        .join(pd, link)
         .where(*conditions)
-        .group_by(ProcessDomain.domain_id)
+        .group_by(pd.domain_id)
     ).all()
     result = [
         _benefit_from(tuple(r)[1:], cost, DomainBenefit(domain=domains.get(r.domain_id)))
