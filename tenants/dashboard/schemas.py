@@ -13,7 +13,10 @@ from autoproces.tenants.processes.schemas import DomainRefSchema
 class DashboardQuerySchema(Schema):
     domain = fields.UUID(
         metadata={"description": "Only processes in this fagområde"},
-        error_messages={"invalid": _l("Ukendt fagområde."), "invalid_uuid": _l("Ukendt fagområde.")},
+        error_messages={
+            "invalid": _l("Ukendt fagområde."),
+            "invalid_uuid": _l("Ukendt fagområde."),
+        },
     )
 
 

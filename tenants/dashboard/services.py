@@ -166,7 +166,11 @@ def dashboard(user: User, domain: uuid.UUID | None = None, today: date | None = 
         waiting_total=waiting_total or 0,
         waiting=[
             WaitingIdea(
-                r.id, r.number, r.title, r.created_at, (today - r.created_at.astimezone(LOCAL).date()).days
+                r.id,
+                r.number,
+                r.title,
+                r.created_at,
+                (today - r.created_at.astimezone(LOCAL).date()).days,
             )
             for r in waiting_rows
         ],
@@ -181,14 +185,11 @@ def _quarters(conditions: list[Any], today: date) -> list[Quarter]:
     starts = last_quarters(today)
     since = datetime.combine(starts[0], datetime.min.time(), LOCAL)
     field_name = history_name("phase")
-    changes = (
-        select(
-            ProcessChange.process_id.label("process_id"),
-            ProcessChange.new_value.op("#>>")(literal("{}", String)).label("phase"),
-            ProcessChange.changed_at.label("at"),
-        )
-        .where(ProcessChange.field == field_name, ProcessChange.changed_at >= since)
-    )
+    changes = select(
+        ProcessChange.process_id.label("process_id"),
+        ProcessChange.new_value.op("#>>")(literal("{}", String)).label("phase"),
+        ProcessChange.changed_at.label("at"),
+    ).where(ProcessChange.field == field_name, ProcessChange.changed_at >= since)
     first_change = (
         select(ProcessChange.old_value.op("#>>")(literal("{}", String)))
         .where(
@@ -223,8 +224,9 @@ def _quarters(conditions: list[Any], today: date) -> list[Quarter]:
     counts = {
         (q, phase): n
         for q, phase, n in db.session.execute(
-            select(local_quarter, entries.c.phase, func.count(func.distinct(entries.c.process_id)))
-            .group_by(local_quarter, entries.c.phase)
+            select(
+                local_quarter, entries.c.phase, func.count(func.distinct(entries.c.process_id))
+            ).group_by(local_quarter, entries.c.phase)
         )
     }
     return [

@@ -5,7 +5,7 @@ isolation and the API."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -140,9 +140,7 @@ def test_the_fagomraade_filter(client, world):
     assert r.status_code == 422 and "domain" in r.get_data(as_text=True)
 
 
-def test_every_number_on_the_page_leads_to_a_list_of_exactly_the_counted_processes(
-    client, world
-):
+def test_every_number_on_the_page_leads_to_a_list_of_exactly_the_counted_processes(client, world):
     login(client, world["manager"])
     for query in ("", f"?domain={world['d']['Økonomi']}"):
         r = client.get(f"/alpha/overblik{query}")
@@ -240,7 +238,9 @@ def test_the_quarterly_trend_comes_from_the_history(app, client, make, su_engine
     with su_engine.begin() as conn:
         created = {a.id: at(2025, 2, 10), b.id: at(2026, 3, 31, 23), old.id: at(2024, 5, 1)}
         for pid, when in created.items():
-            conn.execute(text("update process set created_at = :t where id = :i"), {"t": when, "i": pid})
+            conn.execute(
+                text("update process set created_at = :t where id = :i"), {"t": when, "i": pid}
+            )
         # A: preanalysis in 2025 K2, specification in 2025 K4, development in 2026 K2;
         # B: preanalysis on 31 March 2026 23:30 Danish time (K1, though 21:30 UTC is too).
         moves = {
@@ -268,7 +268,14 @@ def test_the_quarterly_trend_comes_from_the_history(app, client, make, su_engine
         quarters = dashboard(user, today=date(2026, 6, 15)).quarters
         domain_quarters = dashboard(user, domain=d["Teknik"], today=date(2026, 6, 15)).quarters
     assert [q.label for q in quarters] == [
-        "2024 K3", "2024 K4", "2025 K1", "2025 K2", "2025 K3", "2025 K4", "2026 K1", "2026 K2",
+        "2024 K3",
+        "2024 K4",
+        "2025 K1",
+        "2025 K2",
+        "2025 K3",
+        "2025 K4",
+        "2026 K1",
+        "2026 K2",
     ]
     entered = {q.label: {k: v for k, v in q.entered.items() if v} for q in quarters}
     assert entered == {
