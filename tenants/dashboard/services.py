@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, cast, func, literal, select, union_all
+from sqlalchemy import DateTime, String, cast, func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import aliased
 
 from autoproces.platform.db import db
@@ -185,11 +186,23 @@ def _quarters(conditions: list[Any], today: date) -> list[Quarter]:
     starts = last_quarters(today)
     since = datetime.combine(starts[0], datetime.min.time(), LOCAL)
     field_name = history_name("phase")
-    changes = select(
-        ProcessChange.process_id.label("process_id"),
-        ProcessChange.new_value.op("#>>")(literal("{}", String)).label("phase"),
-        ProcessChange.changed_at.label("at"),
-    ).where(ProcessChange.field == field_name, ProcessChange.changed_at >= since)
+    # The phase changes of the counted processes (a join: the list's conditions on Process).
+    changes = (
+        select(
+            ProcessChange.process_id.label("process_id"),
+            ProcessChange.new_value.op("#>>")(literal("{}", String)).label("phase"),
+            ProcessChange.changed_at.label("at"),
+        )
+        .select_from(Process)
+        .join(
+            ProcessChange,
+            (ProcessChange.tenant_id == Process.tenant_id)
+            & (ProcessChange.process_id == Process.id),
+        )
+        .where(*conditions, ProcessChange.field == field_name, ProcessChange.changed_at >= since)
+    )
+    # The phase a process was created in: its first change's old value (the index on
+    # (tenant, process, changed_at) gives it first), or the phase it is still in.
     first_change = (
         select(ProcessChange.old_value.op("#>>")(literal("{}", String)))
         .where(
@@ -197,7 +210,7 @@ def _quarters(conditions: list[Any], today: date) -> list[Quarter]:
             ProcessChange.process_id == Process.id,
             ProcessChange.field == field_name,
         )
-        .order_by(ProcessChange.id)
+        .order_by(ProcessChange.changed_at)
         .limit(1)
         .scalar_subquery()
     )
@@ -206,36 +219,27 @@ def _quarters(conditions: list[Any], today: date) -> list[Quarter]:
         func.coalesce(first_change, Process.phase).label("phase"),
         Process.created_at.label("at"),
     ).where(*conditions, Process.created_at >= since)
-    entries = union_all(
-        changes.where(
-            select(Process.id)
-            .where(
-                *conditions,
-                Process.tenant_id == ProcessChange.tenant_id,
-                Process.id == ProcessChange.process_id,
-            )
-            .exists()
-        ),
-        creations,
-    ).subquery("entries")
-    local_quarter = cast(
-        func.date_trunc("quarter", func.timezone(str(LOCAL), entries.c.at)), Date
-    ).label("quarter")
+    entries = union_all(changes, creations).subquery("entries")
+    # Which of the eight quarters (1-8) an entry falls in, by the quarters' first moments.
+    bounds = [datetime.combine(start, datetime.min.time(), LOCAL) for start in starts]
+    bucket = func.width_bucket(
+        entries.c.at, cast(array(bounds), ARRAY(DateTime(timezone=True)))
+    ).label("bucket")
     counts = {
         (q, phase): n
         for q, phase, n in db.session.execute(
             select(
-                local_quarter, entries.c.phase, func.count(func.distinct(entries.c.process_id))
-            ).group_by(local_quarter, entries.c.phase)
+                bucket, entries.c.phase, func.count(func.distinct(entries.c.process_id))
+            ).group_by(bucket, entries.c.phase)
         )
     }
     return [
         Quarter(
             label=f"{start.year} K{(start.month - 1) // 3 + 1}",
             start=start,
-            entered={p.value: counts.get((start, p.value), 0) for p in Phase},
+            entered={p.value: counts.get((i + 1, p.value), 0) for p in Phase},
         )
-        for start in starts
+        for i, start in enumerate(starts)
     ]
 
 
