@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, String, cast, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import aliased
 
+from autoproces.platform import search
 from autoproces.platform.db import db
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
@@ -296,28 +297,71 @@ def _benefit_by_domain(
     return sorted(result, key=lambda b: (b.domain.position, b.domain.name))
 
 
+def _as_listed(names: list[str], conditions: list[Any], matches: Any) -> list[tuple[str, int]]:
+    """The top `names` with the count their link's list shows: the list's technology and
+    vendor filters match any part of a name in any case ("RPA" also lists "RPA (UiPath)"),
+    so each name is counted the same way, in one pass (`matches(pattern)` is the test)."""
+    if not names:
+        return []
+    patterns = [f"%{search.escape_like(n)}%" for n in names]
+    wanted = (
+        func.unnest(array(names), array(patterns))
+        .table_valued("name", "pattern")
+        .render_derived("wanted")
+    )
+    counts = dict(
+        db.session.execute(
+            select(wanted.c.name, func.count(func.distinct(Process.id)))
+            .select_from(Process)
+            .join(wanted, matches(wanted.c.pattern))
+            .where(*conditions)
+            .group_by(wanted.c.name)
+        ).all()
+    )
+    ranked = [(n, counts.get(n, 0)) for n in names]
+    return sorted(ranked, key=lambda pair: (-pair[1], names.index(pair[0])))
+
+
 def _top_technologies(conditions: list[Any]) -> list[tuple[str, int]]:
+    """The most used technologies (by exact name), counted as their list counts them."""
     element = func.unnest(Process.technologies).table_valued("name").render_derived()
     name = func.btrim(element.c.name)
-    rows = db.session.execute(
-        select(name, func.count(func.distinct(Process.id)).label("n"))
-        .select_from(Process)
-        .join(element, literal(True))
-        .where(*conditions, name != "")
-        .group_by(name)
-        .order_by(func.count(func.distinct(Process.id)).desc(), name)
-        .limit(TOP)
-    ).all()
-    return [(r[0], r[1]) for r in rows]
+    names = list(
+        db.session.scalars(
+            select(name)
+            .select_from(Process)
+            .join(element, literal(True))
+            .where(*conditions, name != "")
+            .group_by(name)
+            .order_by(func.count(func.distinct(Process.id)).desc(), name)
+            .limit(TOP)
+        )
+    )
+
+    def matches(pattern: Any) -> Any:
+        inner = func.unnest(Process.technologies).table_valued("name").render_derived()
+        return (
+            select(1)
+            .select_from(inner)
+            .where(inner.c.name.ilike(pattern, escape=search.LIKE_ESCAPE))
+            .exists()
+        )
+
+    return _as_listed(names, conditions, matches)
 
 
 def _top_vendors(conditions: list[Any]) -> list[tuple[str, int]]:
+    """The most named vendors (by exact name), counted as their list counts them."""
     name = func.btrim(Process.vendor)
-    rows = db.session.execute(
-        select(name, func.count())
-        .where(*conditions, name != "")
-        .group_by(name)
-        .order_by(func.count().desc(), name)
-        .limit(TOP)
-    ).all()
-    return [(r[0], r[1]) for r in rows]
+    names = list(
+        db.session.scalars(
+            select(name)
+            .where(*conditions, name != "")
+            .group_by(name)
+            .order_by(func.count().desc(), name)
+            .limit(TOP)
+        )
+    )
+    return _as_listed(
+        names, conditions, lambda pattern: Process.vendor.ilike(pattern, escape=search.LIKE_ESCAPE)
+    )

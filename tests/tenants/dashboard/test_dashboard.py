@@ -159,6 +159,34 @@ def test_every_number_on_the_page_leads_to_a_list_of_exactly_the_counted_process
     assert "created_before=" in html and "status=not_assessed" in html
 
 
+def test_technologies_and_vendors_count_as_their_lists_do(client, make, world):
+    """The list's filters match any part of a name in any case: "RPA" lists "RPA (UiPath)"
+    too, "KMD" lists "kmd a/s", so the dashboard counts them so."""
+    make.process(
+        world["team"],
+        title="Borgerservice-robot",
+        phase="development",
+        domain_ids=[world["d"]["Teknik"]],
+        technologies=["RPA (UiPath)"],
+        vendor="kmd a/s",
+    )
+    body = api(client, world["token"])
+    technologies = {t["name"]: t["count"] for t in body["technologies"]}
+    vendors = {v["name"]: v["count"] for v in body["vendors"]}
+    assert technologies == {"RPA": 4, "AI": 1, "RPA (UiPath)": 1}
+    assert vendors == {"Netcompany": 2, "KMD": 2, "kmd a/s": 1}
+    for name, n in technologies.items():
+        listed = client.get(
+            "/api/v1/processes", query_string={"technology": name}, headers=bearer(world["token"])
+        ).get_json()
+        assert listed["total"] == n, name
+    for name, n in vendors.items():
+        listed = client.get(
+            "/api/v1/processes", query_string={"vendor": name}, headers=bearer(world["token"])
+        ).get_json()
+        assert listed["total"] == n, name
+
+
 def test_the_page_shows_charts_tables_and_data(client, world):
     login(client, world["manager"])
     html = client.get("/alpha/overblik").get_data(as_text=True)
