@@ -297,10 +297,14 @@ def _benefit_by_domain(
     return sorted(result, key=lambda b: (b.domain.position, b.domain.name))
 
 
-def _as_listed(names: list[str], conditions: list[Any], matches: Any) -> list[tuple[str, int]]:
+def _as_listed(
+    names: list[str], conditions: list[Any], column: Any, matches: Any
+) -> list[tuple[str, int]]:
     """The top `names` with the count their link's list shows: the list's technology and
     vendor filters match any part of a name in any case ("RPA" also lists "RPA (UiPath)"),
-    so each name is counted the same way, in one pass (`matches(pattern)` is the test)."""
+    so each name is counted the same way. The processes are first grouped by their distinct
+    values of `column` (few), and the names tested against those groups only;
+    `matches(value, pattern)` is the list's test."""
     if not names:
         return []
     patterns = [f"%{search.escape_like(n)}%" for n in names]
@@ -309,16 +313,21 @@ def _as_listed(names: list[str], conditions: list[Any], matches: Any) -> list[tu
         .table_valued("name", "pattern")
         .render_derived("wanted")
     )
+    groups = (
+        select(column.label("value"), func.count().label("n"))
+        .where(*conditions)
+        .group_by(column)
+        .subquery("groups")
+    )
     counts = dict(
         db.session.execute(
-            select(wanted.c.name, func.count(func.distinct(Process.id)))
-            .select_from(Process)
-            .join(wanted, matches(wanted.c.pattern))
-            .where(*conditions)
+            select(wanted.c.name, func.sum(groups.c.n))
+            .select_from(groups)
+            .join(wanted, matches(groups.c.value, wanted.c.pattern))
             .group_by(wanted.c.name)
         ).all()
     )
-    ranked = [(n, counts.get(n, 0)) for n in names]
+    ranked = [(n, int(counts.get(n, 0))) for n in names]
     return sorted(ranked, key=lambda pair: (-pair[1], names.index(pair[0])))
 
 
@@ -338,8 +347,8 @@ def _top_technologies(conditions: list[Any]) -> list[tuple[str, int]]:
         )
     )
 
-    def matches(pattern: Any) -> Any:
-        inner = func.unnest(Process.technologies).table_valued("name").render_derived()
+    def matches(value: Any, pattern: Any) -> Any:
+        inner = func.unnest(value).table_valued("name").render_derived("inner")
         return (
             select(1)
             .select_from(inner)
@@ -347,7 +356,7 @@ def _top_technologies(conditions: list[Any]) -> list[tuple[str, int]]:
             .exists()
         )
 
-    return _as_listed(names, conditions, matches)
+    return _as_listed(names, conditions, Process.technologies, matches)
 
 
 def _top_vendors(conditions: list[Any]) -> list[tuple[str, int]]:
@@ -363,5 +372,8 @@ def _top_vendors(conditions: list[Any]) -> list[tuple[str, int]]:
         )
     )
     return _as_listed(
-        names, conditions, lambda pattern: Process.vendor.ilike(pattern, escape=search.LIKE_ESCAPE)
+        names,
+        conditions,
+        Process.vendor,
+        lambda value, pattern: value.ilike(pattern, escape=search.LIKE_ESCAPE),
     )
