@@ -297,83 +297,59 @@ def _benefit_by_domain(
     return sorted(result, key=lambda b: (b.domain.position, b.domain.name))
 
 
-def _as_listed(
-    names: list[str], conditions: list[Any], column: Any, matches: Any
-) -> list[tuple[str, int]]:
-    """The top `names` with the count their link's list shows: the list's technology and
-    vendor filters match any part of a name in any case ("RPA" also lists "RPA (UiPath)"),
-    so each name is counted the same way. The processes are first grouped by their distinct
-    values of `column` (few), and the names tested against those groups only;
-    `matches(value, pattern)` is the list's test."""
-    if not names:
-        return []
-    patterns = [f"%{search.escape_like(n)}%" for n in names]
-    wanted = (
-        func.unnest(array(names), array(patterns))
-        .table_valued("name", "pattern")
-        .render_derived("wanted")
-    )
+def _top(conditions: list[Any], column: Any, many: bool) -> list[tuple[str, int]]:
+    """The most named values of `column` (technologies: `many`, an array; the vendor: one
+    text), with the count their link's list shows. The list's filters match any part of a
+    name in any case ("RPA" also lists "RPA (UiPath)"), so each name is counted the same
+    way. One statement: the processes are grouped by their distinct values (few), and the
+    names are ranked and tested against those groups, not against every process."""
     groups = (
         select(column.label("value"), func.count().label("n"))
         .where(*conditions)
         .group_by(column)
-        .subquery("groups")
+        .cte("groups")
     )
-    counts = dict(
-        db.session.execute(
-            select(wanted.c.name, func.sum(groups.c.n))
-            .select_from(groups)
-            .join(wanted, matches(groups.c.value, wanted.c.pattern))
-            .group_by(wanted.c.name)
-        ).all()
-    )
-    ranked = [(n, int(counts.get(n, 0))) for n in names]
-    return sorted(ranked, key=lambda pair: (-pair[1], names.index(pair[0])))
-
-
-def _top_technologies(conditions: list[Any]) -> list[tuple[str, int]]:
-    """The most used technologies (by exact name), counted as their list counts them."""
-    element = func.unnest(Process.technologies).table_valued("name").render_derived()
-    name = func.btrim(element.c.name)
-    names = list(
-        db.session.scalars(
-            select(name)
-            .select_from(Process)
-            .join(element, literal(True))
-            .where(*conditions, name != "")
-            .group_by(name)
-            .order_by(func.count(func.distinct(Process.id)).desc(), name)
-            .limit(TOP)
+    if many:
+        element = func.unnest(groups.c.value).table_valued("name").render_derived("element")
+        name = func.btrim(element.c.name)
+        base = select(name.label("name"), func.sum(groups.c.n).label("exact")).join_from(
+            groups, element, literal(True)
         )
+    else:
+        name = func.btrim(groups.c.value)
+        base = select(name.label("name"), func.sum(groups.c.n).label("exact"))
+    names = (
+        (base.where(name != "").group_by(name).order_by(func.sum(groups.c.n).desc(), name))
+        .limit(TOP)
+        .cte("names")
     )
-
-    def matches(value: Any, pattern: Any) -> Any:
-        inner = func.unnest(value).table_valued("name").render_derived("inner")
-        return (
+    # The name as a LIKE pattern, escaped as search.contains escapes it.
+    escaped = names.c.name
+    for char in (search.LIKE_ESCAPE, "%", "_"):
+        escaped = func.replace(escaped, char, search.LIKE_ESCAPE + char)
+    pattern = func.concat("%", escaped, "%")
+    other = groups.alias("other")
+    if many:
+        inner = func.unnest(other.c.value).table_valued("name").render_derived("inner")
+        match = (
             select(1)
             .select_from(inner)
             .where(inner.c.name.ilike(pattern, escape=search.LIKE_ESCAPE))
+            .correlate_except(inner)
             .exists()
         )
+    else:
+        match = other.c.value.ilike(pattern, escape=search.LIKE_ESCAPE)
+    listed = select(func.coalesce(func.sum(other.c.n), 0)).where(match).scalar_subquery().label("n")
+    rows = db.session.execute(
+        select(names.c.name, listed).order_by(listed.desc(), names.c.exact.desc(), names.c.name)
+    ).all()
+    return [(r[0], int(r[1])) for r in rows]
 
-    return _as_listed(names, conditions, Process.technologies, matches)
+
+def _top_technologies(conditions: list[Any]) -> list[tuple[str, int]]:
+    return _top(conditions, Process.technologies, many=True)
 
 
 def _top_vendors(conditions: list[Any]) -> list[tuple[str, int]]:
-    """The most named vendors (by exact name), counted as their list counts them."""
-    name = func.btrim(Process.vendor)
-    names = list(
-        db.session.scalars(
-            select(name)
-            .where(*conditions, name != "")
-            .group_by(name)
-            .order_by(func.count().desc(), name)
-            .limit(TOP)
-        )
-    )
-    return _as_listed(
-        names,
-        conditions,
-        Process.vendor,
-        lambda value, pattern: value.ilike(pattern, escape=search.LIKE_ESCAPE),
-    )
+    return _top(conditions, Process.vendor, many=False)
