@@ -22,6 +22,7 @@ FOLDERS = {"platform": "platform", "tenants": "tenants", "shared_catalog": "shar
 # Which tenants component may import which (the short declared list).
 ALLOWED_COMPONENT_IMPORTS = {
     "engagement": {"processes"},  # comments and following are about processes
+    "dashboard": {"processes"},  # the dashboard counts the register's processes
     "processes": {"taxonomy"},  # KLE and FORM codes classify a process
 }
 

@@ -48,7 +48,6 @@ component = Component(
     nav_items=(
         ("processes.list_processes", _l("Processer")),
         ("processes.new_process", _l("Indberet en idé")),
-        ("processes.overview", _l("Overblik")),
     ),
     home="processes.home",
     admin_links=(

@@ -389,6 +389,8 @@ class ProcessQuerySchema(PageArgsSchema):
     )
     technology = text(100)
     vendor = text(SHORT_TEXT)
+    # Reported before this day (the dashboard's ideas waiting for assessment).
+    created_before = fields.Date(error_messages={"invalid": _l("Skriv en dato (ÅÅÅÅ-MM-DD).")})
     mine = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
     # Only the processes the user follows ("Jeg følger").
     following = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
