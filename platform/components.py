@@ -31,8 +31,9 @@ class Component:
     seed_demo: Callable[[Any, dict[str, Any], random.Random], None] | None = None
     # Sets up a new tenant's component data (default settings, lists), in its transaction.
     init_tenant: Callable[[Any], None] | None = None
-    # Main navigation inside a tenant: (endpoint, label) pairs, in order.
-    nav_items: tuple[tuple[str, Any], ...] = ()
+    # Main navigation inside a tenant: (endpoint, label) pairs, in order; a third item, an
+    # Action, shows the entry only to those who may do it.
+    nav_items: tuple[tuple[Any, ...], ...] = ()
     # A Click group added to the `autoproces` command line (e.g. `autoproces taxonomy …`).
     cli: click.Group | None = None
     # Loads platform-wide reference data (e.g. KLE) when missing; the demo calls it first.

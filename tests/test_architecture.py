@@ -23,6 +23,7 @@ FOLDERS = {"platform": "platform", "tenants": "tenants", "shared_catalog": "shar
 ALLOWED_COMPONENT_IMPORTS = {
     "engagement": {"processes"},  # comments and following are about processes
     "processes": {"taxonomy"},  # KLE and FORM codes classify a process
+    "steering": {"processes"},  # the backlog ranks the register's processes by its score
 }
 
 
