@@ -208,13 +208,15 @@ def move(
     meanwhile). The order up to the furthest place touched is numbered 1, 2, 3…; returns
     the processes whose rank changed (each gets one history entry)."""
     require(user, Action.ASSESS)
+    # The lock first: what is read after it (the process, the order) is what the previous
+    # move committed.
+    _lock_order(user.tenant_id)
     process = get_process(user, process_id)  # 404 for another municipality's id
     if not is_candidate(process):
         raise Invalid(
             _("Processen er ikke i prioriteringen."),
             {"priority_rank": [_("Kun kandidater kan prioriteres.")]},
         )
-    _lock_order(user.tenant_id)
     ranked = _ranked(user, _context())
     order = list(db.session.scalars(select(ranked.c.id).order_by(ranked.c.position)))
     ranked_count = db.session.scalar(
@@ -244,7 +246,9 @@ def move(
     loaded = {
         p.id: p
         for p in db.session.scalars(
-            select(Process).where(Process.tenant_id == user.tenant_id, Process.id.in_(numbered))
+            select(Process)
+            .where(Process.tenant_id == user.tenant_id, Process.id.in_(numbered))
+            .execution_options(populate_existing=True)
         )
     }
     ranks = {loaded[pid]: place for place, pid in enumerate(numbered, start=1)}
