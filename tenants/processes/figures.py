@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, null, select
+from sqlalchemy import Float, case, cast, func, literal, null, select
 
 from autoproces.platform.db import db
 
@@ -309,7 +309,10 @@ def _effort_sql(cost_per_hour: Decimal) -> Any:
 
 
 def _log_share_sql(value: Any, top: Decimal) -> Any:
-    top_ = func.greatest(literal(top), value)  # greatest() skips NULLs: test value first
+    # In double precision, as Python's math.log1p: ln() of a numeric is some 100 times
+    # slower, and a backlog of thousands sorts by it (tests/benchmarks/bench_backlog.py).
+    value = cast(value, Float)
+    top_ = func.greatest(literal(float(top), Float), value)  # skips NULLs: test value first
     return case(
         (value.is_(None), null()),
         (top_ <= 0, 0),
@@ -325,11 +328,12 @@ def priority_score_sql(context: ScoreContext) -> Any:
     fit = Process.strategic_fit
     values = {
         "benefit": 100 * _log_share_sql(hours, context.max_hours),
-        "suitability": suitability_sql(),
+        "suitability": cast(suitability_sql(), Float),
         "ease": 100 * (1 - _log_share_sql(effort, context.max_effort)),
-        "strategic": 100.0 * fit / STRATEGIC_MAX,
+        "strategic": 100.0 * cast(fit, Float) / STRATEGIC_MAX,
     }
-    weights = {n: literal(context.weights.get(n, Decimal(0))) for n in FACTORS}
+    # Double precision throughout (as Python computes it): numeric arithmetic is slow.
+    weights = {n: literal(float(context.weights.get(n, Decimal(0))), Float) for n in FACTORS}
     numerator = sum((func.coalesce(values[n] * weights[n], 0) for n in FACTORS), literal(0))
     present = sum(
         (case((values[n].is_not(None), weights[n]), else_=0) for n in FACTORS), literal(0)
