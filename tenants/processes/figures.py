@@ -320,15 +320,28 @@ def _log_share_sql(value: Any, top: Decimal) -> Any:
     )
 
 
-def priority_score_sql(context: ScoreContext) -> Any:
+def score_inputs_sql(context: ScoreContext) -> dict[str, Any]:
+    """The score's inputs of a Process row (hours, effort, suitability, fit) in SQL: a
+    query over many rows can select them once in a subquery and pass its columns to
+    `priority_score_sql` (Postgres evaluates each repetition of an expression anew)."""
+    return {
+        "hours": expected_hours_sql(),
+        "effort": _effort_sql(context.cost_per_hour),
+        "suitability": suitability_sql(),
+        "fit": Process.strategic_fit,
+    }
+
+
+def priority_score_sql(context: ScoreContext, inputs: dict[str, Any] | None = None) -> Any:
     """`priority_score`'s exact score of a Process row in SQL, for sorting and filtering;
-    NULL when no factor has its inputs."""
-    hours = expected_hours_sql()
-    effort = _effort_sql(context.cost_per_hour)
-    fit = Process.strategic_fit
+    NULL when no factor has its inputs. `inputs`: `score_inputs_sql`'s, as columns."""
+    inputs = inputs or score_inputs_sql(context)
+    hours = inputs["hours"]
+    effort = inputs["effort"]
+    fit = inputs["fit"]
     values = {
         "benefit": 100 * _log_share_sql(hours, context.max_hours),
-        "suitability": cast(suitability_sql(), Float),
+        "suitability": cast(inputs["suitability"], Float),
         "ease": 100 * (1 - _log_share_sql(effort, context.max_effort)),
         "strategic": 100.0 * cast(fit, Float) / STRATEGIC_MAX,
     }

@@ -72,19 +72,30 @@ def _context() -> figures.ScoreContext:
 def _ranked(user: User, context: figures.ScoreContext) -> Any:
     """Every candidate's id with its place by score and in the steering order: computed
     over all candidates, before the list's filters narrow what is shown."""
-    score = figures.priority_score_sql(context)
-    by_score = [score.desc().nulls_last(), Process.number]
-    return (
+    # The score's inputs once per row (OFFSET 0 keeps Postgres from folding the subquery
+    # back in, which would evaluate every repeated expression of the score anew).
+    inputs = (
         select(
-            Process.id.label("id"),
-            func.row_number().over(order_by=by_score).label("score_rank"),
-            func.row_number()
-            .over(order_by=[Process.priority_rank.asc().nulls_last(), *by_score])
-            .label("position"),
+            Process.id,
+            Process.number,
+            Process.priority_rank,
+            *(e.label(n) for n, e in figures.score_inputs_sql(context).items()),
         )
         .where(*candidate_conditions(user))
-        .subquery("ranked")
+        .offset(0)
+        .subquery("inputs")
     )
+    score = figures.priority_score_sql(
+        context, {n: inputs.c[n] for n in ("hours", "effort", "suitability", "fit")}
+    )
+    by_score = [score.desc().nulls_last(), inputs.c.number]
+    return select(
+        inputs.c.id.label("id"),
+        func.row_number().over(order_by=by_score).label("score_rank"),
+        func.row_number()
+        .over(order_by=[inputs.c.priority_rank.asc().nulls_last(), *by_score])
+        .label("position"),
+    ).subquery("ranked")
 
 
 def backlog(
