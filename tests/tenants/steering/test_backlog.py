@@ -311,3 +311,12 @@ def test_the_matrix_page_has_chart_data_and_the_table(client, world):
     assert "Stor gevinst" in table and "Let opgave" in table
     # Without both benefit and ease it cannot be placed, and says so.
     assert "Midt imellem" in html[html.index('id="matrix-unplaced"') :]
+
+
+def test_a_bad_move_from_the_page_is_a_danish_422_not_a_500(client, world):
+    login(client, world["team"])
+    pid = world["big"].id
+    for data in ({}, {"before": "ikke-et-id"}, {"move": "sidelæns"}):
+        r = client.post(f"/alpha/prioritering/{pid}/flyt", data=data)
+        assert r.status_code == 422, (data, r.status_code)
+        assert "Rækkefølgen kunne ikke ændres." in r.get_data(as_text=True)
