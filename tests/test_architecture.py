@@ -24,6 +24,7 @@ ALLOWED_COMPONENT_IMPORTS = {
     "engagement": {"processes"},  # comments and following are about processes
     "dashboard": {"processes"},  # the dashboard counts the register's processes
     "processes": {"taxonomy"},  # KLE and FORM codes classify a process
+    "steering": {"processes"},  # the backlog ranks the register's processes by its score
 }
 
 

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, null, select
+from sqlalchemy import Float, case, cast, func, literal, null, select
 
 from autoproces.platform.db import db
 
@@ -309,7 +309,10 @@ def _effort_sql(cost_per_hour: Decimal) -> Any:
 
 
 def _log_share_sql(value: Any, top: Decimal) -> Any:
-    top_ = func.greatest(literal(top), value)  # greatest() skips NULLs: test value first
+    # In double precision, as Python's math.log1p: ln() of a numeric is some 100 times
+    # slower, and a backlog of thousands sorts by it (tests/benchmarks/bench_backlog.py).
+    value = cast(value, Float)
+    top_ = func.greatest(literal(float(top), Float), value)  # skips NULLs: test value first
     return case(
         (value.is_(None), null()),
         (top_ <= 0, 0),
@@ -317,19 +320,33 @@ def _log_share_sql(value: Any, top: Decimal) -> Any:
     )
 
 
-def priority_score_sql(context: ScoreContext) -> Any:
+def score_inputs_sql(context: ScoreContext) -> dict[str, Any]:
+    """The score's inputs of a Process row (hours, effort, suitability, fit) in SQL: a
+    query over many rows can select them once in a subquery and pass its columns to
+    `priority_score_sql` (Postgres evaluates each repetition of an expression anew)."""
+    return {
+        "hours": expected_hours_sql(),
+        "effort": _effort_sql(context.cost_per_hour),
+        "suitability": suitability_sql(),
+        "fit": Process.strategic_fit,
+    }
+
+
+def priority_score_sql(context: ScoreContext, inputs: dict[str, Any] | None = None) -> Any:
     """`priority_score`'s exact score of a Process row in SQL, for sorting and filtering;
-    NULL when no factor has its inputs."""
-    hours = expected_hours_sql()
-    effort = _effort_sql(context.cost_per_hour)
-    fit = Process.strategic_fit
+    NULL when no factor has its inputs. `inputs`: `score_inputs_sql`'s, as columns."""
+    inputs = inputs or score_inputs_sql(context)
+    hours = inputs["hours"]
+    effort = inputs["effort"]
+    fit = inputs["fit"]
     values = {
         "benefit": 100 * _log_share_sql(hours, context.max_hours),
-        "suitability": suitability_sql(),
+        "suitability": cast(inputs["suitability"], Float),
         "ease": 100 * (1 - _log_share_sql(effort, context.max_effort)),
-        "strategic": 100.0 * fit / STRATEGIC_MAX,
+        "strategic": 100.0 * cast(fit, Float) / STRATEGIC_MAX,
     }
-    weights = {n: literal(context.weights.get(n, Decimal(0))) for n in FACTORS}
+    # Double precision throughout (as Python computes it): numeric arithmetic is slow.
+    weights = {n: literal(float(context.weights.get(n, Decimal(0))), Float) for n in FACTORS}
     numerator = sum((func.coalesce(values[n] * weights[n], 0) for n in FACTORS), literal(0))
     present = sum(
         (case((values[n].is_not(None), weights[n]), else_=0) for n in FACTORS), literal(0)

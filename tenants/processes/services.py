@@ -241,3 +241,43 @@ def delete_process(user: User, process: Process) -> None:
     process_deleting.send(process, user=user)  # e.g. attachments schedule their files' removal
     db.session.delete(process)
     db.session.flush()
+
+
+def set_priority_ranks(user: User, ranks: dict[Process, int | None]) -> list[Process]:
+    """Set the steering group's order (`priority_rank`) of several processes in one go, by
+    those who prioritise (Action.ASSESS; managers do not edit processes otherwise). Each
+    process whose rank changes gets one history entry and a new version, so a form opened
+    before the reorder is told of the change (409). The caller serialises concurrent
+    reorders (tenants/steering takes the municipality's lock) and checked visibility."""
+    require(user, Action.ASSESS)
+    changed: list[tuple[Process, int | None]] = []
+    now = datetime.now(UTC)
+    for process, rank in ranks.items():
+        policy.check(user, process)
+        if process.tenant_id != user.tenant_id:
+            raise Invalid(_("Oplysningerne kunne ikke gemmes."))
+        if process.priority_rank == rank:
+            continue
+        old = process.priority_rank
+        process.priority_rank = rank
+        process.updated_at = now
+        db.session.add(
+            ProcessChange(
+                tenant_id=process.tenant_id,
+                process_id=process.id,
+                user_id=user.id,
+                field=history_name("priority_rank"),
+                old_value=old,
+                new_value=rank,
+            )
+        )
+        changed.append((process, old))
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(_("Processen blev ændret samtidig. Hent den igen, og prøv igen.")) from None
+    for process, old in changed:
+        process_changed.send(
+            process, user=user, changes={"priority_rank": (old, process.priority_rank)}
+        )
+    return [p for p, _old in changed]

@@ -176,8 +176,18 @@ def _valid_input(path: str, method: str) -> dict:
             return {"json": {"body": "Overtaget"}}
         if "/attachments/" in path:
             return {"json": {"shareable": True}}
+        if path.startswith("/api/v1/backlog/"):
+            return {"json": {"move": "up"}}
         return {"json": {"version": 1, "title": "Overtaget"}}
-    return {"data": {"body": "Overtaget", "title": "Overtaget", "shareable": "1", "follow": "1"}}
+    return {
+        "data": {
+            "body": "Overtaget",
+            "title": "Overtaget",
+            "shareable": "1",
+            "follow": "1",
+            "move": "up",  # the backlog's "Flyt op"
+        }
+    }
 
 
 @pytest.mark.parametrize("role", ("automation", "manager"))
