@@ -48,7 +48,7 @@ MAX_HOURS = Decimal("1000000000")
 _CENT = Decimal("0.01")
 # The columns, by their Danish header and the English the API uses (case is ignored).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "process": ("nummer", "proces", "process", "reference"),
+    "process": ("nummer", "number", "proces", "process", "reference"),
     "start": ("fra", "from", "start"),
     "end": ("til", "to", "end"),
     "month": ("måned", "maaned", "month"),
@@ -143,6 +143,8 @@ def read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[RowErr
         if found is not None and found in fields:
             errors.append(RowError(1, name[:60], _("Kolonnen står der to gange.")))
         fields.append(found)
+    if not any(fields):  # nothing recognised: most likely another separator
+        errors = []
     if "process" not in fields and not errors:
         errors.append(
             RowError(
@@ -376,7 +378,7 @@ def _record(
                         row,
                         str(FIELD_LABELS["start"]),
                         _(
-                            "Perioden overlapper perioden i række %(row)d for samme proces.",
+                            "Perioden overlapper perioden i linje %(row)d for samme proces.",
                             row=earlier.row,
                         ),
                     )
