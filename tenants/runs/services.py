@@ -560,9 +560,10 @@ def send_lessons_reminders(tenant_slug: str, today: date | None = None) -> int:
             )
             subject = _("Erfaringer fra %(title)s efter tre måneder i drift", title=process.title)
             body = _(
-                "Hej %(name)s\n\n“%(title)s” (%(number)s) har nu været i drift i tre måneder, og du er"
-                " faglig kontaktperson. Skriv venligst jeres erfaringer og den realiserede gevinst"
-                " (realiserede timer pr. år) på processen:\n\n%(link)s\n\nTak for hjælpen.",
+                "Hej %(name)s\n\n“%(title)s” (%(number)s) har nu været i drift i tre måneder,"
+                " og du er faglig kontaktperson. Skriv venligst jeres erfaringer og den"
+                " realiserede gevinst (realiserede timer pr. år) på processen:\n\n%(link)s"
+                "\n\nTak for hjælpen.",
                 name=owner.name,
                 title=process.title,
                 number=process.number_label,
