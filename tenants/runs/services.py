@@ -292,9 +292,10 @@ def _check_row(
         fail("minutes_per_run", _("Højst %(max)d.", max=MAX_MINUTES_PER_RUN))
     elif runs is not None and runs <= MAX_RUNS:
         hours = hours if hours is not None else runs * minutes / 60
-        hours = hours.quantize(_CENT, rounding=ROUND_HALF_UP)
-        if hours >= MAX_HOURS:
+        if hours >= MAX_HOURS:  # before rounding: a huge exponent cannot be quantised
             fail("hours", _("Urealistisk mange timer."))
+        else:
+            hours = hours.quantize(_CENT, rounding=ROUND_HALF_UP)
     if errors:
         return None, errors
     return PlannedRun(row, process, start, end, int(runs), hours), []

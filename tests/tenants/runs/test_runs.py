@@ -283,6 +283,13 @@ def test_the_api_records_and_reports_realised_hours(client, alpha, su_engine):
         ([{"process": 1, "month": "\ud800", "runs": 1, "hours": 1}], "1.Måned"),
         ([{"process": 1, "month": "2026-01", "runs": True, "hours": 1}], "1.Kørsler"),
         ([{"process": 1, "month": "2026-01", "runs": 1, "hours": 1e400}], "1.Timer"),
+        ([{"process": 1, "month": "2026-01", "runs": 1, "hours": "1e999999"}], "1.Timer"),
+        ([{"process": 1, "month": "2026-01", "runs": "1e99999", "hours": 1}], "1.Kørsler"),
+        ([{"process": 2**70, "month": "2026-01", "runs": 1, "hours": 1}], "1.Nummer"),
+        (
+            [{"process": 1, "month": "2026-01", "runs": 1, "minutes_per_run": 1e308}],
+            "1.Minutter pr. kørsel",
+        ),
         ([{"process": 1, "colour": "blå"}], "1"),
         ([1], "1"),
         ({"process": 1}, "body"),
