@@ -69,6 +69,9 @@ def _rename(entries: Any) -> Any:
 @bp.get("/processes/<uuid:process_id>/runs")
 @bp.response(200, RealisedOutSchema)
 def get_realised(process_id: uuid.UUID) -> Any:
-    """A process's recorded runs and its realised hours per year (see the formula in
-    `tenants/runs/figures.py`); 404 when the caller may not see the process."""
+    """A process's recorded runs and its realised hours per year.
+
+    Newest period first; the formula is in `tenants/runs/figures.py` (and docs/DOMAIN.md).
+    404 when the caller may not see the process.
+    """
     return services.benefit_of(get_process(g.api_user, process_id))
