@@ -317,6 +317,15 @@ class ProcessOutSchema(ProcessInSchema):
     suitability = fields.Float(allow_none=True)
     confidence = fields.Float()
     priority_score = fields.Float(allow_none=True)
+    # Attached by the runs component when it is installed (signals.processes_presented).
+    realised_hours_from_runs = fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        metadata={
+            "description": "Realised hours per year computed from the recorded runs"
+            " (null: no runs); see GET /processes/{id}/runs"
+        },
+    )
     priority_confidence = fields.Float(allow_none=True)
     priority = fields.Nested(
         lambda: PrioritySchema(),
@@ -364,7 +373,6 @@ class KlePrefix(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs).strip().replace(",", ".")
-
 
 
 class ProcessQuerySchema(PageArgsSchema):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
 
 from autoproces.platform.components import Component
 
@@ -15,7 +14,10 @@ from .cli import runs_cli
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as runs_api
-    from . import views
+    from . import (
+        receivers,  # noqa: F401  (attaches realised hours to the register's processes)
+        views,
+    )
 
     app.register_blueprint(views.bp)
     api.register_blueprint(runs_api.bp)
@@ -26,8 +28,4 @@ component = Component(
     init_app=init_app,
     cli=runs_cli,
     panels=(("process", "runs/_process_panel.html"),),
-    admin_links=(),
-    nav_items=(),
 )
-
-_ = _l  # the labels above are lazy

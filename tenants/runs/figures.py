@@ -15,7 +15,8 @@ decimal, half up. None: no runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -42,19 +43,19 @@ def realised_hours_per_year(periods: Iterable[tuple[date, date, Decimal]]) -> De
     return (hours * YEAR_DAYS / days).quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
-def realised_hours_sql() -> Select:
-    """(tenant_id, process_id, hours_per_year) for every process with runs, as the formula
-    above (PostgreSQL's round() is half away from zero, the same as half up here)."""
+def realised_hours_sql(process_ids: Collection[uuid.UUID] | None = None) -> Select:
+    """(tenant_id, process_id, hours_per_year) for every process with runs (or those of
+    `process_ids`), as the formula above (PostgreSQL's round() is half away from zero, the
+    same as half up here)."""
     run = ProcessRun.__table__
-    last = (
-        select(
-            run.c.tenant_id,
-            run.c.process_id,
-            func.max(run.c.period_end).label("last_end"),
-        )
-        .group_by(run.c.tenant_id, run.c.process_id)
-        .subquery("last_run")
-    )
+    last = select(
+        run.c.tenant_id,
+        run.c.process_id,
+        func.max(run.c.period_end).label("last_end"),
+    ).group_by(run.c.tenant_id, run.c.process_id)
+    if process_ids is not None:
+        last = last.where(run.c.process_id.in_(list(process_ids)))
+    last = last.subquery("last_run")
     days = run.c.period_end - run.c.period_start + 1
     return (
         select(

@@ -483,3 +483,17 @@ def mails_of_kind(su_engine, kind: str = "runs.lessons") -> list:
             ),
             {"k": kind},
         ).all()
+
+
+def test_the_api_process_representation_carries_realised_hours_from_runs(client, alpha):
+    headers = bearer(alpha.team_token)
+    r = client.get(f"/api/v1/processes/{alpha.p1.id}", headers=headers)
+    assert r.get_json()["realised_hours_from_runs"] is None
+    body = [{"process": alpha.p1.number, "month": "2026-01", "runs": 31, "hours": 31}]
+    assert client.post("/api/v1/runs", json=body, headers=headers).status_code == 201
+    r = client.get(f"/api/v1/processes/{alpha.p1.id}", headers=headers)
+    assert r.get_json()["realised_hours_from_runs"] == "365.0"
+    listed = client.get("/api/v1/processes", headers=headers).get_json()
+    items = listed["items"] if isinstance(listed, dict) else listed
+    by_id = {p["id"]: p["realised_hours_from_runs"] for p in items}
+    assert by_id == {str(alpha.p1.id): "365.0", str(alpha.p2.id): None}
