@@ -26,8 +26,8 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, func, or_, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from autoproces.platform.db import db
 from autoproces.platform.identity.auth import require
@@ -35,7 +35,7 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.outbox.services import queue_mail
 from autoproces.platform.permissions import Action
 from autoproces.platform.urls import external_url
-from autoproces.tenants.processes.models import Phase, Process
+from autoproces.tenants.processes.models import Phase, Process, ProcessChange
 
 from .figures import MAX_PERIOD_DAYS, realised_hours_per_year
 from .models import LessonsReminder, ProcessRun
@@ -513,10 +513,26 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
+def _entered_operation(process: Process) -> date | None:
+    """When the history last saw the process change phase to operation (for a process in
+    drift whose date of going into operation was never filled in)."""
+    changed = db.session.scalar(
+        select(func.max(ProcessChange.changed_at)).where(
+            ProcessChange.tenant_id == process.tenant_id,
+            ProcessChange.process_id == process.id,
+            ProcessChange.field == "phase",
+            ProcessChange.new_value == type_coerce(Phase.OPERATION.value, JSONB),
+        )
+    )
+    return changed.date() if changed is not None else None
+
+
 def send_lessons_reminders(tenant_slug: str, today: date | None = None) -> int:
     """Ask the owner of each process in the current municipality that went into operation
-    three months ago (and not a year or more ago) for lessons learned and realised benefit:
-    one e-mail per process, ever. Returns how many were queued.
+    (`put_into_operation_at`, else the history's change of phase; required by the phase,
+    so the history is for older rows) three months ago, and not a year or more ago, for
+    lessons learned and realised benefit: one e-mail per process, ever.
+    Returns how many were queued.
 
     The reminder's row is inserted first (ON CONFLICT DO NOTHING): a second worker running
     at the same time waits for the first's row and then inserts nothing, so sends nothing."""
@@ -525,8 +541,6 @@ def send_lessons_reminders(tenant_slug: str, today: date | None = None) -> int:
         select(Process).where(
             Process.phase == Phase.OPERATION,
             Process.owner_id.is_not(None),
-            Process.put_into_operation_at.is_not(None),
-            Process.put_into_operation_at <= today,
             ~select(LessonsReminder.process_id)
             .where(
                 LessonsReminder.tenant_id == Process.tenant_id,
@@ -537,7 +551,9 @@ def send_lessons_reminders(tenant_slug: str, today: date | None = None) -> int:
     ).all()
     sent = 0
     for process in due:
-        started = process.put_into_operation_at
+        started = process.put_into_operation_at or _entered_operation(process)
+        if started is None:
+            continue
         if (
             not add_months(started, REMINDER_AFTER_MONTHS)
             <= today

@@ -497,3 +497,22 @@ def test_the_api_process_representation_carries_realised_hours_from_runs(client,
     items = listed["items"] if isinstance(listed, dict) else listed
     by_id = {p["id"]: p["realised_hours_from_runs"] for p in items}
     assert by_id == {str(alpha.p1.id): "365.0", str(alpha.p2.id): None}
+
+
+def test_without_a_date_the_historys_change_to_operation_counts(app, make, alpha, su_engine):
+    process = _in_operation(make, alpha, date(2026, 1, 1))
+    with su_engine.begin() as conn:
+        conn.execute(
+            text("update process set put_into_operation_at = null where id = :p"), {"p": process.id}
+        )
+        conn.execute(
+            text(
+                "insert into process_change (tenant_id, process_id, changed_at, field, old_value,"
+                " new_value) values (:t, :p, '2026-02-10 09:00+00', 'phase', '\"implementation\"',"
+                " '\"operation\"')"
+            ),
+            {"t": alpha.tenant.id, "p": process.id},
+        )
+    assert _remind(app, date(2026, 5, 9)) == 0
+    assert _remind(app, date(2026, 5, 10)) == 1
+    assert len(mails_of_kind(su_engine)) == 1
