@@ -366,13 +366,13 @@ def _record(
     result = RunImportResult()
     processes = _processes_by_number(user)
     planned: list[PlannedRun] = []
+    by_process: dict[uuid.UUID, list[PlannedRun]] = {}
     for row, values in rows:
         run, errors = _check_row(row, values, processes, today)
         result.errors += errors
         if run is not None:
-            earlier = next(
-                (p for p in planned if p.process.id == run.process.id and _overlaps(p, run)), None
-            )
+            same_process = by_process.setdefault(run.process.id, [])
+            earlier = next((p for p in same_process if _overlaps(p, run)), None)
             if earlier is not None:
                 result.errors.append(
                     RowError(
@@ -385,6 +385,7 @@ def _record(
                     )
                 )
             planned.append(run)
+            same_process.append(run)
     if result.errors:
         return result
     # Hold the processes until the transaction ends: two uploads for one process wait for

@@ -516,3 +516,21 @@ def test_without_a_date_the_historys_change_to_operation_counts(app, make, alpha
     assert _remind(app, date(2026, 5, 9)) == 0
     assert _remind(app, date(2026, 5, 10)) == 1
     assert len(mails_of_kind(su_engine)) == 1
+
+
+def test_five_thousand_rows_are_recorded_at_once(client, alpha, su_engine):
+    """The limit's worth of rows: 2,500 single days for each of two processes."""
+    import time
+
+    login(client, alpha.team)
+    lines = ["Nummer;Fra;Til;Kørsler;Timer"]
+    for process in (alpha.p1, alpha.p2):
+        for d in range(2500):
+            day = (date(2019, 1, 1) + timedelta(days=d)).isoformat()
+            lines.append(f"{process.number};{day};{day};2;1,5")
+    started = time.perf_counter()
+    r = upload(client, "\n".join(lines).encode())
+    elapsed = time.perf_counter() - started
+    assert r.status_code == 200, r.get_data(as_text=True)[-3000:]
+    assert len(stored(su_engine)) == 5000
+    assert elapsed < 20, elapsed
