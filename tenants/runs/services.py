@@ -391,12 +391,25 @@ def _record(
     # Hold the processes until the transaction ends: two uploads for one process wait for
     # each other rather than both pass the overlap check.
     ids = sorted({p.process.id for p in planned})
-    db.session.execute(
-        select(Process.id)
-        .where(Process.tenant_id == user.tenant_id, Process.id.in_(ids))
-        .order_by(Process.id)
-        .with_for_update(of=Process, key_share=False, nowait=False)
+    held = set(
+        db.session.scalars(
+            select(Process.id)
+            .where(Process.tenant_id == user.tenant_id, Process.id.in_(ids))
+            .order_by(Process.id)
+            .with_for_update(of=Process)
+        )
     )
+    for run in planned:  # deleted meanwhile: an unknown reference, not a foreign-key 500
+        if run.process.id not in held:
+            result.errors.append(
+                RowError(
+                    run.row,
+                    str(FIELD_LABELS["process"]),
+                    _("Ukendt procesnummer %(number)s.", number=run.process.number),
+                )
+            )
+    if result.errors:
+        return result
     stored = _stored_overlapping(user.tenant_id, planned)
     replace: list[ProcessRun] = []
     for run in planned:
