@@ -122,7 +122,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     for component in components:
         component.init_app(app, api)
     operator_views.check_component_pages(app, components)
-    nav_items = [(*item, None) for c in components for item in c.nav_items]
+    nav_items = [(*item, None)[:3] for c in components for item in c.nav_items]
     nav_items.append(("tenant_admin.index", _l("Administration"), Action.ADMINISTER))
 
     def visible_nav() -> list[tuple[str, Any]]:

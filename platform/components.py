@@ -31,8 +31,9 @@ class Component:
     seed_demo: Callable[[Any, dict[str, Any], random.Random], None] | None = None
     # Sets up a new tenant's component data (default settings, lists), in its transaction.
     init_tenant: Callable[[Any], None] | None = None
-    # Main navigation inside a tenant: (endpoint, label) pairs, in order.
-    nav_items: tuple[tuple[str, Any], ...] = ()
+    # Main navigation inside a tenant: (endpoint, label) pairs, in order; a third element,
+    # an Action, shows the item only to those who may do it.
+    nav_items: tuple[tuple[Any, ...], ...] = ()
     # A Click group added to the `autoproces` command line (e.g. `autoproces taxonomy …`).
     cli: click.Group | None = None
     # Loads platform-wide reference data (e.g. KLE) when missing; the demo calls it first.
@@ -55,6 +56,9 @@ class Component:
     # The function is a narrow SECURITY DEFINER one returning (tenant_id, count) rows and
     # nothing else: the operator sees counts, never the component's rows.
     usage: tuple[tuple[str, Any, str], ...] = ()
+    # Labels of the component's audit actions and detail keys: (code, label) pairs, shown in
+    # the municipality's log and the operator's (which the platform cannot label itself).
+    audit_labels: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         for _key, _label, function in self.usage:
@@ -65,6 +69,17 @@ class Component:
 def panels_for(components: list[Component], slot: str) -> list[str]:
     """The templates contributed to `slot`, in component order."""
     return [template for c in components for s, template in c.panels if s == slot]
+
+
+def audit_labels() -> dict[str, Any]:
+    """Every component's audit labels, by code (the running app's components)."""
+    from flask import current_app
+
+    return {
+        code: label
+        for c in current_app.extensions.get("autoproces.components", [])
+        for code, label in c.audit_labels
+    }
 
 
 def home_endpoint(components: list[Component]) -> str | None:

@@ -106,9 +106,14 @@ def api_message(e: HTTPException, data: Mapping[str, Any]) -> str:
     return ERROR_TITLES.get(e.code or 500, ERROR_TITLES[500])()
 
 
-def html_error(status: int, message: str = "") -> Any:
+def html_error(status: int, message: str = "", reasons: list[str] | None = None) -> Any:
+    """The Danish error page; `reasons` are the rule's own words (a domain error's field
+    messages), shown under the message."""
     title = ERROR_TITLES.get(status, ERROR_TITLES[500])()
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    page = render_template(
+        "errors/error.html", status=status, title=title, message=message, reasons=reasons or []
+    )
+    return page, status
 
 
 def _rollback() -> None:
@@ -203,7 +208,16 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(e: DomainError) -> Any:
         if wants_json():
             return json_error(e.status, e.message, {"json": e.errors} if e.errors else None)
-        return html_error(e.status, e.message)
+        messages = normalise_messages(e.errors) if e.errors else {}
+        reasons = list(
+            dict.fromkeys(
+                str(m)
+                for ms in messages.values()
+                for m in (ms if isinstance(ms, list) else [ms])
+                if isinstance(m, str) and str(m) != str(e.message)
+            )
+        )
+        return html_error(e.status, e.message, reasons)
 
     @app.errorhandler(TenantSuspended)
     def _suspended(e: TenantSuspended) -> Any:

@@ -46,4 +46,17 @@ component = Component(
     operator_pages=(("catalogue_operator.entries", _l("Kataloget")),),
     cli=catalogue_cli,
     seed_demo=seed_demo,
+    audit_labels=(
+        ("catalogue.published", _l("Delt i kataloget")),
+        ("catalogue.withdrawn", _l("Trukket tilbage fra kataloget")),
+        ("catalogue.copied", _l("Kopieret fra kataloget")),
+        ("catalogue.hide", _l("Katalogpost skjult")),
+        ("catalogue.unhide", _l("Katalogpost vist igen")),
+        ("catalogue.hidden", _l("Katalogpost skjult af OS2")),
+        ("catalogue.unhidden", _l("Katalogpost vist igen af OS2")),
+        ("entry", _l("Katalogpost")),
+        ("version", _l("Version")),
+        ("process", _l("Proces")),
+        ("title", _l("Titel")),
+    ),
 )

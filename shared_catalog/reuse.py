@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from autoproces.platform import audit
 from autoproces.platform.db import db
-from autoproces.platform.errors import Invalid, NotFound, normalise_messages
+from autoproces.platform.errors import Forbidden, Invalid, NotFound, normalise_messages
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
@@ -220,10 +220,23 @@ def _it_system(line: str) -> dict[str, str]:
     return {"name": line, "vendor": ""}
 
 
+def is_own(user: User, entry: CatalogueEntry) -> bool:
+    """Whether the user's municipality published the entry."""
+    return db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None
+
+
+def _refuse_own(user: User, entry: CatalogueEntry) -> None:
+    # The reuse actions are other municipalities': the publisher copying, wanting or writing
+    # to its own entry would count itself among those who reuse it.
+    if is_own(user, entry):
+        raise Forbidden(_("Det er jeres egen katalogpost."))
+
+
 def copy_entry(user: User, entry_id: uuid.UUID) -> Process:
     """Copy the entry's current version into the reader's register as a new idea."""
     require(user, Action.REPORT)
     entry = services.get_entry(user, entry_id)
+    _refuse_own(user, entry)
     # A withdraw or the operator's hiding under way is waited for and then refused, never
     # copied past.
     lock_entry(entry)
@@ -364,9 +377,12 @@ def signal_interest(user: User, entry_id: uuid.UUID, wants_to_help: bool) -> Cat
     """ "Vi vil også gerne" for the user's municipality (once; a second time updates)."""
     require(user, Action.READ)
     entry = services.get_entry(user, entry_id)
-    if db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None:
+    _refuse_own(user, entry)
+    if entry.withdrawn_at is not None and interest_of(user, entry.id) is None:
+        # Nobody is behind a withdrawn entry any more to want it with (its interest may go).
         raise Invalid(
-            _("Interessen blev ikke gemt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}
+            _("Katalogposten er trukket tilbage."),
+            {"entry_id": [_("Katalogposten er trukket tilbage.")]},
         )
     # One statement, so two people of the municipality at once update one row (no 500 on
     # the primary key); the second's choice of wants_to_help wins.
@@ -421,22 +437,28 @@ def interested(user: User, entry_id: uuid.UUID) -> list[Interested]:
 # --- Contact -------------------------------------------------------------------------------
 
 
+def may_contact(user: User, entry_id: uuid.UUID) -> CatalogueEntry:
+    """The entry, if the user may write to its publisher: another municipality's entry
+    published here (a mirrored entry's publisher is on another installation)."""
+    require(user, Action.READ)
+    entry = services.get_entry(user, entry_id)
+    _refuse_own(user, entry)
+    if entry.mirrored:
+        raise NotFound(_("Kommunen, der delte katalogposten, kan ikke kontaktes."))
+    return entry
+
+
 def contact(user: User, entry_id: uuid.UUID, body: str) -> None:
     """Send a message to the publishing municipality's automation team: kept in its inbox
     and e-mailed. The reader's name, municipality and e-mail go with it; the publisher's
     identity never comes back."""
-    require(user, Action.READ)
-    entry = services.get_entry(user, entry_id)
+    entry = may_contact(user, entry_id)
     try:
         body = ContactInSchema().load({"body": body})["body"]
     except ValidationError as e:
         raise Invalid(
             _("Beskeden blev ikke sendt."), normalise_messages(e.normalized_messages())
         ) from e
-    if db.session.get(CatalogueSource, (user.tenant_id, entry.id)) is not None:
-        raise Invalid(
-            _("Beskeden blev ikke sendt."), {"entry_id": [_("Det er jeres egen katalogpost.")]}
-        )
     municipality = db.session.get(Tenant, user.tenant_id).name
     title = entry.current.fields.get("title", "")
     subject = _("Besked om katalogposten “%(title)s”", title=title)

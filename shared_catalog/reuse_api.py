@@ -48,7 +48,8 @@ def copy(entry_id: uuid.UUID) -> Any:
 
     Makes a new idea (phase Idé, status Ikke vurderet, visible in the municipality) from the
     entry's current version with its lineage (entry and version), the caller as reporter
-    and the entry's files. The entry's reuse count goes up once per municipality.
+    and the entry's files. The entry's reuse count goes up once per municipality. 403 for
+    the publisher's own entry, 422 for a withdrawn one.
     """
     return reuse.copy_entry(g.api_user, entry_id)
 
@@ -60,7 +61,8 @@ def signal_interest(data: dict[str, Any], entry_id: uuid.UUID) -> Any:
     """Signal interest ("Vi vil også gerne").
 
     Once per municipality; calling again updates `wants_to_help`. The count is public, the
-    list of municipalities only the publisher sees.
+    list of municipalities only the publisher sees. 403 for the publisher's own entry, 422
+    for a new interest in a withdrawn one.
     """
     return reuse.signal_interest(g.api_user, entry_id, data["wants_to_help"])
 
@@ -85,6 +87,7 @@ def contact(data: dict[str, Any], entry_id: uuid.UUID) -> None:
 
     The message goes to the publisher's automation team by e-mail and into its inbox, with
     the caller's name, municipality and e-mail. The publisher's identity is never returned.
-    Rate limited per user (429).
+    Rate limited per user (429). 403 for the publisher's own entry, 404 for one mirrored
+    from another installation (its publisher is not here).
     """
     reuse.contact(g.api_user, entry_id, data["body"])

@@ -16,8 +16,8 @@ from autoproces.platform.permissions import Action
 from autoproces.platform.security import limiter, per_user
 from autoproces.tenants.processes.policy import get_process
 
-from . import reuse, services
-from .models import CatalogueEntry, CatalogueSource
+from . import reuse
+from .models import CatalogueEntry
 
 # One budget per person for the page and the API together.
 contact_limited = limiter.shared_limit(
@@ -32,15 +32,14 @@ bp = tenant_blueprint(
 @bp.app_template_global("catalogue_reuse_for")
 def catalogue_reuse_for(entry: CatalogueEntry) -> dict[str, Any]:
     """What the entry page's reuse actions show the signed-in reader."""
-    from autoproces.platform.db import db
-
-    own = db.session.get(CatalogueSource, (current_user.tenant_id, entry.id)) is not None
+    own = reuse.is_own(current_user, entry)
     return {
         "interest": reuse.interest_of(current_user, entry.id),
         "own": own,
         "interested": reuse.interested(current_user, entry.id) if own else [],
         "may_copy": current_user.can(Action.REPORT) and not entry.withdrawn_at,
         "may_inbox": own and current_user.can(Action.PUBLISH),
+        "may_contact": not entry.mirrored,
     }
 
 
@@ -75,7 +74,8 @@ def interest(entry_id: uuid.UUID) -> Any:
 @bp.route("/<uuid:entry_id>/kontakt", methods=["GET", "POST"])
 @contact_limited
 def contact(entry_id: uuid.UUID) -> Any:
-    entry = services.get_entry(current_user, entry_id)
+    # Refused before the form is shown (our own entry, a mirrored one), not after typing.
+    entry = reuse.may_contact(current_user, entry_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:

@@ -162,6 +162,14 @@ def list_entries() -> Any:
         pager_args={**query_args, **({"per_page": per_page} if per_page != PER_PAGE else {})},
         errors=errors,
         facet_titles=search.facet_titles(),
+        # The warning names a parameter that could not be used as the page calls it.
+        param_labels={
+            **search.facet_titles(),
+            "q": _("Søgning"),
+            "sort": _("Sortér efter"),
+            "page": _("Side"),
+            "per_page": _("Antal pr. side"),
+        },
         sort_labels={
             "relevance": _("Bedst match"),
             "newest": _("Nyeste"),

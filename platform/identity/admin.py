@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import audit
+from ..components import audit_labels
 from ..crypto import EncryptionUnavailable, decrypt, encrypt
 from ..errors import Invalid
 from ..pagination import page_number
@@ -336,7 +337,7 @@ def audit_log() -> Any:
     return render_template(
         "admin/audit.html",
         page=audit.entries(current_tenant().id, _page_number()),
-        action_labels=AUDIT_ACTION_LABELS,
+        action_labels={**AUDIT_ACTION_LABELS, **audit_labels()},
         actor_label=actor_label,
         describe=describe,
     )

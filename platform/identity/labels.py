@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import audit
+from ..components import audit_labels
 from ..permissions import ROLE_LABELS, Role
 
 IDP_FIELD_LABELS = {
@@ -89,10 +90,11 @@ def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
             return str(STATUS_LABELS[value])
         return str(value)
 
+    labels = {**AUDIT_DETAIL_LABELS, **audit_labels()}
     pairs: list[tuple[str, str]] = []
     for key, value in details.items():
         if key == "changes" and isinstance(value, dict):
-            pairs.extend((str(AUDIT_DETAIL_LABELS.get(k, k)), show(v, k)) for k, v in value.items())
+            pairs.extend((str(labels.get(k, k)), show(v, k)) for k, v in value.items())
         else:
-            pairs.append((str(AUDIT_DETAIL_LABELS.get(key, key)), show(value, key)))
+            pairs.append((str(labels.get(key, key)), show(value, key)))
     return pairs

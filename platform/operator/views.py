@@ -33,7 +33,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..components import Component
+from ..components import Component, audit_labels
 from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
@@ -227,7 +227,7 @@ def _console_context() -> dict[str, Any]:
     return {
         "operator": current_operator(),
         "status_labels": STATUS_LABELS,
-        "action_labels": ACTION_LABELS,
+        "action_labels": {**ACTION_LABELS, **audit_labels()},
         "console_nav": [*CONSOLE_NAV, *(page for c in components for page in c.operator_pages)],
     }
 
@@ -585,12 +585,13 @@ def describe(details: dict[str, Any]) -> list[tuple[str, str]]:
             return str(DETAIL_VALUES[value])
         return str(value)
 
+    labels = {**DETAIL_LABELS, **audit_labels()}
     pairs: list[tuple[str, str]] = []
     for key, value in details.items():
         if key == "changes" and isinstance(value, dict):
-            pairs.extend((str(DETAIL_LABELS.get(k, k)), show(v)) for k, v in value.items())
+            pairs.extend((str(labels.get(k, k)), show(v)) for k, v in value.items())
         else:
-            pairs.append((str(DETAIL_LABELS.get(key, key)), show(value, key in CODED_DETAILS)))
+            pairs.append((str(labels.get(key, key)), show(value, key in CODED_DETAILS)))
     return pairs
 
 

@@ -16,17 +16,22 @@ from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
 from . import exchange, queries, services
+from . import settings as register_settings
 from .history import history
 from .policy import get_process as load_process
 from .schemas import (
     ChangeSchema,
+    DomainPatchSchema,
     DomainRefSchema,
+    DomainSchema,
     OverviewSchema,
     ProcessInSchema,
     ProcessOutSchema,
     ProcessPageSchema,
     ProcessPatchSchema,
     ProcessQuerySchema,
+    SettingsOutSchema,
+    SettingsSchema,
 )
 
 
@@ -221,3 +226,64 @@ def overview() -> Any:
     For each fagområde: counts by phase and status, and expected hours per year.
     """
     return queries.overview(g.api_user)
+
+
+settings_bp = api_blueprint(
+    "settings_api",
+    __name__,
+    "/settings",
+    description="The municipality's figures for the formulas and the priority weights",
+)
+
+
+@settings_bp.get("")
+@settings_bp.response(200, SettingsOutSchema)
+def get_settings() -> Any:
+    """Read the municipality's settings.
+
+    Hours per FTE and cost per hour for the formulas, and the priority score's four
+    weights. For the municipality's administrator."""
+    return register_settings.get_settings(g.api_user)
+
+
+@settings_bp.patch("")
+@settings_bp.arguments(SettingsSchema)
+@settings_bp.response(200, SettingsOutSchema)
+def update_settings(data: dict[str, Any]) -> Any:
+    """Change the municipality's settings.
+
+    Give only what changes; at least one weight stays above 0. Every change is in the
+    municipality's audit log. For its administrator."""
+    return register_settings.update_settings(g.api_user, data)
+
+
+@domains_bp.post("")
+@domains_bp.arguments(DomainSchema)
+@domains_bp.response(201, DomainSchema)
+def add_domain(data: dict[str, Any]) -> Any:
+    """Add a fagområde.
+
+    It comes last in the order; a name the list already has (in any case) is refused (422).
+    For the municipality's administrator."""
+    return register_settings.add_domain(g.api_user, data["name"])
+
+
+@domains_bp.patch("/<uuid:domain_id>")
+@domains_bp.arguments(DomainPatchSchema)
+@domains_bp.response(200, DomainSchema)
+def change_domain(data: dict[str, Any], domain_id: uuid.UUID) -> Any:
+    """Change a fagområde.
+
+    Rename it, (de)activate it, or move it (`move`: up/down, or a 0-based `position`).
+    A deactivated one cannot be chosen for new processes. For the administrator."""
+    return register_settings.change_domain(g.api_user, domain_id, data)
+
+
+@domains_bp.delete("/<uuid:domain_id>")
+@domains_bp.response(204)
+def delete_domain(domain_id: uuid.UUID) -> None:
+    """Delete a fagområde.
+
+    Only one no process uses: otherwise 409 (deactivate it instead). For the
+    municipality's administrator."""
+    register_settings.delete_domain(g.api_user, domain_id)

@@ -34,6 +34,8 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
             **fields,
         )
         phase = process.phase
+        if reached(phase, Phase.PREANALYSIS):
+            _assess(process)
         if reached(phase, Phase.SPECIFICATION):
             process.owner_id = rng.choice(users["employees"]).id
         if reached(phase, Phase.DEVELOPMENT):
@@ -61,6 +63,25 @@ def seed(tenant: Any, users: dict[str, Any], rng: random.Random) -> int:
         count += 1
     db.session.flush()
     return count
+
+
+ASSESSED = ("structured_input", "uniformity", "digital_input", "speed_gain", "routine_reduction")
+
+
+def _assess(process: Process) -> None:
+    """What the team has assessed once past the idea (unless the demo data says), so the
+    priority score has its factors. Drawn from the title, not the shared random source: the
+    rest of the demo stays as it was."""
+    own = random.Random(process.title)
+    for name in ASSESSED:
+        if getattr(process, name) in (None, "unset"):
+            setattr(process, name, own.choice(["very_high", "high", "high", "low"]))
+    if process.expected_dev_hours is None:
+        process.expected_dev_hours = own.choice([20, 40, 80, 150, 300])
+    if process.expected_cost_dkk is None:
+        process.expected_cost_dkk = own.choice([0, 10000, 25000, 60000])
+    if process.strategic_fit is None:
+        process.strategic_fit = own.randrange(4)
 
 
 def _attach_description(process: Process, author: Any) -> None:

@@ -98,7 +98,16 @@ def sort_errors(errors: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(errors.items(), key=lambda item: FIELD_ORDER.get(item[0], last)))
 
 
-def _input_number(value: Any) -> str:
+def danish_decimal(raw: str) -> str | None:
+    """A decimal as typed the Danish way, for the schema: "7,5" and "1.200,5"; a lone "."
+    still reads as a decimal point."""
+    value = raw.strip().replace(" ", "")
+    if "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    return value or None
+
+
+def input_number(value: Any) -> str:
     """A number as the form's input shows it: the Danish decimal comma ("7,5"), no thousands
     separator (so it reads back unchanged whatever the UI's language)."""
     from babel.numbers import format_decimal as babel_decimal
@@ -125,7 +134,7 @@ def form_values(process: Any) -> dict[str, Any]:
         elif isinstance(value, bool) and f.kind == "select":
             values[f.name] = "true" if value else "false"
         elif f.kind == "decimal":
-            values[f.name] = _input_number(value)
+            values[f.name] = input_number(value)
         else:
             values[f.name] = value
     return values
@@ -175,11 +184,7 @@ def parse(form: MultiDict, fields: list[Field]) -> dict[str, Any]:
             # Danish writing: "1.200" or "1 200" is twelve hundred.
             data[f.name] = raw.replace(".", "").replace(" ", "").strip() or None
         elif f.kind == "decimal":
-            # Danish writing: "7,5" and "1.200,5"; a lone "." still reads as a decimal point.
-            value = raw.strip().replace(" ", "")
-            if "," in value:
-                value = value.replace(".", "").replace(",", ".")
-            data[f.name] = value or None
+            data[f.name] = danish_decimal(raw)
         elif f.kind == "kle":
             # A code left blank is no code, not an invalid one. Danish keyboards (a phone's
             # number pad) may give "02,34,02" for 02.34.02.

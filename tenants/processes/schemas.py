@@ -7,7 +7,15 @@ from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from autoproces.platform.pagination import PageArgsSchema
 from autoproces.platform.textinput import REQUIRED, text
@@ -389,6 +397,8 @@ class ProcessQuerySchema(PageArgsSchema):
     )
     technology = text(100)
     vendor = text(SHORT_TEXT)
+    # Reported before this day (the dashboard's ideas waiting for assessment).
+    created_before = fields.Date(error_messages={"invalid": _l("Skriv en dato (ÅÅÅÅ-MM-DD).")})
     mine = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
     # Only the processes the user follows ("Jeg følger").
     following = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
@@ -412,3 +422,53 @@ class OverviewSchema(Schema):
     by_phase = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     expected_hours_per_year = fields.Float()
+
+
+# --- The municipality's settings (settings.py) ------------------------------------------
+
+
+def _setting(low: int, high: int, **kwargs: Any) -> fields.Decimal:
+    return DecimalNumber(
+        places=2,
+        validate=validate.Range(min=low, max=high, error=_l("Skal være mellem {min} og {max}.")),
+        error_messages={"invalid": _l("Skriv et tal, fx 1,5.")},
+        **kwargs,
+    )
+
+
+class SettingsSchema(Schema):
+    """What the administrator sets: the formulas' figures and the score's weights."""
+
+    hours_per_fte = _setting(1, 8784, metadata={"description": "Hours per full-time equivalent"})
+    cost_per_hour_dkk = _setting(0, 100000, metadata={"description": "Cost per hour (DKK)"})
+    weight_benefit = _setting(0, 10)
+    weight_suitability = _setting(0, 10)
+    weight_ease = _setting(0, 10)
+    weight_strategic = _setting(0, 10)
+
+    @validates_schema
+    def _some_weight(self, data: dict[str, Any], **_kw: Any) -> None:
+        weights = [data[k] for k in data if k.startswith("weight_")]
+        if len(weights) == 4 and sum(weights) <= 0:
+            raise ValidationError(_l("Mindst én vægt skal være over 0."), "weight_benefit")
+
+
+class SettingsOutSchema(SettingsSchema):
+    updated_at = fields.DateTime()
+
+
+class DomainSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100, error=_l("Skriv 1-{max} tegn.")),
+    )
+    position = fields.Integer(
+        validate=validate.Range(min=0, max=10000), metadata={"description": "0-based place"}
+    )
+    active = fields.Boolean()
+
+
+class DomainPatchSchema(DomainSchema):
+    name = fields.String(validate=validate.Length(min=1, max=100, error=_l("Skriv 1-{max} tegn.")))
+    move = fields.String(validate=validate.OneOf(["up", "down"]), load_only=True)

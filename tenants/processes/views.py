@@ -339,17 +339,6 @@ def show_process_by_number(number: int) -> Any:
     return redirect(url_for("processes.show_process", process_id=process_id))
 
 
-@bp.get("/overblik")
-def overview() -> Any:
-    """Status per fagområde: every number links to the filtered list."""
-    return render_template(
-        "processes/overview.html",
-        rows=queries.overview(current_user),
-        phases=list(PHASE_LABELS.items()),
-        statuses=list(STATUS_LABELS.items()),
-    )
-
-
 @bp.route("/processer/<uuid:process_id>/rediger", methods=["GET", "POST"])
 def edit_process(process_id: uuid.UUID) -> Any:
     """Edit a process: the fields shown grow with the phase chosen in the form; a stale

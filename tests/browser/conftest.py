@@ -88,12 +88,13 @@ def csp_page(new_page):
 
 
 @pytest.fixture
-def seeded(demo_app):
-    """The demo municipalities, users and processes."""
+def seeded(browser_app):
+    """The demo municipalities, users and processes; their files in the live server's own
+    storage (another app's instance folder would leave the demo entries' files missing)."""
     from autoproces.platform.db import db
     from autoproces.platform.demo import seed_demo
 
-    with demo_app.app_context():
+    with browser_app.app_context():
         seed_demo()
         db.session.commit()
 

@@ -4,7 +4,8 @@ creating a municipality from the list of 98, and suspending one with a reason.""
 
 from __future__ import annotations
 
-from browser_helpers import assert_accessible, sign_in
+from browser_helpers import assert_accessible, assert_accessible_under_csp, sign_in
+from playwright.sync_api import expect
 
 
 def test_administrator_makes_a_service_account_and_its_token(csp_page, live_server, seeded):
@@ -106,3 +107,40 @@ def test_the_new_pages_are_accessible(page, live_server, seeded):
     page.goto(live_server + "/operator/kommuner/syddjurs/suspender")
     page.get_by_role("button", name="Ja, suspender kommunen").click()
     assert_accessible(page, "suspension with an error")
+
+
+def test_administrator_previews_the_weights_as_typed_and_orders_the_fagomraader(
+    csp_page, live_server, seeded
+):
+    """The register's settings in Chromium under the CSP: the top 10 follows the weights
+    as they are typed (htmx), saving lands in the log, and the fagområder are reordered
+    with the Flyt op buttons."""
+    page = csp_page
+    sign_in(page, live_server, "Administrator", "syddjurs")
+    page.get_by_role("link", name="Administration").click()
+    page.get_by_role("link", name="Indstillinger for registeret").click()
+    preview = page.locator("#weights-preview tbody tr")
+    order = "() => [...document.querySelectorAll('#weights-preview tbody tr')].map(r => r.dataset.number).join()"
+    before = page.evaluate(order)
+    assert preview.count() == 10
+    assert_accessible_under_csp(page, "register settings")
+    # Only the benefit counts: the order follows as it is typed, without saving.
+    for name in ("Egnethed", "Lethed", "Strategisk match"):
+        page.get_by_label(f"Vægt: {name}").fill("0")
+    page.wait_for_function(f"b => ({order})() !== b", arg=before)
+    expect(page.locator("#weights-preview").get_by_text("rykker op").first).to_be_visible()
+    page.get_by_role("button", name="Gem indstillingerne").click()
+    assert page.get_by_text("Indstillingerne er gemt.").is_visible()
+    assert page.get_by_label("Vægt: Strategisk match").input_value() == "0"
+
+    domains = page.locator("#domains tbody tr")
+    second = domains.nth(1).locator("input[name=name]").input_value()
+    domains.nth(1).get_by_role("button", name=f"Flyt op {second}").click()
+    assert (
+        page.locator("#domains tbody tr").first.locator("input[name=name]").input_value() == second
+    )
+    assert_accessible_under_csp(page, "register settings")
+    page.get_by_role("link", name="Log", exact=True).click()
+    log = page.locator("#audit-log")
+    assert log.get_by_text("Vægt: Strategisk match: 1.0 → 0.0").is_visible()
+    assert log.get_by_text("Flyttet: ja").is_visible()

@@ -22,6 +22,19 @@ def test_the_operator_hides_an_entry_and_the_publisher_sees_why(
     row.locator("th a").click()
     assert page.get_by_role("heading", name=title).is_visible()
     assert_accessible_under_csp(page, "operator's catalogue entry")
+    # The operator moderates; reuse is the municipalities': no forms, and a post is sent to
+    # a municipality's login (the operator is signed in to no municipality).
+    assert page.locator("#copy-form, #interest-form, #contact-link").count() == 0
+    entry_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    for action in ("kopier", "interesse", "kontakt"):
+        response = page.request.post(
+            f"{live_server}/syddjurs/katalog/{entry_id}/{action}",
+            form={"csrf_token": token, "body": "Hej"},
+            max_redirects=0,
+        )
+        assert response.status == 302, action
+        assert response.headers["location"].startswith("/syddjurs/login"), action
 
     page.get_by_role("button", name="Skjul posten").click()
     assert page.get_by_text("Skriv, hvorfor katalogposten skjules.").first.is_visible()

@@ -93,3 +93,42 @@ def test_the_list_on_a_phone_shows_results_before_folded_filters(csp_phone, live
     page.get_by_label("Fase").select_option("operation")
     page.wait_for_url("**phase=operation*")
     assert panel.evaluate("e => e.open") is True
+
+
+def test_the_catalogue_fits_a_phone(csp_phone, live_server, seeded):
+    """The search, every demo entry (its facts, lessons and benefit in two columns on a wide
+    screen) and the contact form fit the phone, under the CSP."""
+    page = csp_phone
+    sign_in(page, live_server, "Medarbejder", slug="norddjurs")
+    page.goto(live_server + "/norddjurs/katalog?sort=newest")
+    assert fits(page), "the catalogue search is wider than the phone"
+    links = page.locator("#entries li h2 a")
+    urls = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(urls) >= 4
+    others = []  # the entries of other municipalities (with the contact button)
+    for url in urls:
+        page.goto(live_server + url)
+        assert fits(page), f"the catalogue entry {url} is wider than the phone"
+        if page.locator("#contact-link").count():
+            others.append(url)
+    page.goto(live_server + others[0])
+    assert_accessible_under_csp(page, "catalogue entry on a phone")
+    page.get_by_role("link", name="Kontakt kommunen").tap()
+    page.wait_for_url("**/kontakt")
+    assert fits(page), "the contact form is wider than the phone"
+    # Every process page, with its similar entries and its files (a table scrolling in its
+    # box: its visually hidden texts once widened the page).
+    page.goto(live_server + "/norddjurs/processer?per_page=100")
+    links = page.locator("#results tbody a")
+    processes = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    seen = {"similar": 0, "files": 0, "axe": 0}
+    for url in processes:
+        page.goto(live_server + url)
+        assert fits(page), f"the process page {url} is wider than the phone"
+        seen["similar"] += page.locator("#catalogue-similar").count()
+        seen["files"] += page.locator(".app-attachments").count()
+        if not seen["axe"] and seen["similar"] and page.locator(".app-attachments").count():
+            assert_accessible_under_csp(page, "process page with files and similar entries")
+            seen["axe"] = 1
+    assert seen["similar"] and seen["files"], seen
+    assert not page.csp_blocked, page.csp_blocked

@@ -178,3 +178,15 @@ def _valid_input(path: str, method: str) -> dict:
             return {"json": {"shareable": True}}
         return {"json": {"version": 1, "title": "Overtaget"}}
     return {"data": {"body": "Overtaget", "title": "Overtaget", "shareable": "1", "follow": "1"}}
+
+
+@pytest.mark.parametrize("role", ("automation", "manager"))
+def test_the_dashboard_counts_only_the_own_municipality(client, make, world, role):
+    me = world["beta"]["users"][role]
+    body = client.get("/api/v1/dashboard", headers=bearer(make.token(me))).get_json()
+    assert body["total"] == 2  # beta's own public and private process
+    login(client, me)
+    html = client.get("/beta/overblik").get_data(as_text=True)
+    assert "alpha" not in html
+    r = client.get("/alpha/overblik")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/alpha/login")

@@ -109,6 +109,15 @@ def test_the_preview_marks_every_automatic_redaction_with_its_kind(client, alpha
     assert CPR not in shown and "ole@alpha.dk" not in shown and "KMD Opera" in shown
 
 
+def test_the_restore_confirmation_is_asked_only_when_something_can_be_shown_again(
+    client, alpha, make
+):
+    assert 'id="restore_confirmed"' in preview_page(client, alpha)  # the process names people
+    plain = make.process(alpha.team, title="Kontrol af fakturaer", summary="Mod ordren.")
+    html = client.get(page_url(plain)).get_data(as_text=True)
+    assert 'data-preview="summary"' in html and 'id="restore_confirmed"' not in html
+
+
 def test_the_team_publishes_exactly_the_preview(client, alpha, su_engine):
     html = preview_page(client, alpha)
     response = publish_from(client, alpha, html, size_band="medium", note="Første udgave")
@@ -233,8 +242,13 @@ def test_republishing_adds_a_version_with_a_diff_and_old_versions_stay(client, a
     login(reader, alpha.reader)
     page = reader.get(f"/beta/katalog/{eid}").get_data(as_text=True)
     assert "Ændret siden version 1" in page
-    assert "-Fakturaer kontrolleres automatisk mod ordren." in page
-    assert "+Fakturaer kontrolleres mod ordren og aftalen." in page
+    # The change in words, not the stored diff's notation.
+    diff = " ".join(
+        lxml.html.fromstring(page).get_element_by_id("entry-diff").text_content().split()
+    )
+    assert "Før: Fakturaer kontrolleres automatisk mod ordren." in diff
+    assert "Nu: Fakturaer kontrolleres mod ordren og aftalen." in diff
+    assert "@@" not in diff
     old = reader.get(f"/beta/katalog/{eid}/versions/1").get_data(as_text=True)
     assert "Fakturaer kontrolleres automatisk mod ordren." in old and "Du ser version 1" in old
     versions = api.get(f"/api/v1/catalogue/{eid}/versions", headers=bearer(alpha.reader_token))
@@ -275,6 +289,16 @@ def test_the_same_publish_again_adds_no_version_but_a_withdrawn_entry_comes_back
             conn.scalar(text("select withdrawn_at from catalogue_entry where id = :e"), {"e": eid})
             is None
         )
+
+
+def test_the_municipalitys_log_names_the_publish(client, alpha, make):
+    html = preview_page(client, alpha)
+    assert publish_from(client, alpha, html, size_band="small").status_code == 302
+    admin = make.user(alpha.tenant, "tenant_admin", name="Ada Admin")
+    login(client, admin)
+    log = client.get("/alpha/admin/log").get_data(as_text=True)
+    assert "Delt i kataloget" in log and "catalogue.published" not in log
+    assert "Katalogpost: " in log and "Version: 1" in log
 
 
 def test_versions_are_append_only_for_the_app_role(client, alpha, su_engine, app_engine):

@@ -206,6 +206,9 @@ def test_a_harvest_mirrors_the_other_instance(client, remote, here, harvest, su_
     assert "Tæt samarbejde med lønkontoret." in html
     # Read-only: nobody here can withdraw it, and the API reads it like any entry.
     assert 'id="withdraw-form"' not in html
+    # Its publisher is on the other installation: no contact button, the form refused.
+    assert 'id="contact-link"' not in html and 'id="copy-form"' in html
+    assert client.get(f"/alpha/katalog/{named['id']}/kontakt").status_code == 404
     assert (
         client.post(
             f"/api/v1/catalogue/{named['id']}/withdraw", headers=bearer(here.token)

@@ -115,6 +115,9 @@ def test_hiding_an_entry(app, world, su_engine):
     assert 'data-status="hidden"' in page and reason in page
     log = c.get("/operator/log?kommune=alpha").get_data(as_text=True)
     assert f"Begrundelse: {reason}" in log
+    # The catalogue's own actions and details have their labels there (Component.audit_labels).
+    assert "Katalogpost skjult" in log and "catalogue.hide" not in log
+    assert "Titel: " in log and "title:" not in log
     with su_engine.connect() as conn:
         row = conn.execute(text("select hidden_at, hidden_reason from catalogue_entry")).one()
         assert row.hidden_at is not None and row.hidden_reason == reason

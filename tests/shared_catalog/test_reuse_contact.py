@@ -112,9 +112,9 @@ def test_the_api_names_the_field_and_hides_what_the_caller_may_not_see(client, w
         f"/api/v1/catalogue/{uuid.uuid4()}/contact", json={"body": "x"}, headers=headers
     )
     assert r.status_code == 404
-    # The publisher writing to itself is refused, naming the entry.
+    # The publisher writing to itself is refused, in Danish.
     r = client.post(url, json={"body": "Hej"}, headers=bearer(world.team_token))
-    assert r.status_code == 422 and "entry_id" in str(r.get_json())
+    assert r.status_code == 403 and "Det er jeres egen katalogpost." in str(r.get_json())
 
 
 def test_the_form_names_the_field_in_danish(client, world, su_engine):
@@ -142,3 +142,10 @@ def test_contact_is_rate_limited_per_user(app, client, world, monkeypatch):
     )
     assert r.status_code == 429
     assert send(client, world, world.bea, "Fra Bea").status_code == 302
+
+
+def test_the_form_says_how_long_a_message_may_be_before_it_is_sent(client, world):
+    html = contact_page(client, world, world.bo)
+    textarea = lxml.html.fromstring(html).get_element_by_id("body")
+    assert textarea.get("aria-describedby") == "body-hint"
+    assert "Op til 5.000 tegn." in html

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import lxml.html
 import pytest
 from helpers import bearer, login
 from html_forms import submitted
@@ -159,6 +160,28 @@ def test_the_publisher_sees_no_copy_button_and_the_api_hides_unknown_entries(cli
     assert r.status_code == 404
 
 
+def test_the_publisher_cannot_reuse_its_own_entry_by_a_direct_post(client, world, su_engine):
+    """Without the forms, a post straight to copy, interest or contact is refused (403, in
+    Danish), and the publisher never counts among those who reuse its entry."""
+    login(client, world.team)
+    base = f"/alpha/katalog/{world.entry_id}"
+    for url, data in (
+        (f"{base}/kopier", {}),
+        (f"{base}/interesse", {"wants_to_help": "1"}),
+        (f"{base}/kontakt", {"body": "Hej"}),
+    ):
+        r = client.post(url, data=data)
+        assert r.status_code == 403, url
+        assert "Det er jeres egen katalogpost." in r.get_data(as_text=True), url
+    assert client.get(f"{base}/kontakt").status_code == 403
+    r = client.post(f"/api/v1/catalogue/{world.entry_id}/copy", headers=bearer(world.team_token))
+    assert r.status_code == 403 and "Det er jeres egen katalogpost." in str(r.get_json())
+    with su_engine.connect() as conn:
+        assert conn.scalar(text("select count(*) from catalogue_reuse")) == 0
+        assert conn.scalar(text("select count(*) from catalogue_interest")) == 0
+        assert conn.scalar(text("select count(*) from catalogue_message")) == 0
+
+
 def test_a_new_version_tells_the_copys_followers_and_shows_the_diff(app, client, world, su_engine):
     location = copy_as(client, world, world.bo)
     # The copier follows their copy (they are its reporter).
@@ -171,16 +194,16 @@ def test_a_new_version_tells_the_copys_followers_and_shows_the_diff(app, client,
     assert location in mails[0].body_text
     assert "alpha" not in mails[0].body_text.replace(location, "")
     page = client.get(location).get_data(as_text=True)
-    assert "Der er en ny version af katalogindgangen" in page
+    assert "Der er en ny version af katalogposten" in page
     assert "aftalen" in page and "copy-notice-form" in page
-    # "Marker som set", posted as rendered: the notice goes, no new mail for that version.
+    # "Markér som set", posted as rendered: the notice goes, no new mail for that version.
     response = client.post(
         f"/beta/katalog/kopi/{copied(su_engine, world.beta)['id']}/set",
         data=MultiDict(submitted(page, "copy-notice-form")),
     )
     assert response.status_code == 302
     page = client.get(location).get_data(as_text=True)
-    assert "Der er en ny version af katalogindgangen" not in page
+    assert "Der er en ny version af katalogposten" not in page
     assert "Kopieret fra kataloget" in page
 
 
@@ -199,6 +222,11 @@ def test_a_withdrawn_entry_shows_on_the_copy(app, client, world, su_engine):
     assert "copy-form" not in entry_page(client, world)
     r = client.post(f"/api/v1/catalogue/{world.entry_id}/copy", headers=bearer(world.bo_token))
     assert r.status_code == 422 and "entry_id" in str(r.get_json())
+    # A post from a page opened before the withdraw is told why, not only that it failed.
+    page = client.post(f"/beta/katalog/{world.entry_id}/kopier")
+    assert page.status_code == 422
+    reasons = lxml.html.fromstring(page.get_data(as_text=True)).get_element_by_id("error-reasons")
+    assert reasons.text_content().strip() == "Katalogposten er trukket tilbage."
 
 
 def test_the_entry_page_shows_the_reuse_actions_and_counts_once(client, world):

@@ -111,7 +111,7 @@ def test_the_api_signals_and_withdraws_interest(client, world):
     )
     # The publisher cannot want its own entry.
     r = client.post(url, json={}, headers=bearer(world.team_token))
-    assert r.status_code == 422 and "entry_id" in str(r.get_json())
+    assert r.status_code == 403 and "Det er jeres egen katalogpost." in str(r.get_json())
 
 
 def test_the_list_function_answers_the_publisher_only(app, world):
@@ -130,3 +130,20 @@ def test_the_list_function_answers_the_publisher_only(app, world):
         team = db.session.get(User, (world.alpha.id, world.team.id))
         assert [i.name for i in reuse.interested(team, world.entry_id)] == ["Beta Kommune"]
         db.session.rollback()
+
+
+def test_a_withdrawn_entry_takes_no_new_interest_but_keeps_the_way_out(client, world, app):
+    press_interest(client, world, world.bo)  # before the withdrawal
+    login(client, world.team)
+    assert client.post(f"/alpha/katalog/{world.entry_id}/traek-tilbage").status_code == 302
+    login(client, world.bo)
+    html = entry_page(client, "beta", world)
+    assert "Træk jeres interesse tilbage" in html  # an interest given can still go
+    assert "copy-form" not in html
+    r = client.post(f"/beta/katalog/{world.entry_id}/interesse", data={"withdraw": "1"})
+    assert r.status_code == 302
+    html = entry_page(client, "beta", world)
+    assert "interest-form" not in html and "Vi vil også gerne" not in html
+    r = client.post(f"/beta/katalog/{world.entry_id}/interesse", data={"wants_to_help": "1"})
+    assert r.status_code == 422 and "Katalogposten er trukket tilbage." in r.get_data(as_text=True)
+    assert "0 kommuner vil også gerne" in counts_text(entry_page(client, "beta", world))

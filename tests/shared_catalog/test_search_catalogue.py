@@ -307,6 +307,17 @@ def test_the_search_form_as_rendered_keeps_the_filters(client, world):
     assert titles(answer) == ["Kontrol af leverandørfakturaer"]
 
 
+def test_a_chosen_page_size_stays_with_the_facets_and_the_form(client, world):
+    from html_forms import submitted
+
+    login(client, world.reader)
+    html = client.get("/beta/katalog?technology=RPA&per_page=1").get_data(as_text=True)
+    doc = lxml.html.fromstring(html)
+    links = doc.xpath("//*[@id='facets']//a/@href")
+    assert links and all("per_page=1" in href for href in links), links
+    assert ("per_page", "1") in submitted(html, "catalogue-search")
+
+
 def test_the_entry_page_shows_lessons_benefit_and_counts(client, world, su_engine):
     with su_engine.begin() as conn:
         conn.execute(
@@ -459,3 +470,12 @@ def test_a_search_without_words_pages_in_every_order(client, world, su_engine):
     assert titles(client.get("/beta/katalog?sort=reused").get_data(as_text=True))[0] == (
         "Opfølgning på sygedagpenge"
     )
+
+
+def test_the_page_names_an_unusable_filter_in_danish_and_keeps_the_others(client, world):
+    login(client, world.reader)
+    html = client.get("/beta/katalog?size_band=huge&page=x&q=faktura").get_data(as_text=True)
+    assert "Nogle filtre kunne ikke bruges:" in html
+    assert "Kommunens størrelse: Ugyldig værdi." in html and "Side: " in html
+    assert "size_band:" not in html and "page:" not in html
+    assert 'value="faktura"' in html  # the usable words still apply

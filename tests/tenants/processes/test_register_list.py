@@ -219,7 +219,7 @@ def test_overview_page_links_to_the_filtered_list(client, register):
     tenant, team, employee, d, *_t = register
     login(client, team)
     html = client.get("/alpha/overblik").get_data(as_text=True)
-    assert "Overblik pr. fagområde" in html
+    assert "Processer pr. fagområde og fase" in html
     assert (
         f"/alpha/processer?phase=operation&amp;domain={d['Økonomi']}" in html
         or f"/alpha/processer?domain={d['Økonomi']}&amp;phase=operation" in html
