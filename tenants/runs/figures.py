@@ -20,7 +20,9 @@ from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, func, literal, select
+
+from autoproces.tenants.processes.models import Process
 
 from .models import ProcessRun
 
@@ -72,3 +74,24 @@ def realised_hours_sql(process_ids: Collection[uuid.UUID] | None = None) -> Sele
         .where(run.c.period_start >= last.c.last_end - literal(WINDOW_DAYS - 1))
         .group_by(run.c.tenant_id, run.c.process_id)
     )
+
+
+def realised_hours_of_process_sql() -> ColumnElement:
+    """Per `Process` row (correlated, for sums such as the dashboard's): the formula over its
+    runs when it has any, else the typed `realised_hours_per_year`."""
+    run = ProcessRun.__table__.alias("realised_run")
+    own = (run.c.tenant_id == Process.tenant_id) & (run.c.process_id == Process.id)
+    latest = ProcessRun.__table__.alias("latest_run")
+    last_end = (
+        select(func.max(latest.c.period_end))
+        .where(latest.c.tenant_id == Process.tenant_id, latest.c.process_id == Process.id)
+        .correlate_except(latest)  # to the Process row two levels up
+        .scalar_subquery()
+    )
+    days = run.c.period_end - run.c.period_start + 1
+    from_runs = (
+        select(func.round(func.sum(run.c.hours_saved) * YEAR_DAYS / func.sum(days), 1))
+        .where(own, run.c.period_start >= last_end - literal(WINDOW_DAYS - 1))
+        .scalar_subquery()
+    )
+    return func.coalesce(from_runs, Process.realised_hours_per_year)

@@ -102,8 +102,13 @@ def test_a_gap_is_not_counted_as_days_without_savings():
 
 
 def test_the_sql_twin_agrees_with_python_on_random_data(app, alpha, su_engine):
+    import uuid
+
+    from sqlalchemy import select
+
     from autoproces.platform.db import db, use_tenant
-    from autoproces.tenants.runs.figures import realised_hours_sql
+    from autoproces.tenants.processes.models import Process
+    from autoproces.tenants.runs.figures import realised_hours_of_process_sql, realised_hours_sql
     from autoproces.tenants.runs.models import ProcessRun
 
     rng = random.Random(7)
@@ -136,8 +141,27 @@ def test_the_sql_twin_agrees_with_python_on_random_data(app, alpha, su_engine):
         got = {
             row.process_id: row.hours_per_year for row in db.session.execute(realised_hours_sql())
         }
+        # The correlated twin (the dashboard's sums): the same, and the typed field without runs.
+        p3 = Process(
+            tenant_id=alpha.tenant.id,
+            id=uuid.uuid4(),
+            number=999,
+            title="x",
+            summary="y",
+            realised_hours_per_year=77,
+        )
+        db.session.add(p3)
+        db.session.flush()
+        correlated = dict(
+            db.session.execute(
+                select(Process.id, realised_hours_of_process_sql()).where(
+                    Process.tenant_id == alpha.tenant.id
+                )
+            ).all()
+        )
         db.session.rollback()
     assert got == expected
+    assert correlated == {**expected, p3.id: 77}
 
 
 # --- The CSV upload ------------------------------------------------------------------------
