@@ -296,6 +296,14 @@ class DomainRefSchema(Schema):
     name = fields.String()
 
 
+def _contributed(process: Any, name: str) -> Any:
+    """A figure another component offers for `process` (a callable, asked only when the
+    representation is dumped), or None."""
+    figure = getattr(process, "contributed_figures", {}).get(name)
+    value = figure() if figure is not None else None
+    return str(value) if value is not None else None
+
+
 class ProcessOutSchema(ProcessInSchema):
     """A process as the API returns it: every field, the people, and the computed figures."""
 
@@ -325,13 +333,14 @@ class ProcessOutSchema(ProcessInSchema):
     suitability = fields.Float(allow_none=True)
     confidence = fields.Float()
     priority_score = fields.Float(allow_none=True)
-    # Attached by the runs component when it is installed (signals.processes_presented).
-    realised_hours_from_runs = fields.Decimal(
-        as_string=True,
+    # Offered lazily by the runs component when installed (signals.processes_presented).
+    realised_hours_from_runs = fields.Function(
+        lambda p: _contributed(p, "realised_hours_from_runs"),
         allow_none=True,
         metadata={
+            "type": "string",
             "description": "Realised hours per year computed from the recorded runs"
-            " (null: no runs); see GET /processes/{id}/runs"
+            " (null: no runs); see GET /processes/{id}/runs",
         },
     )
     priority_confidence = fields.Float(allow_none=True)
