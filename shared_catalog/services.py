@@ -17,7 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -38,6 +38,7 @@ from autoproces.tenants.processes.attachments.services import attachments_for
 from autoproces.tenants.processes.fields import FIELDS, ProcessField
 from autoproces.tenants.processes.form import display_value
 from autoproces.tenants.processes.models import Process
+from autoproces.tenants.runs.services import benefit_of
 
 from . import anonymisation
 from .models import (
@@ -81,11 +82,24 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == "unset"
 
 
+REALISED_HOURS = "realised_hours_per_year"
+
+
+def _copied_value(process: Process, name: str) -> Any:
+    """A copied field's value; the realised hours come from the recorded runs when the
+    process has any (tenants/runs/figures.py), else from what the team typed."""
+    if name == REALISED_HOURS:
+        from_runs = benefit_of(process).hours_per_year
+        if from_runs is not None:
+            return int(from_runs.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return getattr(process, name, None)
+
+
 def field_text(process: Process, f: ProcessField) -> str:
     """A copied field as one text, as the reader will see it (before anonymisation)."""
     if f.name == "domain_ids":
         return ", ".join(d.name for d in process.domains)
-    value = getattr(process, f.name, None)
+    value = _copied_value(process, f.name)
     if _is_empty(value):
         return ""
     if f.name == "it_systems":
@@ -116,7 +130,7 @@ def facts_of(process: Process) -> dict[str, Any]:
     for f in COPIED:
         if f.name in FREE_TEXT:
             continue
-        value = getattr(process, f.name, None)
+        value = _copied_value(process, f.name)
         if not _is_empty(value):
             facts[f.name] = _fact(value)
     return facts

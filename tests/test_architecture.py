@@ -22,8 +22,9 @@ FOLDERS = {"platform": "platform", "tenants": "tenants", "shared_catalog": "shar
 # Which tenants component may import which (the short declared list).
 ALLOWED_COMPONENT_IMPORTS = {
     "engagement": {"processes"},  # comments and following are about processes
-    "dashboard": {"processes"},  # the dashboard counts the register's processes
+    "dashboard": {"processes", "runs"},  # counts the register's processes; realised hours
     "processes": {"taxonomy"},  # KLE and FORM codes classify a process
+    "runs": {"processes"},  # realised runs and the lessons reminder are about processes
     "steering": {"processes"},  # the backlog ranks the register's processes by its score
 }
 

@@ -36,6 +36,7 @@ from autoproces.tenants.processes.models import (
     ProcessDomain,
     Status,
 )
+from autoproces.tenants.runs.figures import realised_hours_of_process_sql
 
 # Quarters and "30 days" are counted on the municipality's calendar, not UTC's.
 LOCAL = ZoneInfo("Europe/Copenhagen")
@@ -46,11 +47,9 @@ WAITING_SHOWN = 10  # the longest-waiting ideas listed by name
 
 
 def realised_hours_sql() -> Any:
-    """The realised hours per year of a Process row in SQL: the seam for realised benefit.
-
-    Today the process's manual field; when realised runs are recorded (issue 10, point 7)
-    this is the one place to read them instead."""
-    return Process.realised_hours_per_year
+    """The realised hours per year of a Process row in SQL: from its recorded runs when it
+    has any (the runs component's formula), else the process's manual field."""
+    return realised_hours_of_process_sql()
 
 
 @dataclass

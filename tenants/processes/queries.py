@@ -25,7 +25,7 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.pagination import PER_PAGE, Page
 from autoproces.platform.permissions import Action
 
-from . import phases
+from . import phases, signals
 from .figures import (
     expected_figures,
     expected_hours_sql,
@@ -363,9 +363,12 @@ def present(processes: list[Process] | Process, tenant_id: uuid.UUID) -> Any:
     """Attach the tenant's settings and score context, so the computed figures can be shown."""
     settings = settings_for(tenant_id)
     context = score_context(settings)
-    for process in processes if isinstance(processes, list) else [processes]:
+    shown = processes if isinstance(processes, list) else [processes]
+    for process in shown:
         process.settings = settings
         process.score_context = context
+    if shown:
+        signals.processes_presented.send(shown)
     return processes
 
 

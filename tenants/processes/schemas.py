@@ -296,6 +296,14 @@ class DomainRefSchema(Schema):
     name = fields.String()
 
 
+def _contributed(process: Any, name: str) -> Any:
+    """A figure another component offers for `process` (a callable, asked only when the
+    representation is dumped), or None."""
+    figure = getattr(process, "contributed_figures", {}).get(name)
+    value = figure() if figure is not None else None
+    return str(value) if value is not None else None
+
+
 class ProcessOutSchema(ProcessInSchema):
     """A process as the API returns it: every field, the people, and the computed figures."""
 
@@ -325,6 +333,16 @@ class ProcessOutSchema(ProcessInSchema):
     suitability = fields.Float(allow_none=True)
     confidence = fields.Float()
     priority_score = fields.Float(allow_none=True)
+    # Offered lazily by the runs component when installed (signals.processes_presented).
+    realised_hours_from_runs = fields.Function(
+        lambda p: _contributed(p, "realised_hours_from_runs"),
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": "Realised hours per year computed from the recorded runs"
+            " (null: no runs); see GET /processes/{id}/runs",
+        },
+    )
     priority_confidence = fields.Float(allow_none=True)
     priority = fields.Nested(
         lambda: PrioritySchema(),
@@ -372,7 +390,6 @@ class KlePrefix(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs).strip().replace(",", ".")
-
 
 
 class ProcessQuerySchema(PageArgsSchema):

@@ -26,6 +26,9 @@ process_changed = _signals.signal("process-changed")
 process_deleting = _signals.signal("process-deleting")
 # sender: a Process just reported on the intake form, its files attached; kwargs: user.
 idea_submitted = _signals.signal("idea-submitted")
+# sender: the list of Processes about to be shown or returned (queries.present); receivers
+# attach the figures they own in one query for the whole list (runs' realised hours).
+processes_presented = _signals.signal("processes-presented")
 
 # Conditions other components contribute to the process list by name, e.g. "following" ("Jeg
 # følger", engagement's): name -> (user -> SQL condition on Process). A filter nobody

@@ -285,6 +285,15 @@ def alpha_everywhere(app, make):
             client_id="c",
             client_secret="s",
         )
+        # Realised runs and the owner's lessons reminder (migration 0016).
+        from autoproces.tenants.runs import services as runs
+        from autoproces.tenants.runs.models import LessonsReminder
+
+        recorded = runs.record_runs(
+            u, [{"process": process.number, "month": "2026-01", "runs": 3, "hours": 1}]
+        )
+        assert recorded.ok, recorded.errors
+        db.session.add(LessonsReminder(tenant_id=a.id, process_id=process.id))
         db.session.commit()
     return a, b
 

@@ -1,0 +1,31 @@
+"""Registers realised runs and the lessons reminder with the platform
+(entry point `autoproces.components`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from autoproces.platform.components import Component
+
+from .cli import runs_cli
+
+
+def init_app(app: Flask, api: Any) -> None:
+    from . import api as runs_api
+    from . import (
+        receivers,  # noqa: F401  (attaches realised hours to the register's processes)
+        views,
+    )
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(runs_api.bp)
+
+
+component = Component(
+    name="runs",
+    init_app=init_app,
+    cli=runs_cli,
+    panels=(("process", "runs/_process_panel.html"),),
+)
