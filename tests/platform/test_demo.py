@@ -95,3 +95,28 @@ def test_demo_login_lands_in_the_register(demo_app, su_engine):
     assert r.status_code == 302
     html = client.get(r.headers["Location"], follow_redirects=True).get_data(as_text=True)
     assert "Syddjurs Kommune" in html and "processer" in html
+
+
+def test_the_demo_backlog_has_scores_and_the_matrix_has_dots(demo_app):
+    """Demo processes past the idea are assessed, so a steering group sees a ranked backlog
+    and a matrix with points, not "Kan ikke placeres" for every candidate."""
+    from sqlalchemy import select
+
+    from autoproces.platform.db import db
+    from autoproces.platform.demo import seed_demo
+    from autoproces.platform.identity.models import User
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+    from autoproces.tenants.steering import services as steering
+
+    with demo_app.test_request_context():
+        seed_demo()
+        db.session.commit()
+        tenant = tenant_by_slug("syddjurs")
+        activate_tenant(tenant)
+        manager = next(
+            u
+            for u in db.session.scalars(select(User).where(User.tenant_id == tenant.id))
+            if "manager" in u.roles
+        )
+        points, unplaced = steering.matrix(manager)
+        assert len(points) >= 3, (len(points), len(unplaced))
