@@ -282,3 +282,20 @@ def test_the_api_reads_and_changes_settings_and_fagomraader(client, alpha, su_en
         == 404
     )
     assert client.delete(f"/api/v1/domains/{ours}", headers=other).status_code == 404
+
+
+def test_another_municipalitys_fagomraade_is_not_found_from_the_pages(
+    client, alpha, make, su_engine
+):
+    with su_engine.connect() as conn:
+        ours = conn.scalar(
+            text("select id from domain where tenant_id = :t limit 1"), {"t": alpha["tenant"].id}
+        )
+    beta_admin = make.user(make.tenant("gamma", "Gamma Kommune"), "tenant_admin", name="Gry Admin")
+    login(client, beta_admin)
+    for action in ("rename", "up", "deactivate", "delete"):
+        answer = client.post(
+            f"/gamma/admin/register/fagomraader/{ours}", data={"action": action, "name": "X"}
+        )
+        assert answer.status_code == 404, action
+    assert domains(su_engine, alpha["tenant"])[0][0] != "X"
