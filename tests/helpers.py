@@ -71,3 +71,34 @@ def add_kle_topic(su_engine) -> str:
             )
         )
     return "32.18.08"
+
+
+# Three processes whose priority scores test_figures.py works out by hand (weights 1, cost
+# 450): A 76.2 (100 h/year, the largest; effort 10 h), B 42.6 (50 h/year; effort 100 h × 450,
+# the largest; no assessment, no fit), C 66.7 (only the strategic fit).
+SCORED_PROCESSES = {
+    "A": {
+        "occurrences_per_year": 1000,
+        "minutes_per_occurrence": 6,
+        "automation_share_pct": 100,
+        "structured_input": "very_high",
+        "uniformity": "high",
+        "expected_dev_hours": 10,
+        "expected_cost_dkk": 0,
+        "strategic_fit": 3,
+    },
+    "B": {
+        "occurrences_per_year": 500,
+        "minutes_per_occurrence": 12,
+        "automation_share_pct": 50,
+        "expected_dev_hours": 100,
+    },
+    "C": {"strategic_fit": 2},
+}
+
+
+def make_scored(make, user) -> dict:
+    """SCORED_PROCESSES made by `user`, by title."""
+    return {
+        title: make.process(user, title=title, **data) for title, data in SCORED_PROCESSES.items()
+    }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from helpers import make_scored
 from sqlalchemy import select, text
 
 from autoproces.platform.db import db, use_tenant
@@ -87,32 +88,7 @@ def scored(app, make):
     """Three processes whose scores are worked out by hand below (weights 1, cost 450)."""
     tenant = make.tenant("alpha")
     team = make.user(tenant, "automation")
-    made = {
-        # 1000 × 6 min × 100 % = 100 h/year, the municipality's largest; effort 10 h × 450.
-        "a": make.process(
-            team,
-            title="A",
-            occurrences_per_year=1000,
-            minutes_per_occurrence=6,
-            automation_share_pct=100,
-            structured_input="very_high",
-            uniformity="high",
-            expected_dev_hours=10,
-            expected_cost_dkk=0,
-            strategic_fit=3,
-        ),
-        # 50 h/year; effort 100 h × 450 = 45,000, the largest; no assessment, no fit.
-        "b": make.process(
-            team,
-            title="B",
-            occurrences_per_year=500,
-            minutes_per_occurrence=12,
-            automation_share_pct=50,
-            expected_dev_hours=100,
-        ),
-        # Only the strategic fit.
-        "c": make.process(team, title="C", strategic_fit=2),
-    }
+    made = {k.lower(): p for k, p in make_scored(make, team).items()}
     with app.app_context():
         use_tenant(tenant.id)
         by_title = {p.title: p for p in db.session.scalars(select(Process))}

@@ -8,7 +8,7 @@ import io
 
 import lxml.html
 import pytest
-from helpers import bearer, login
+from helpers import bearer, login, make_scored
 from openpyxl import load_workbook
 
 
@@ -18,27 +18,7 @@ def scored(make):
     tenant = make.tenant("alpha")
     team = make.user(tenant, "automation", name="Tea Team")
     manager = make.user(tenant, "manager", name="Mona Leder")
-    a = make.process(
-        team,
-        title="A",
-        occurrences_per_year=1000,
-        minutes_per_occurrence=6,
-        automation_share_pct=100,
-        structured_input="very_high",
-        uniformity="high",
-        expected_dev_hours=10,
-        expected_cost_dkk=0,
-        strategic_fit=3,
-    )
-    b = make.process(
-        team,
-        title="B",
-        occurrences_per_year=500,
-        minutes_per_occurrence=12,
-        automation_share_pct=50,
-        expected_dev_hours=100,
-    )
-    c = make.process(team, title="C", strategic_fit=2)
+    a, b, c = make_scored(make, team).values()
     employee = make.user(tenant, "employee", name="Erik Medarbejder")
     make.process(employee, title="D")  # so the employee reads the register too
     return team, manager, employee, make.token(team), a, b, c
