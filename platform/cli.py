@@ -473,11 +473,13 @@ def demo(host: str, port: int) -> None:
 
 
 def _add_operator_commands() -> None:
+    from .daily import daily_command
     from .operator.cli import operators
     from .outbox.cli import worker
 
     main.add_command(operators)
     main.add_command(worker)
+    main.add_command(daily_command)
 
 
 def _add_component_commands() -> None:

@@ -59,6 +59,10 @@ class Component:
     # Labels of the component's audit actions and detail keys: (code, label) pairs, shown in
     # the municipality's log and the operator's (which the platform cannot label itself).
     audit_labels: tuple[tuple[str, Any], ...] = ()
+    # Once-a-day work (reminders, digests): (job name, function) pairs; the function takes
+    # (tenant, day), runs with the tenant active and returns how many things it did. The
+    # worker runs each once per municipality and day (platform/daily.py).
+    daily: tuple[tuple[str, Callable[[Any, Any], int]], ...] = ()
 
     def __post_init__(self) -> None:
         for _key, _label, function in self.usage:

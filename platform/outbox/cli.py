@@ -15,8 +15,9 @@ import click
     invoke_without_command=True,
     help=(
         "Send queued e-mails of every municipality through SMTP_HOST, retrying with backoff"
-        " while the mail server is away. Runs until stopped; --once sends what is due and"
-        " exits (tests, cron)."
+        " while the mail server is away, and run the daily jobs (reminders, digests) when the"
+        " date changes. Runs until stopped; --once only sends what is due and exits (cron runs"
+        " `autoproces daily` before it)."
     ),
 )
 @click.option("--once", is_flag=True, help="Send the messages due now, then exit.")
@@ -24,8 +25,14 @@ import click
 @click.option(
     "--interval", default=10.0, show_default=True, help="Seconds between looks at the outbox."
 )
-def worker(once: bool, batch: int, interval: float) -> None:
+@click.option(
+    "--no-daily",
+    is_flag=True,
+    help="Do not run the daily jobs (when `autoproces daily` runs from cron instead).",
+)
+def worker(once: bool, batch: int, interval: float, no_daily: bool) -> None:
     from ..cli import _build_app
+    from ..daily import DailySchedule
     from .sender import SmtpConfig, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -48,5 +55,6 @@ def worker(once: bool, batch: int, interval: float) -> None:
             batch=max(1, batch),
             interval=max(0.1, interval),
             stop=stop,
+            schedule=None if no_daily or once else DailySchedule(),
         )
     click.echo(f"Sent {sent} e-mail(s).")

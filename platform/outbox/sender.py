@@ -182,13 +182,18 @@ def run_worker(
     lock_seconds: int = DEFAULT_LOCK_SECONDS,
     interval: float = 10.0,
     stop: threading.Event | None = None,
+    schedule: Any = None,
 ) -> int:
     """Deliver due messages until `stop` is set (or, with `once`, until none is due).
+    With a `schedule` (daily.DailySchedule), the day's jobs run first whenever the date
+    changes, so the reminders they queue go out in the same pass.
     Returns the number sent. Needs an app context."""
     stop = stop or threading.Event()
     sent = 0
     while not stop.is_set():
         try:
+            if schedule is not None:
+                schedule.tick()
             report = deliver_due(smtp, batch, lock_seconds)
         except OperationalError as e:  # the database is away: try again later
             db.session.rollback()
