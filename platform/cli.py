@@ -166,9 +166,7 @@ def _status_command(name: str, status: str, help_text: str) -> Callable[..., Non
             if reason.strip():
                 details["note"] = " ".join(reason.split())[:500]
             action = TENANT_SUSPEND if status == "suspended" else TENANT_ACTIVATE
-            audit_for_tenant(
-                None, action, tenant, audit.TENANT_STATUS, details, email=_cli_actor()
-            )
+            audit_for_tenant(None, action, tenant, audit.TENANT_STATUS, details, email=_cli_actor())
             click.echo(f"Tenant {tenant.slug} is {tenant.status}.")
 
     return command

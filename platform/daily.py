@@ -174,5 +174,7 @@ def _daily_command() -> Any:
         if report.failed:
             raise click.ClickException(f"{report.failed} job(s) failed; see the log.")
 
+    return daily
+
 
 daily_command = _daily_command()

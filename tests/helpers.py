@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import email
+import email.message
+import socket
 import tempfile
+import threading
 import time
+from email import policy
 from pathlib import Path
 
 
@@ -102,3 +107,61 @@ def make_scored(make, user) -> dict:
     return {
         title: make.process(user, title=title, **data) for title, data in SCORED_PROCESSES.items()
     }
+
+
+# --- A real SMTP server on loopback (aiosmtpd) ---------------------------------------
+
+
+class Collector:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if address.startswith("refuse"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.collector = Collector()
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        return self.collector.messages
+
+    def config(self):
+        from autoproces.platform.outbox.sender import SmtpConfig
+
+        return SmtpConfig(
+            host="127.0.0.1", port=self.port, sender="autoproces@kommune.example", timeout=5
+        )

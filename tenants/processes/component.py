@@ -34,6 +34,12 @@ def init_tenant(tenant: Any) -> None:
     init(tenant)
 
 
+def send_reminders(tenant: Any, day: Any) -> int:
+    from .reminders import send_reminders as send
+
+    return send(tenant, day)
+
+
 def seed_demo(tenant: Any, users: dict[str, Any], rng: Any) -> None:
     from .demo import seed
 
@@ -64,6 +70,7 @@ component = Component(
     ),
     operator_pages=(("processes_operator.phases", _l("Processer pr. fase")),),
     usage=(("processes", _l("Processer"), "operator_process_counts"),),
+    daily=(("processes.reminders", send_reminders),),
     audit_labels=(
         ("hours_per_fte", _l("Timer pr. årsværk")),
         ("cost_per_hour_dkk", _l("Timepris (kr.)")),

@@ -25,7 +25,7 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.pagination import PER_PAGE, Page
 from autoproces.platform.permissions import Action
 
-from . import phases, signals
+from . import phases, reminders, signals
 from .figures import (
     expected_figures,
     expected_hours_sql,
@@ -84,6 +84,7 @@ def filtered_query(
     technology: str | None = None,
     vendor: str | None = None,
     created_before: date | None = None,
+    attention: str | None = None,
     mine: bool = False,
     following: bool = False,
 ) -> list[ColumnElement[bool]]:
@@ -143,6 +144,9 @@ def filtered_query(
         # Reported before that day began in Denmark (the dashboard's waiting ideas).
         start = datetime.combine(created_before, datetime.min.time(), ZoneInfo("Europe/Copenhagen"))
         conditions.append(Process.created_at < start)
+    if attention in reminders.RULES:
+        # "Lovgrundlag skal kontrolleres", "Uændret i 12 måneder": the reminders' own rules.
+        conditions.append(reminders.due_sql(reminders.RULES[attention]))
     if mine:
         conditions.append(
             or_(

@@ -32,6 +32,9 @@ from .models import (
     Visibility,
 )
 from .queries import SORTS
+from .reminders import RULES as REMINDER_RULES
+
+ATTENTION = tuple(REMINDER_RULES)
 
 # Every text field has a limit, so no single save can outgrow the search index (a tsvector
 # holds at most 1 MB); the 422 names the field.
@@ -408,6 +411,11 @@ class ProcessQuerySchema(PageArgsSchema):
     vendor = text(SHORT_TEXT)
     # Reported before this day (the dashboard's ideas waiting for assessment).
     created_before = fields.Date(error_messages={"invalid": _l("Skriv en dato (ÅÅÅÅ-MM-DD).")})
+    # A reminder's rule (reminders.RULES): "legal_basis" (Lovgrundlag skal kontrolleres),
+    # "unchanged" (Uændret i 12 måneder).
+    attention = fields.String(
+        validate=validate.OneOf(ATTENTION, error=_l("Ugyldig værdi. Tilladt: {choices}."))
+    )
     mine = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})
     # Only the processes the user follows ("Jeg følger").
     following = fields.Boolean(error_messages={"invalid": _l("Skal være sand eller falsk.")})

@@ -18,7 +18,7 @@ from autoproces.platform.pagination import PER_PAGE
 from autoproces.platform.permissions import Action
 from autoproces.platform.tenancy import current_tenant
 
-from . import exchange, figures, form, policy, queries, services
+from . import exchange, figures, form, policy, queries, reminders, services
 from . import fields as registry
 from .attachments import services as attachments
 from .attachments.api import read_uploads
@@ -111,6 +111,7 @@ def list_processes() -> Any:
         status_labels=STATUS_LABELS,
         domains=queries.list_domains(current_user.tenant_id),
         sort_labels=SORT_LABELS,
+        attention_labels={kind: rule.label for kind, rule in reminders.RULES.items()},
     )
 
 
@@ -317,6 +318,7 @@ def show_process(process_id: uuid.UUID) -> Any:
         history=history_entries(current_user, process),
         may_edit=policy.can_edit(current_user, process),
         may_delete=policy.can_delete(current_user, process),
+        attention=[(r, r.counted_from(process)) for r in reminders.due_rules(process)],
     )
 
 

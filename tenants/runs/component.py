@@ -9,8 +9,6 @@ from flask import Flask
 
 from autoproces.platform.components import Component
 
-from .cli import runs_cli
-
 
 def init_app(app: Flask, api: Any) -> None:
     from . import api as runs_api
@@ -23,9 +21,15 @@ def init_app(app: Flask, api: Any) -> None:
     api.register_blueprint(runs_api.bp)
 
 
+def send_lessons_reminders(tenant: Any, day: Any) -> int:
+    from .services import send_lessons_reminders as send
+
+    return send(tenant.slug, day)
+
+
 component = Component(
     name="runs",
     init_app=init_app,
-    cli=runs_cli,
+    daily=(("runs.lessons", send_lessons_reminders),),
     panels=(("process", "runs/_process_panel.html"),),
 )

@@ -294,6 +294,24 @@ def alpha_everywhere(app, make):
         )
         assert recorded.ok, recorded.errors
         db.session.add(LessonsReminder(tenant_id=a.id, process_id=process.id))
+        # Daily jobs and the register's periodic reminders (migration 0017).
+        from datetime import date
+
+        from autoproces.platform.daily import DailyRun
+        from autoproces.tenants.processes.reminders import ProcessReminder
+
+        db.session.add(
+            DailyRun(tenant_id=a.id, job="processes.reminders", day=date.today(), done=1)
+        )
+        db.session.add(
+            ProcessReminder(
+                tenant_id=a.id,
+                process_id=process.id,
+                kind="legal_basis",
+                counted_from=date(2026, 1, 1),
+                period=1,
+            )
+        )
         db.session.commit()
     return a, b
 

@@ -482,11 +482,12 @@ def test_the_cli_queues_and_the_worker_delivers_through_smtp(app, database, make
     controller.start()
     try:
         env = app_env(database, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_FROM="a@k.dk")
-        result = CliRunner().invoke(main, ["runs", "remind", "--today", "2026-04-15"], env=env)
+        daily = ["daily", "--job", "runs.lessons", "--today"]
+        result = CliRunner().invoke(main, [*daily, "2026-04-15"], env=env)
         assert result.exit_code == 0, result.output
-        assert "Queued 1 reminder(s)." in result.output
-        result = CliRunner().invoke(main, ["runs", "remind", "--today", "2026-04-16"], env=env)
-        assert "Queued 0 reminder(s)." in result.output
+        assert "runs.lessons: 1" in result.output
+        result = CliRunner().invoke(main, [*daily, "2026-04-16"], env=env)
+        assert "runs.lessons: 0" in result.output
         result = CliRunner().invoke(main, ["worker", "--once"], env=env)
         assert result.exit_code == 0, result.output
     finally:
@@ -494,7 +495,7 @@ def test_the_cli_queues_and_the_worker_delivers_through_smtp(app, database, make
     [message] = received
     assert message["To"] == "olga@alpha.dk"
     assert "tre måneder i drift" in message["Subject"]
-    bad = CliRunner().invoke(main, ["runs", "remind", "--today", "i morgen"], env=env)
+    bad = CliRunner().invoke(main, ["daily", "--today", "i morgen"], env=env)
     assert bad.exit_code == 2
 
 
