@@ -17,8 +17,16 @@ from . import fields as registry
 from . import policy
 from .models import Process, ProcessChange
 
-# Columns the history never records: keys, the lock's counter, the times and the index.
-_UNRECORDED = ("tenant_id", "id", "version", "created_at", "updated_at", "search_vector")
+# Columns the history never records: keys, the lock's counter, the times, the generated ones.
+_UNRECORDED = (
+    "tenant_id",
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "search_vector",
+    "suitability_points",
+)
 
 
 def snapshot(process: Process) -> dict[str, Any]:

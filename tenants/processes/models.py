@@ -14,6 +14,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    Float,
     ForeignKeyConstraint,
     Integer,
     Numeric,
@@ -344,6 +345,11 @@ class Process(PhaseStatusLabels, db.Model):
     # Computed: the ORM never writes it. The real expression lives in migration 0004.
     search_vector: Mapped[Any] = mapped_column(
         TSVECTOR, Computed("see migration 0004", persisted=True), deferred=True
+    )
+    # Generated too (migration 0019): the suitability (0-100, NULL when no question is
+    # answered), so the backlog can rank thousands by the score without recomputing it.
+    suitability_points: Mapped[float | None] = mapped_column(
+        Float, Computed("see migration 0019", persisted=True), deferred=True
     )
 
     # The tenant's settings for the formulas and the priority score's context (figures.py);

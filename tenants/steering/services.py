@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, and_, func, select, text, true
 
 from autoproces.platform.db import db
 from autoproces.platform.errors import Invalid
@@ -69,31 +69,63 @@ def _context() -> figures.ScoreContext:
     return figures.score_context(db.session.scalar(select(TenantSettings)))
 
 
-def _ranked(user: User, context: figures.ScoreContext) -> Any:
-    """Every candidate's id with its place by score and in the steering order: computed
-    over all candidates, before the list's filters narrow what is shown."""
-    # The score's inputs once per row (OFFSET 0 keeps Postgres from folding the subquery
-    # back in, which would evaluate every repeated expression of the score anew).
-    inputs = (
+def _inputs(user: User, context: figures.ScoreContext, *columns: Any, **filters: Any) -> Any:
+    """The candidates' id, number, `columns` and the score's inputs, once per row (OFFSET 0
+    keeps Postgres from folding the subquery back in, which would evaluate every repeated
+    expression of the score anew)."""
+    return (
         select(
             Process.id,
             Process.number,
-            Process.priority_rank,
+            *columns,
             *(e.label(n) for n, e in figures.score_inputs_sql(context).items()),
         )
-        .where(*candidate_conditions(user))
+        .where(
+            *candidate_conditions(user),
+            *(queries.filtered_query(user, **filters) if filters else ()),
+        )
         .offset(0)
         .subquery("inputs")
     )
-    score = figures.priority_score_sql(
-        context, {n: inputs.c[n] for n in ("hours", "effort", "suitability", "fit")}
+
+
+def _input_columns(inputs: Any) -> dict[str, Any]:
+    return {n: inputs.c[n] for n in ("hours", "effort", "suitability", "fit")}
+
+
+def _ranked(
+    user: User, context: figures.ScoreContext, shown: list[ColumnElement[bool]] | None = None
+) -> Any:
+    """Every candidate's id with its place by score and in the steering order: computed
+    over all candidates, before the list's filters narrow what is shown. `shown`: those
+    filters, as a column `shown` of the same scan (a join back to the processes would read
+    them all a second time)."""
+    inputs = _inputs(
+        user,
+        context,
+        Process.priority_rank,
+        (and_(*shown) if shown else true()).label("shown"),
     )
-    by_score = [score.desc().nulls_last(), inputs.c.number]
+    score = figures.priority_score_sql(context, _input_columns(inputs))
+    # The score once per row too: each window's sort would compute it again.
+    scored = (
+        select(
+            inputs.c.id,
+            inputs.c.number,
+            inputs.c.priority_rank,
+            inputs.c.shown,
+            score.label("score"),
+        )
+        .offset(0)
+        .subquery("scored")
+    )
+    by_score = [scored.c.score.desc().nulls_last(), scored.c.number]
     return select(
-        inputs.c.id.label("id"),
+        scored.c.id.label("id"),
+        scored.c.shown.label("shown"),
         func.row_number().over(order_by=by_score).label("score_rank"),
         func.row_number()
-        .over(order_by=[inputs.c.priority_rank.asc().nulls_last(), *by_score])
+        .over(order_by=[scored.c.priority_rank.asc().nulls_last(), *by_score])
         .label("position"),
     ).subquery("ranked")
 
@@ -112,27 +144,35 @@ def backlog(
     require(user, Action.ASSESS)
     filters.pop("sort", None)
     context = _context()
-    ranked = _ranked(user, context)
+    narrowed = bool((q and q.strip()) or any(v not in (None, "", False) for v in filters.values()))
+    ranked = _ranked(
+        user, context, queries.filtered_query(user, q=q, **filters) if narrowed else None
+    )
     ordering = ranked.c.score_rank if order == "score" else ranked.c.position
+    # The page's ids first, narrow (the total's window would otherwise carry every
+    # candidate's whole row), then those processes.
     rows = db.session.execute(
-        select(Process, ranked.c.score_rank, ranked.c.position, func.count().over())
-        .join(ranked, (Process.tenant_id == user.tenant_id) & (Process.id == ranked.c.id))
-        .where(*queries.filtered_query(user, q=q, **filters))
+        select(ranked.c.id, ranked.c.score_rank, ranked.c.position, func.count().over())
+        .where(ranked.c.shown)
         .order_by(ordering)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
     total = rows[0][3] if rows else 0
-    if not rows and page > 1:
-        total = db.session.scalar(
-            select(func.count())
-            .select_from(Process)
-            .join(ranked, (Process.tenant_id == user.tenant_id) & (Process.id == ranked.c.id))
-            .where(*queries.filtered_query(user, q=q, **filters))
+    loaded = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Process).where(
+                Process.tenant_id == user.tenant_id, Process.id.in_([r[0] for r in rows])
+            )
         )
+    }
+    if not rows and page > 1:
+        total = db.session.scalar(select(func.count()).where(ranked.c.shown))
     settings = queries.settings_for(user.tenant_id)
     items = []
-    for process, score_rank, position, _total in rows:
+    for process_id, score_rank, position, _total in rows:
+        process = loaded[process_id]
         process.settings = settings
         process.score_context = context
         items.append(
@@ -159,37 +199,40 @@ def quadrant(benefit: float, ease: float) -> str:
     return "low_hanging" if high_ease else "consider"
 
 
-def matrix(user: User, **filters: Any) -> tuple[list[MatrixPoint], list[Process]]:
+def matrix(user: User, **filters: Any) -> tuple[list[MatrixPoint], list[Any]]:
     """The candidates with both a benefit and an ease (x = ease, y = benefit), and those
-    that lack one of them (they cannot be placed)."""
+    that lack one of them (they cannot be placed: rows with id, number and title). Computed
+    in SQL (figures' twin), so every candidate costs a row of five columns, not a process."""
     require(user, Action.ASSESS)
     filters.pop("sort", None)
     context = _context()
-    processes = db.session.scalars(
-        select(Process)
-        .where(
-            *queries.filtered_query(user, **filters),
-            Process.phase.not_in(CLOSED_PHASES),
-            Process.status.not_in(CLOSED_STATUSES),
-        )
-        .order_by(Process.number)
+    inputs = _inputs(user, context, Process.title, **filters)
+    values = figures.factor_values_sql(context, _input_columns(inputs))
+    rows = db.session.execute(
+        select(
+            inputs.c.id,
+            inputs.c.number,
+            inputs.c.title,
+            values["benefit"].label("benefit"),
+            values["ease"].label("ease"),
+            figures.priority_score_sql(context, _input_columns(inputs)).label("score"),
+        ).order_by(inputs.c.number)
     ).all()
     points, unplaced = [], []
-    for process in processes:
-        score = figures.priority_score(process, context)
-        values = {f.name: f.value for f in score.factors}
-        if values["benefit"] is None or values["ease"] is None:
-            unplaced.append(process)
+    for row in rows:
+        if row.benefit is None or row.ease is None:
+            unplaced.append(row)
             continue
+        benefit, ease = round(row.benefit, 1), round(row.ease, 1)
         points.append(
             MatrixPoint(
-                process.id,
-                process.number,
-                process.title,
-                values["benefit"],
-                values["ease"],
-                score.score,
-                quadrant(values["benefit"], values["ease"]),
+                row.id,
+                row.number,
+                row.title,
+                benefit,
+                ease,
+                None if row.score is None else round(row.score, 1),
+                quadrant(benefit, ease),
             )
         )
     return points, unplaced

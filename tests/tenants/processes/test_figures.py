@@ -276,3 +276,31 @@ def test_the_weights_change_the_order(app, make, su_engine):
 
     assert first(benefit=5, ease=1) == "Stor"
     assert first(benefit=1, ease=5) == "Let"
+
+
+def test_the_generated_suitability_column_is_the_pythons_for_every_answer(app, make, su_engine):
+    """Migration 0019's frozen copy of the points: each question alone, at every level, and
+    all nine answered at once, against the Python formula's exact mean."""
+    from autoproces.tenants.processes.figures import LEVEL_POINTS, _answered_points
+    from autoproces.tenants.processes.models import ASSESSMENT_FIELDS, Level
+
+    tenant = make.tenant("alpha")
+    user = make.user(tenant, "automation")
+    for name in ASSESSMENT_FIELDS:
+        for level in Level:
+            make.process(user, title=f"{name} {level.value}", **{name: level.value})
+    make.process(user, title="alle", **{n: "high" for n in ASSESSMENT_FIELDS})
+    make.process(user, title="ingen")
+    with app.app_context():
+        use_tenant(tenant.id)
+        rows = db.session.execute(select(Process, Process.suitability_points)).all()
+        assert len(rows) == len(ASSESSMENT_FIELDS) * len(Level) + 2
+        answered = 0
+        for process, stored in rows:
+            points = _answered_points(process)
+            if not points:
+                assert stored is None, process.title
+            else:
+                answered += 1
+                assert stored == pytest.approx(sum(points) / len(points), abs=1e-9), process.title
+        assert answered == len(ASSESSMENT_FIELDS) * len(LEVEL_POINTS) + 1
