@@ -116,12 +116,11 @@ def send_digests(tenant: Any, day: date) -> int:
 
 def _queue(tenant: Any, user: User, found: list[NewMatches]) -> None:
     with force_locale(MAIL_LOCALE):
-        total = sum(m.total for m in found)
-        subject = ngettext(
-            "%(num)d ny proces matcher dine gemte søgninger",
-            "%(num)d nye processer matcher dine gemte søgninger",
-            total,
-        )
+        # By search, not by process: one process may be new to several searches.
+        if len(found) == 1:
+            subject = _("Nye processer i din gemte søgning “%(name)s”", name=found[0].search.name)
+        else:
+            subject = _("Nye processer i %(count)d af dine gemte søgninger", count=len(found))
         names = services.domain_names()
         sections = []
         for matches in found:
