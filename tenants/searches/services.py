@@ -33,7 +33,7 @@ from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
 from autoproces.platform.search import folded
 from autoproces.platform.textinput import INVALID_CHARACTER, clean, is_malformed
-from autoproces.tenants.processes import queries
+from autoproces.tenants.processes import queries, reminders
 from autoproces.tenants.processes.models import PHASE_LABELS, STATUS_LABELS, Process
 from autoproces.tenants.processes.schemas import ProcessQuerySchema
 from autoproces.tenants.processes.views import SORT_LABELS
@@ -61,6 +61,7 @@ FILTER_LABELS = {
     "technology": _l("Teknologi"),
     "vendor": _l("Leverandør"),
     "created_before": _l("Indberettet før"),
+    "attention": _l("Kræver opmærksomhed"),
     "sort": _l("Sortering"),
 }
 # Yes/no filters read as their own words.
@@ -164,6 +165,7 @@ def describe(query: Mapping[str, Any], names: Mapping[str, str] | None = None) -
             "sort": lambda v: SORT_LABELS.get(v, v),
             "domain": lambda v: names.get(v, _("(fjernet fagområde)")),
             "created_before": _date_text,
+            "attention": lambda v: reminders.RULES[v].label if v in reminders.RULES else v,
         }.get(key, lambda v: v)(value)
         parts.append(f"{FILTER_LABELS.get(key, key)}: {shown}")
     return " · ".join(parts) if parts else _("Alle processer")

@@ -48,11 +48,13 @@ def test_the_description_reads_the_filters_in_danish(as_user, world):
                 "mine": "true",
                 "sort": "title",
                 "created_before": "2026-01-31",
+                "attention": "legal_basis",
             }
         )
         assert text == (
             f"Fase: I drift · Søgning: faktura · Fagområde: {domain_name} · Kun mine"
             " · Sortering: Titel · Indberettet før: 31. jan. 2026"
+            " · Kræver opmærksomhed: Lovgrundlag skal kontrolleres"
         )
         assert services.describe({}) == "Alle processer"
         assert services.describe({"domain": str(uuid.uuid4())}) == "Fagområde: (fjernet fagområde)"
