@@ -47,6 +47,9 @@ class Component:
     # Slot "similar": beside the register's own similar processes, on the intake form (with
     # the typed `title`) and on a process's page (with `process`).
     # Slot "estimates": beside the time estimates of the edit form, with `process`.
+    # Slot "list_actions": inside the register list's results, with the filters in view as
+    # `query_args` (the list's query arguments but the page).
+    # Slot "user": on the signed-in user's own page, Min side (platform/identity/account.py).
     panels: tuple[tuple[str, str], ...] = ()
     # Pages in the operator console: (endpoint, label) entries in its menu. The endpoints
     # belong to a blueprint made with `operator.views.operator_blueprint` (behind the

@@ -26,6 +26,7 @@ ALLOWED_COMPONENT_IMPORTS = {
     "processes": {"taxonomy"},  # KLE and FORM codes classify a process
     "runs": {"processes"},  # realised runs and the lessons reminder are about processes
     "steering": {"processes"},  # the backlog ranks the register's processes by its score
+    "searches": {"processes"},  # a saved search is the register list's filters, run by it
 }
 
 

@@ -312,6 +312,10 @@ def alpha_everywhere(app, make):
                 period=1,
             )
         )
+        # A saved search (migration 0018).
+        from autoproces.tenants.searches.services import create_search
+
+        create_search(u, "Fakturaer", {"q": "faktura"}, notify=True)
         db.session.commit()
     return a, b
 

@@ -1,0 +1,30 @@
+"""Registers saved searches with the platform (entry point `autoproces.components`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from autoproces.platform.components import Component
+
+from .digest import JOB, send_digests
+
+
+def init_app(app: Flask, api: Any) -> None:
+    from . import api as searches_api
+    from . import views
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(searches_api.bp)
+
+
+component = Component(
+    name="searches",
+    init_app=init_app,
+    panels=(
+        ("list_actions", "searches/_list_panel.html"),
+        ("user", "searches/_user_panel.html"),
+    ),
+    daily=((JOB, send_digests),),
+)
