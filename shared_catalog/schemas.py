@@ -46,7 +46,13 @@ class PublishInSchema(PreviewInSchema):
         required=True,
         validate=validate.OneOf(tuple(SIZE_BANDS), error=_l("Ugyldig værdi. Tilladt: {choices}.")),
     )
-    attachment_ids = ma.List(ma.UUID(), load_default=list, validate=validate.Length(max=50))
+    attachment_ids = ma.List(
+        ma.UUID(
+            error_messages={"invalid_uuid": _l("Ukendt bilag."), "invalid": _l("Ukendt bilag.")}
+        ),
+        load_default=list,
+        validate=validate.Length(max=50),
+    )
 
 
 class RedactionSchema(Schema):

@@ -44,6 +44,11 @@ WEB_ADDRESS_LENGTH = 2_000
 MAX_ITEMS = 50
 
 
+def uuid_field(message: Any, **kwargs: Any) -> fields.UUID:
+    """A UUID field whose error is `message` (marshmallow names it "invalid_uuid")."""
+    return fields.UUID(error_messages={"invalid": message, "invalid_uuid": message}, **kwargs)
+
+
 def choice(enum: type, **kwargs: Any) -> fields.String:
     values = [e.value for e in enum]
     return fields.String(
@@ -185,7 +190,7 @@ class ProcessInSchema(Schema):
     legal_basis = text(LONG_TEXT)
     legal_basis_verified_at = day()
     domain_ids = fields.List(
-        fields.UUID(error_messages={"invalid": _l("Ukendt fagområde.")}), validate=_at_most_items()
+        uuid_field(_l("Ukendt fagområde.")), validate=_at_most_items()
     )
     org_unit = text(SHORT_TEXT)
     targets_citizens = flag()
@@ -223,10 +228,10 @@ class ProcessInSchema(Schema):
     status = choice(Status)
     status_reason = text(LONG_TEXT)
     priority_rank = count(1_000_000)
-    owner_id = fields.UUID(allow_none=True, error_messages={"invalid": _l("Ukendt bruger.")})
-    contact_id = fields.UUID(allow_none=True, error_messages={"invalid": _l("Ukendt bruger.")})
+    owner_id = uuid_field(_l("Ukendt bruger."), allow_none=True)
+    contact_id = uuid_field(_l("Ukendt bruger."), allow_none=True)
     associated_user_ids = fields.List(
-        fields.UUID(error_messages={"invalid": _l("Ukendt bruger.")}), validate=_at_most_items()
+        uuid_field(_l("Ukendt bruger.")), validate=_at_most_items()
     )
     planned_start = day()
     put_into_operation_at = day()
@@ -399,7 +404,7 @@ class ProcessQuerySchema(PageArgsSchema):
     """The register's filters; the same in the URL of the list page and in the API."""
 
     q = fields.String(validate=validate.Length(max=200, error=_l("Højst {max} tegn.")))
-    domain = fields.UUID(error_messages={"invalid": _l("Ukendt fagområde.")})
+    domain = uuid_field(_l("Ukendt fagområde."))
     phase = choice(Phase)
     status = choice(Status)
     kle = KlePrefix(

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from autoproces.tenants.processes.schemas import PrioritySchema, ProcessQuerySchema
+from autoproces.tenants.processes.schemas import PrioritySchema, ProcessQuerySchema, uuid_field
 
 from .services import ORDERS
 
@@ -69,8 +69,8 @@ class MoveSchema(Schema):
     move = fields.String(
         validate=validate.OneOf(("up", "down"), error=_l("Ugyldig værdi. Tilladt: {choices}."))
     )
-    before = fields.UUID(error_messages={"invalid": _l("Ukendt proces i prioriteringen.")})
-    after = fields.UUID(error_messages={"invalid": _l("Ukendt proces i prioriteringen.")})
+    before = uuid_field(_l("Ukendt proces i prioriteringen."))
+    after = uuid_field(_l("Ukendt proces i prioriteringen."))
 
     @validates_schema
     def _exactly_one(self, data: dict[str, Any], **_: Any) -> None:

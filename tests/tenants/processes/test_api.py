@@ -252,3 +252,23 @@ def test_nul_characters_are_refused_not_a_500(client, alpha):
     r = client.post("/alpha/processer/ny", data={"title": "a\x00b", "summary": "s"})
     assert r.status_code == 400
     assert client.get("/alpha/processer?q=%00").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("where", "payload", "field", "message"),
+    [
+        ("query", "domain=ikke-et-id", "domain", "Ukendt fagområde."),
+        ("json", {"title": "t", "summary": "s", "owner_id": "x"}, "owner_id", "Ukendt bruger."),
+        ("json", {"title": "t", "summary": "s", "domain_ids": ["x"]}, "domain_ids", "Ukendt"),
+    ],
+)
+def test_a_malformed_id_is_answered_in_danish(client, alpha, where, payload, field, message):
+    """marshmallow names a bad UUID "invalid_uuid": without it, its English would leak."""
+    _tenant, _user, token = alpha
+    if where == "query":
+        r = client.get(f"/api/v1/processes?{payload}", headers=bearer(token))
+    else:
+        r = client.post("/api/v1/processes", json=payload, headers=bearer(token))
+    assert r.status_code == 422
+    text = str(r.get_json()["errors"][where][field])
+    assert message in text and "UUID" not in text
