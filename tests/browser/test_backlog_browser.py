@@ -52,3 +52,25 @@ def test_a_manager_orders_the_backlog_by_keyboard_and_views_the_matrix(
     assert "Hurtige gevinster" in page.locator("main").inner_text()
     accessible(page, "matrix")
     assert not page.csp_blocked, page.csp_blocked
+
+
+def test_the_automation_team_orders_the_backlog_by_drag_and_drop(csp_page, live_server, seeded):
+    """The script's drop fills the buttons' POST form: the third row dropped on the first
+    goes before it; then a row dragged downwards goes after the row it is dropped on."""
+    page = csp_page
+    sign_in(page, live_server, "Automatiseringskonsulent")
+    # Rows with their factors are tall: both ends of a drag must be on the screen.
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.goto(f"{live_server}/syddjurs/prioritering")
+    before = _titles(page)
+    assert len(before) >= 3
+    rows = page.locator("#backlog tbody tr")
+    with page.expect_navigation():
+        rows.nth(2).drag_to(rows.nth(0))
+    after = _titles(page)
+    assert after[:3] == [before[2], before[0], before[1]], (before[:3], after[:3])
+    rows = page.locator("#backlog tbody tr")
+    with page.expect_navigation():
+        rows.nth(0).drag_to(rows.nth(1))
+    assert _titles(page)[:3] == [before[0], before[2], before[1]]
+    assert not page.csp_blocked, page.csp_blocked

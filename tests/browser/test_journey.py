@@ -47,7 +47,7 @@ def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded
     assert_accessible(page, "process detail")
 
     page.get_by_role("link", name="Alle processer").click()
-    page.get_by_label("Søg").fill("sygemeldinger")
+    page.get_by_label("Søg", exact=True).fill("sygemeldinger")
     page.get_by_role("button", name="Vis").click()
     assert page.get_by_role("link", name="Automatisk registrering af sygemeldinger").is_visible()
 
