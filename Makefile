@@ -13,9 +13,13 @@ PORT ?= 5000
 demo: setup
 	PORT=$(PORT) $(BIN)/autoproces demo
 
+# Two workers (pytest-xdist), a test file each at a time so a module's server starts
+# once; every worker makes its own database. PYTEST_ARGS="-n 0" runs in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
+
 test: setup-dev browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed assets translations
 setup-dev: setup $(VENV)/.installed-dev

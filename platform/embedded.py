@@ -59,11 +59,19 @@ def ensure_login_role(admin_url: str, role: str) -> None:
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            exists = conn.scalar(text("select 1 from pg_roles where rolname = :r"), {"r": role})
-            if exists:
-                conn.execute(text(f'ALTER ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
-            else:
-                conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            # Roles are cluster-wide: two processes setting up at once (parallel test
+            # workers, two migration jobs) would race to CREATE or ALTER the same row.
+            conn.execute(text("select pg_advisory_lock(hashtext('autoproces.roles'))"))
+            try:
+                exists = conn.scalar(
+                    text("select 1 from pg_roles where rolname = :r"), {"r": role}
+                )
+                if exists:
+                    conn.execute(text(f'ALTER ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
+                else:
+                    conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            finally:
+                conn.execute(text("select pg_advisory_unlock(hashtext('autoproces.roles'))"))
     finally:
         engine.dispose()
 
