@@ -8,6 +8,7 @@ from browser_helpers import (
     sign_in,
     sign_in_at_provider,
 )
+from playwright.sync_api import expect
 
 
 def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded):
@@ -104,7 +105,7 @@ def test_sign_in_through_the_municipalitys_provider_and_report(
     page.get_by_role("button", name="Log af").click()
     confirm_logout_at_provider(page)
     page.wait_for_url(live_server + "/alpha/logget-ud")
-    assert page.get_by_role("heading", name="Du er logget ud").is_visible()
+    expect(page.get_by_role("heading", name="Du er logget ud")).to_be_visible()
     assert_accessible(page, "logged-out page")
 
 

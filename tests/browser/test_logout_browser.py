@@ -10,6 +10,7 @@ from browser_helpers import (
     oidc_client,
     sign_in_at_provider,
 )
+from playwright.sync_api import expect
 
 
 def test_log_af_ends_the_session_here_and_at_the_provider(
@@ -31,7 +32,7 @@ def test_log_af_ends_the_session_here_and_at_the_provider(
     page.wait_for_url(alpha_provider.issuer + "/**")
     confirm_logout_at_provider(page)
     page.wait_for_url(live_server + "/alpha/logget-ud")
-    assert page.get_by_role("heading", name="Du er logget ud").is_visible()
+    expect(page.get_by_role("heading", name="Du er logget ud")).to_be_visible()
     assert not page.csp_blocked, page.csp_blocked  # (axe-core needs bypass_csp: tested below)
 
     # A copy of the cookie from before "Log af" opens nothing.
@@ -107,7 +108,7 @@ def test_operator_log_af_ends_the_console_session_here_and_at_the_provider(
             page.wait_for_url(provider.issuer + "/**")
             confirm_logout_at_provider(page)
             page.wait_for_url(base + "/operator/logget-ud")
-            assert page.get_by_role("heading", name="Du er logget ud").is_visible()
+            expect(page.get_by_role("heading", name="Du er logget ud")).to_be_visible()
 
             thief = new_page()
             thief.context.add_cookies(stolen)
