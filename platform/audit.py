@@ -40,6 +40,9 @@ TOKEN_REVOKED = "token.revoked"
 SETTINGS_CHANGED = "settings.changed"
 TENANT_STATUS = "tenant.status"
 TENANT_CHANGED = "tenant.changed"
+INVITATION_CREATED = "invitation.created"
+INVITATION_REVOKED = "invitation.revoked"
+INVITATION_ACCEPTED = "invitation.accepted"
 
 
 class TenantAudit(db.Model):

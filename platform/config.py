@@ -48,6 +48,8 @@ class Settings:
     idle_timeout_minutes: int = 60
     # However active: a session ends this many hours after sign-in (a stolen cookie expires).
     session_max_hours: int = 12
+    # An invitation by e-mail is matched at the first sign-in for this many days.
+    invitation_days: int = 14
     ratelimit_storage_uri: str = "memory://"
     # `serve` refuses several workers with per-worker counters unless this accepts them.
     allow_per_worker_rate_limits: bool = False
@@ -126,10 +128,11 @@ class Settings:
             idle = int(env.get("AUTOPROCES_IDLE_TIMEOUT_MINUTES", "60"))
             max_hours = int(env.get("AUTOPROCES_SESSION_MAX_HOURS", "12"))
             proxies = int(env.get("AUTOPROCES_TRUSTED_PROXIES", "0"))
+            invitation_days = int(env.get("AUTOPROCES_INVITATION_DAYS", "14"))
         except ValueError:
             raise ConfigError(
-                "AUTOPROCES_IDLE_TIMEOUT_MINUTES, AUTOPROCES_SESSION_MAX_HOURS and "
-                "AUTOPROCES_TRUSTED_PROXIES are whole numbers."
+                "AUTOPROCES_IDLE_TIMEOUT_MINUTES, AUTOPROCES_SESSION_MAX_HOURS, "
+                "AUTOPROCES_TRUSTED_PROXIES and AUTOPROCES_INVITATION_DAYS are whole numbers."
             ) from None
         try:
             smtp_port = int(env.get("SMTP_PORT") or "25")
@@ -145,6 +148,7 @@ class Settings:
             encryption_keys=env.get("AUTOPROCES_ENCRYPTION_KEY", ""),
             idle_timeout_minutes=max(1, idle),
             session_max_hours=max(1, max_hours),
+            invitation_days=max(1, invitation_days),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             allow_per_worker_rate_limits=_flag(env, "AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS"),
             trusted_proxies=max(0, proxies),

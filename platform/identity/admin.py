@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -21,9 +22,12 @@ from ..tenancy import current_tenant
 from ..urls import external_url
 from . import oidc
 from .auth import require, tenant_blueprint
+from .invitations import invite, list_invitations, revoke_invitation
 from .labels import (
     AUDIT_ACTION_LABELS,
     IDP_FIELD_LABELS,
+    INVITATION_FIELD_LABELS,
+    INVITATION_STATUS_LABELS,
     ROLES_SOURCE_LABELS,
     actor_label,
     describe,
@@ -255,6 +259,50 @@ def set_roles(user_id: uuid.UUID) -> Any:
         return _users_page(e.errors, user_id, 422)
     flash(_("Rollerne for %(name)s er gemt.", name=user.name), "success")
     return _back_to_users()
+
+
+def _invitations_page(
+    errors: dict[str, list[str]] | None = None,
+    form: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Any:
+    return render_template(
+        "admin/invitations.html",
+        invitations=list_invitations(current_tenant()),
+        now=datetime.now(UTC),
+        errors=errors or {},
+        form=form or {},
+        field_labels=INVITATION_FIELD_LABELS,
+        status_labels=INVITATION_STATUS_LABELS,
+        role_labels=ROLE_LABELS,
+        actor_label=actor_label,
+    ), status
+
+
+@bp.get("/invitationer")
+def invitations() -> Any:
+    return _invitations_page()
+
+
+@bp.post("/invitationer")
+def create_invitation() -> Any:
+    form = {"email": request.form.get("email", ""), "roles": request.form.getlist("roles")}
+    try:
+        invitation = invite(current_tenant(), form["email"], form["roles"], actor=_actor())
+    except Invalid as e:
+        return _invitations_page(e.errors, form, 422)
+    flash(_("Invitationen er sendt til %(email)s.", email=invitation.email), "success")
+    return redirect(url_for("tenant_admin.invitations"))
+
+
+@bp.post("/invitationer/<uuid:invitation_id>/tilbagekald")
+def revoke_user_invitation(invitation_id: uuid.UUID) -> Any:
+    try:
+        invitation = revoke_invitation(current_tenant(), invitation_id, actor=_actor())
+    except Invalid as e:
+        return _invitations_page(e.errors, status=422)
+    flash(_("Invitationen til %(email)s er tilbagekaldt.", email=invitation.email), "success")
+    return redirect(url_for("tenant_admin.invitations"))
 
 
 @bp.errorhandler(Invalid)

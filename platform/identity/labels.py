@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from .. import audit
 from ..components import audit_labels
 from ..permissions import ROLE_LABELS, Role
+from .models import INVITATION_ACCEPTED, INVITATION_EXPIRED, INVITATION_PENDING, INVITATION_REVOKED
 
 IDP_FIELD_LABELS = {
     "issuer": _l("Udsteder (issuer)"),
@@ -39,6 +40,16 @@ AUDIT_ACTION_LABELS = {
     audit.SETTINGS_CHANGED: _l("Indstillinger ændret"),
     audit.TENANT_STATUS: _l("Kommunens status ændret"),
     audit.TENANT_CHANGED: _l("Kommunens stamdata ændret"),
+    audit.INVITATION_CREATED: _l("Invitation sendt"),
+    audit.INVITATION_REVOKED: _l("Invitation tilbagekaldt"),
+    audit.INVITATION_ACCEPTED: _l("Invitation taget i brug"),
+}
+INVITATION_FIELD_LABELS = {"email": _l("E-mailadresse"), "roles": _l("Roller")}
+INVITATION_STATUS_LABELS = {
+    INVITATION_PENDING: _l("Venter"),
+    INVITATION_EXPIRED: _l("Udløbet"),
+    INVITATION_ACCEPTED: _l("Taget i brug"),
+    INVITATION_REVOKED: _l("Tilbagekaldt"),
 }
 STATUS_LABELS = {"active": _l("Aktiv"), "suspended": _l("Suspenderet")}
 AUDIT_DETAIL_LABELS = {
@@ -55,6 +66,7 @@ AUDIT_DETAIL_LABELS = {
     "municipality_code": _l("Kommunekode"),
     "cvr": _l("CVR-nummer"),
     "first_admin_email": _l("Første administrator"),
+    "email": _l("E-mailadresse"),
 }
 
 

@@ -117,3 +117,37 @@ class TenantIdp(db.Model):
     @property
     def has_secret(self) -> bool:
         return bool(self.client_secret_encrypted)
+
+
+class Invitation(db.Model):
+    """An address invited with roles; matched at the person's first sign-in, until it expires,
+    is revoked or is accepted (migration 0021)."""
+
+    __tablename__ = "user_invitation"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
+    email: Mapped[str] = mapped_column(String(254))  # lower case
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    invited_by_id: Mapped[uuid.UUID | None]  # None: an operator or the command line
+    invited_by_name: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def status(self, now: datetime) -> str:
+        """accepted, revoked, expired or pending (the one order the page and the match use)."""
+        if self.accepted_at is not None:
+            return INVITATION_ACCEPTED
+        if self.revoked_at is not None:
+            return INVITATION_REVOKED
+        if self.expires_at <= now:
+            return INVITATION_EXPIRED
+        return INVITATION_PENDING
+
+
+INVITATION_PENDING = "pending"
+INVITATION_EXPIRED = "expired"
+INVITATION_ACCEPTED = "accepted"
+INVITATION_REVOKED = "revoked"

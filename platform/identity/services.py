@@ -436,10 +436,13 @@ def _claim_values(value: object) -> list[str]:
 
 
 def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
-    """The user the provider vouched for: found by (issuer, subject), else created.
+    """The user the provider vouched for: found by (issuer, subject), else created (with
+    the roles of a pending invitation to the address, if any).
 
     Name, e-mail and roles are refreshed from the claims at every login.
     """
+    from .invitations import accept_invitation  # it builds on this module
+
     subject = str(claims.get("sub") or "")
     # Entra ID may leave `email` out; its preferred_username is then the UPN (an address).
     email = str(claims.get("email") or claims.get("preferred_username") or "").strip().lower()
@@ -485,6 +488,12 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
     elif user.email != email and user_by_email(tenant, email) is not None:
         raise LoginRefused(_("En anden bruger i kommunen har allerede denne e-mailadresse."))
     if user is None:
+        roles_source = "mapping" if mapped else "default"
+        invited = accept_invitation(tenant, email)  # None: no pending invitation
+        if invited:
+            # Kept at later sign-ins unless the provider's mapping gives roles (as always).
+            roles_source = "mapping" if mapped else "manual"
+            mapped = normalise_roles_quiet([*mapped, *invited])
         if not mapped and not idp.default_role:
             raise LoginRefused(_("Din rolle giver ikke adgang til Autoproces i kommunen."))
         user = User(
@@ -494,7 +503,7 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
             email=email,
             name=name,
             roles=mapped or [idp.default_role],
-            roles_source="mapping" if mapped else "default",
+            roles_source=roles_source,
         )
         db.session.add(user)
     else:

@@ -22,6 +22,8 @@ class Operator(db.Model):
     # Local accounts (no platform IdP): a password hash and an encrypted TOTP seed.
     password_hash: Mapped[str | None] = mapped_column(Text)
     totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The time step (unix time // 30) of the last accepted TOTP code: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Accounts from the platform's own OIDC provider.
     issuer: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(Text)

@@ -9,8 +9,10 @@ written to `operator_audit` in the same transaction as the change itself, withou
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,7 +24,7 @@ from typing import Any
 import pyotp
 from flask import current_app, g
 from flask_babel import gettext as _
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,6 +33,7 @@ from ..audit import AuditLog
 from ..crypto import EncryptionUnavailable, decrypt, encrypt
 from ..db import db, use_tenant
 from ..errors import Invalid, NotFound
+from ..identity.invitations import invite
 from ..identity.models import TenantIdp
 from ..identity.oidc import OidcClient
 from ..identity.services import EMAIL_RE, get_idp, parse_role_mapping, save_idp
@@ -66,6 +69,7 @@ TENANT_ACTIVATE = "tenant.activate"
 OPERATOR_CREATE = "operator.create"
 OPERATOR_DEACTIVATE = "operator.deactivate"
 OPERATOR_ACTIVATE = "operator.activate"
+TENANT_INVITE = "tenant.invite"
 
 
 class LoginFailed(Exception):
@@ -198,6 +202,35 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
+def totp_step(secret: str, code: str, at: float | None = None) -> int | None:
+    """The time step (unix time // 30) whose code `code` is, from the one before now to the
+    one after (clock drift), or None."""
+    totp = pyotp.TOTP(secret)
+    now = int(time.time() if at is None else at) // totp.interval
+    for step in (now - 1, now, now + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _use_totp_step(operator: Operator, step: int) -> bool:
+    """Record `step` as the operator's last accepted one, unless it is not newer than it:
+    a code is good once. One UPDATE, so of two logins with the same code only one gets the
+    row (the other waits for its lock, then finds the step taken)."""
+    taken = db.session.execute(
+        update(Operator)
+        .where(
+            Operator.id == operator.id,
+            or_(Operator.totp_last_step.is_(None), Operator.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .returning(Operator.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.expire(operator, ["totp_last_step"])
+    return taken is not None
+
+
 def authenticate_local(email: str, password: str, code: str) -> Operator:
     """The operator whose password and current TOTP code these are, or LoginFailed."""
     operator = operator_by_email(email) if email.strip() else None
@@ -209,10 +242,13 @@ def authenticate_local(email: str, password: str, code: str) -> Operator:
     code = re.sub(r"\s", "", code)
     if not operator.totp_secret_encrypted or not re.fullmatch(r"[0-9]{6}", code):
         raise LoginFailed("wrong_code", operator)
-    if not pyotp.TOTP(decrypt(operator.totp_secret_encrypted)).verify(code, valid_window=1):
+    step = totp_step(decrypt(operator.totp_secret_encrypted), code)
+    if step is None:
         raise LoginFailed("wrong_code", operator)
     if not operator.active:
         raise LoginFailed("deactivated", operator)
+    if not _use_totp_step(operator, step):
+        raise LoginFailed("code_reused", operator)
     operator.last_login_at = datetime.now(UTC)
     db.session.flush()
     return operator
@@ -660,3 +696,14 @@ def save_tenant_idp(operator: Operator, slug: str, form: Mapping[str, str]) -> I
         },
     )
     return settings
+
+
+def invite_as(operator: Operator, slug: str, email: str, roles: Iterable[str]) -> str:
+    """Invite a person into a municipality (its first administrator, say), in both logs;
+    the invitation e-mail is queued in the municipality. Returns the invited address."""
+    tenant = get_tenant(slug)
+    with acting_for(tenant):
+        invitation = invite(tenant, email, roles, actor=operator_actor(operator))
+        details = {"email": invitation.email, "roles": list(invitation.roles)}
+    audit(operator, TENANT_INVITE, tenant, details=details)
+    return details["email"]

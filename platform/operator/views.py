@@ -38,7 +38,7 @@ from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
 from ..identity import oidc
-from ..identity.labels import IDP_FIELD_LABELS
+from ..identity.labels import IDP_FIELD_LABELS, INVITATION_FIELD_LABELS
 from ..identity.services import idp_form_values
 from ..pagination import page_number
 from ..permissions import ROLE_LABELS
@@ -68,6 +68,7 @@ ACTION_LABELS = {
     services.OPERATOR_CREATE: _l("Operatør oprettet"),
     services.OPERATOR_DEACTIVATE: _l("Operatør deaktiveret"),
     services.OPERATOR_ACTIVATE: _l("Operatør genaktiveret"),
+    services.TENANT_INVITE: _l("Bruger inviteret"),
 }
 STATUS_LABELS = {
     TenantStatus.ACTIVE.value: _l("Aktiv"),
@@ -97,6 +98,7 @@ DETAIL_LABELS = {
     "note": _l("Begrundelse"),
     "email": _l("E-mailadresse"),
     "operator": _l("Operatør"),
+    "roles": _l("Roller"),
 }
 DETAIL_VALUES = {
     "password": _l("adgangskode og engangskode"),
@@ -104,6 +106,7 @@ DETAIL_VALUES = {
     "unknown_account": _l("ukendt konto"),
     "wrong_password": _l("forkert adgangskode"),
     "wrong_code": _l("forkert engangskode"),
+    "code_reused": _l("engangskoden var allerede brugt"),
     "deactivated": _l("kontoen er deaktiveret"),
     "missing_role": _l("mangler operatørrollen"),
     "no_email": _l("ingen gyldig e-mailadresse"),
@@ -552,6 +555,32 @@ def suspend_tenant(slug: str) -> Any:
         reason=reason,
         errors=errors,
         field_labels=SUSPEND_FIELD_LABELS,
+    ), (422 if errors else 200)
+
+
+@bp.route("/kommuner/<slug>/inviter", methods=["GET", "POST"])
+@operator_required
+def invite_user(slug: str) -> Any:
+    """Invite a person by e-mail with roles; they get them at their first sign-in."""
+    municipality = services.get_tenant(slug)
+    errors: dict[str, list[str]] = {}
+    form: dict[str, Any] = {}
+    if request.method == "POST":
+        form = {"email": field("email"), "roles": request.form.getlist("roles")}
+        try:
+            email = services.invite_as(current_operator(), slug, form["email"], form["roles"])
+        except Invalid as e:
+            errors = e.errors
+        else:
+            flash(_("Invitationen er sendt til %(email)s.", email=email), "success")
+            return redirect(url_for("operator.tenant", slug=municipality.slug))
+    return render_template(
+        "operator/invite.html",
+        municipality=municipality,
+        form=form,
+        errors=errors,
+        field_labels=INVITATION_FIELD_LABELS,
+        role_labels=ROLE_LABELS,
     ), (422 if errors else 200)
 
 
