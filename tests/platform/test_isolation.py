@@ -200,3 +200,49 @@ def test_the_dashboard_counts_only_the_own_municipality(client, make, world, rol
     assert "alpha" not in html
     r = client.get("/alpha/overblik")
     assert r.status_code == 302 and r.headers["Location"].startswith("/alpha/login")
+
+
+def test_another_municipalitys_invitations_can_be_neither_read_nor_changed(
+    app, client, make, world, su_engine
+):
+    """Beta's administrator does not see alpha's invitation, every route that takes an
+    invitation answers 404 for it, and a first sign-in in beta with its address gets
+    nothing from it."""
+    import uuid
+
+    from sqlalchemy import text
+
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.invitations import accept_invitation, invite
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    with app.app_context():
+        alpha = tenant_by_slug("alpha")
+        activate_tenant(alpha)
+        invitation_id = invite(alpha, "inviteret@alpha.dk", ["automation"], actor="cli:t").id
+        db.session.commit()
+    login(client, world["beta"]["users"]["tenant_admin"])
+    assert "inviteret@alpha.dk" not in client.get("/beta/admin/invitationer").get_data(as_text=True)
+    r = client.get("/alpha/admin/invitationer")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/alpha/login")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "invitation_id" not in rule.arguments:
+            continue
+        values = {a: uuid.uuid4() for a in rule.arguments if a != "tenant_slug"}
+        values["invitation_id"] = invitation_id
+        if "tenant_slug" in rule.arguments:
+            values["tenant_slug"] = "beta"
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert client.open(path, method=method).status_code == 404, (method, path)
+            checked += 1
+    assert checked >= 1
+    with app.app_context():
+        beta = tenant_by_slug("beta")
+        activate_tenant(beta)
+        assert accept_invitation(beta, "inviteret@alpha.dk") is None
+        db.session.commit()
+    with su_engine.connect() as conn:
+        row = conn.execute(text("select revoked_at, accepted_at from user_invitation")).one()
+    assert row == (None, None)

@@ -316,6 +316,10 @@ def alpha_everywhere(app, make):
         from autoproces.tenants.searches.services import create_search
 
         create_search(u, "Fakturaer", {"q": "faktura"}, notify=True)
+        # An invitation by e-mail (migration 0021).
+        from autoproces.platform.identity.invitations import invite
+
+        invite(tenant_by_slug("alpha"), "inviteret@alpha.example", ["employee"], actor=u)
         db.session.commit()
     return a, b
 
