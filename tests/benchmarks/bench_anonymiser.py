@@ -25,8 +25,7 @@ RESULTS = Path(__file__).parent / "results"
 CORPUS = Path(__file__).parents[1] / "shared_catalog" / "anonymisation" / "corpus.jsonl"
 WORDS, RUNS = 5000, 20
 KNOWN = ["Mette Kjærsgaard", "Thomas Bach", "Lone Winther", "Bo Lind"] + [
-    f"Medarbejder{i} Hansen"
-    for i in range(200)  # a municipality's users and contacts
+    f"Medarbejder{i} Hansen" for i in range(200)  # a municipality's users and contacts
 ]
 
 MEMORY = r"""
@@ -61,12 +60,9 @@ def _time(fn) -> dict[str, float]:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return {
-        "p50_ms": round(statistics.median(samples), 1),
-        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1),
-        "max_ms": round(samples[-1], 1),
-        "runs": RUNS,
-    }
+    return {"p50_ms": round(statistics.median(samples), 1),
+            "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1),
+            "max_ms": round(samples[-1], 1), "runs": RUNS}
 
 
 def test_anonymiser_speed_and_memory():
@@ -76,22 +72,16 @@ def test_anonymiser_speed_and_memory():
     started = time.perf_counter()
     findings = find(text, KNOWN)
     first_call_s = time.perf_counter() - started
-    out = subprocess.run(
-        [sys.executable, "-c", MEMORY], capture_output=True, text=True, check=True, timeout=300
-    )
+    out = subprocess.run([sys.executable, "-c", MEMORY], capture_output=True, text=True,
+                         check=True, timeout=300)
     engine_mb, baseline_mb = (float(x) for x in out.stdout.split())
     report = {
-        "words": len(text.split()),
-        "characters": len(text),
-        "findings": len(findings),
-        "known_names": len(KNOWN),
-        "first_call_with_engine_build_s": round(first_call_s, 2),
+        "words": len(text.split()), "characters": len(text), "findings": len(findings),
+        "known_names": len(KNOWN), "first_call_with_engine_build_s": round(first_call_s, 2),
         "find_ms": _time(lambda: find(text, KNOWN)),
         "redact_ms": _time(lambda: redact(text, findings)),
-        "engine_mb": engine_mb,
-        "worker_rss_before_mb": baseline_mb,
-        "target_ms": 1000,
-        "target_engine_mb": 150,
+        "engine_mb": engine_mb, "worker_rss_before_mb": baseline_mb,
+        "target_ms": 1000, "target_engine_mb": 150,
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "anonymiser.json").write_text(json.dumps(report, indent=2))

@@ -26,22 +26,14 @@ def _fill(su_engine, make) -> tuple[object, object]:
     big = make.tenant("stor")
     user = make.user(big, "manager")
     tenants = [big] + [make.tenant(f"kommune-{i:02d}") for i in range(OTHERS)]
-    phases = [
-        "idea",
-        "preanalysis",
-        "specification",
-        "development",
-        "implementation",
-        "operation",
-        "decommissioned",
-    ]
+    phases = ["idea", "preanalysis", "specification", "development", "implementation",
+              "operation", "decommissioned"]
     statuses = ["not_assessed", "in_progress", "pending", "rejected", "in_progress"]
     levels = ["very_high", "high", "low", "very_low", "unknown"]
     with su_engine.begin() as conn:
         for tenant in tenants:
             n = BIG if tenant is big else SMALL
-            conn.execute(
-                text("""
+            conn.execute(text("""
                 insert into process (tenant_id, number, title, summary, phase, status,
                                      status_reason, occurrences_per_year,
                                      minutes_per_occurrence, automation_share_pct,
@@ -56,16 +48,8 @@ def _fill(su_engine, make) -> tuple[object, object]:
                        (:levels)[1 + i % 5], i % 13 = 0, case when i % 17 = 0 then 'high' end,
                        case when i <= :ranked then i end
                 from generate_series(1, :n) as i
-            """),
-                {
-                    "t": tenant.id,
-                    "n": n,
-                    "phases": phases,
-                    "statuses": statuses,
-                    "levels": levels,
-                    "ranked": RANKED,
-                },
-            )
+            """), {"t": tenant.id, "n": n, "phases": phases, "statuses": statuses,
+                   "levels": levels, "ranked": RANKED})
         conn.execute(text("analyze"))
     return big, user
 
@@ -100,23 +84,14 @@ def test_backlog(app, su_engine, make):
         activate_tenant(tenant_by_slug("stor"))
         last = services.backlog(user, page=RANKED // 25 + 1).items[0].process.id
         figures["move_unranked_to_first"] = _time(
-            lambda: (
-                services.move(user, last, to=1),
-                db.session.rollback(),
-                activate_tenant(tenant_by_slug("stor")),
-            )
+            lambda: (services.move(user, last, to=1), db.session.rollback(),
+                     activate_tenant(tenant_by_slug("stor")))
         )
         total = services.backlog(user).total
     RESULTS.mkdir(exist_ok=True)
-    report = {
-        "candidates_in_tenant": total,
-        "processes_in_tenant": BIG,
-        "other_tenants": OTHERS,
-        "processes_per_other_tenant": SMALL,
-        "fill_seconds": round(fill_seconds, 1),
-        "target_p95_ms": 50,
-        **figures,
-    }
+    report = {"candidates_in_tenant": total, "processes_in_tenant": BIG,
+              "other_tenants": OTHERS, "processes_per_other_tenant": SMALL,
+              "fill_seconds": round(fill_seconds, 1), "target_p95_ms": 50, **figures}
     (RESULTS / "backlog.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     assert total > BIG // 2

@@ -21,15 +21,8 @@ from sqlalchemy import text
 RESULTS = Path(__file__).parent / "results"
 BIG, OTHERS, SMALL = 5000, 20, 500
 TARGET_MS = 100
-PHASES = [
-    "idea",
-    "preanalysis",
-    "specification",
-    "development",
-    "implementation",
-    "operation",
-    "decommissioned",
-]
+PHASES = ["idea", "preanalysis", "specification", "development", "implementation",
+          "operation", "decommissioned"]
 
 
 def _fill(su_engine, make) -> tuple[object, object]:
@@ -40,8 +33,7 @@ def _fill(su_engine, make) -> tuple[object, object]:
         for tenant in tenants:
             n = BIG if tenant is big else SMALL
             # Created over the last three years; phase i % 7, with its moves in the history.
-            conn.execute(
-                text("""
+            conn.execute(text("""
                 insert into process (tenant_id, number, title, summary, phase, status,
                                      occurrences_per_year, minutes_per_occurrence,
                                      automation_share_pct, technologies, vendor,
@@ -56,22 +48,16 @@ def _fill(su_engine, make) -> tuple[object, object]:
                        case when i % 7 = 5 and i % 2 = 0 then 100 + i % 900 end,
                        now() - make_interval(days => i % 1095)
                 from generate_series(1, :n) as i
-            """),
-                {"t": tenant.id, "n": n, "phases": PHASES},
-            )
-            conn.execute(
-                text("""
+            """), {"t": tenant.id, "n": n, "phases": PHASES})
+            conn.execute(text("""
                 insert into process_domain (tenant_id, process_id, domain_id)
                 select p.tenant_id, p.id,
                        (select d.id from domain d where d.tenant_id = p.tenant_id
                         order by d.position offset (abs(hashtext(p.id::text)) % 15) limit 1)
                 from process p where p.tenant_id = :t
-            """),
-                {"t": tenant.id},
-            )
+            """), {"t": tenant.id})
             # One recorded change per phase moved through, spread after the creation.
-            conn.execute(
-                text("""
+            conn.execute(text("""
                 insert into process_change (tenant_id, process_id, changed_at, field,
                                             old_value, new_value)
                 select p.tenant_id, p.id,
@@ -80,9 +66,7 @@ def _fill(su_engine, make) -> tuple[object, object]:
                 from process p
                 cross join lateral generate_series(1, array_position(:phases, p.phase) - 1) k
                 where p.tenant_id = :t
-            """),
-                {"t": tenant.id, "phases": PHASES},
-            )
+            """), {"t": tenant.id, "phases": PHASES})
         conn.execute(text("analyze"))
     return big, user
 
@@ -113,15 +97,9 @@ def test_dashboard(app, su_engine, make):
             activate_tenant(tenant_by_slug("stor"))
         result = services.dashboard(user)
     RESULTS.mkdir(exist_ok=True)
-    report = {
-        "processes_in_tenant": result.total,
-        "phase_changes_in_tenant": changes,
-        "other_tenants": OTHERS,
-        "processes_per_other_tenant": SMALL,
-        "fill_seconds": round(fill_seconds, 1),
-        "target_p95_ms": TARGET_MS,
-        **figures,
-    }
+    report = {"processes_in_tenant": result.total, "phase_changes_in_tenant": changes,
+              "other_tenants": OTHERS, "processes_per_other_tenant": SMALL,
+              "fill_seconds": round(fill_seconds, 1), "target_p95_ms": TARGET_MS, **figures}
     (RESULTS / "dashboard.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     assert result.total == BIG

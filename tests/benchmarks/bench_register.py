@@ -30,20 +30,12 @@ def _fill(su_engine, make) -> tuple[object, object]:
     user = make.user(big, "automation")
     tenants = [big] + [make.tenant(f"kommune-{i:02d}") for i in range(OTHERS)]
     texts = [(p["title"], p["summary"], p["description"]) for p in DEMO_PROCESSES]
-    phases = [
-        "idea",
-        "preanalysis",
-        "specification",
-        "development",
-        "implementation",
-        "operation",
-        "decommissioned",
-    ]
+    phases = ["idea", "preanalysis", "specification", "development", "implementation",
+              "operation", "decommissioned"]
     with su_engine.begin() as conn:
         for tenant in tenants:
             n = BIG if tenant is big else SMALL
-            conn.execute(
-                text("""
+            conn.execute(text("""
                 insert into process (tenant_id, number, title, summary, description, phase,
                                      status, occurrences_per_year, minutes_per_occurrence,
                                      automation_share_pct, technologies, vendor)
@@ -53,36 +45,22 @@ def _fill(su_engine, make) -> tuple[object, object]:
                        case when i % 3 = 0 then array['RPA'] else array['Integration'] end,
                        case when i % 4 = 0 then 'KMD' else 'Netcompany' end
                 from generate_series(1, :n) as i
-            """),
-                {
-                    "t": tenant.id,
-                    "n": n,
-                    "k": len(texts),
-                    "titles": [t[0] for t in texts],
-                    "summaries": [t[1] for t in texts],
-                    "descriptions": [t[2] for t in texts],
-                    "phases": phases,
-                },
-            )
-            conn.execute(
-                text("""
+            """), {"t": tenant.id, "n": n, "k": len(texts),
+                   "titles": [t[0] for t in texts], "summaries": [t[1] for t in texts],
+                   "descriptions": [t[2] for t in texts], "phases": phases})
+            conn.execute(text("""
                 insert into process_domain (tenant_id, process_id, domain_id)
                 select p.tenant_id, p.id,
                        (select d.id from domain d where d.tenant_id = p.tenant_id
                         order by d.position offset (abs(hashtext(p.id::text)) % 15) limit 1)
                 from process p where p.tenant_id = :t
-            """),
-                {"t": tenant.id},
-            )
+            """), {"t": tenant.id})
         # The bench user follows about every tenth process ("Jeg følger").
-        conn.execute(
-            text("""
+        conn.execute(text("""
             insert into process_follower (tenant_id, process_id, user_id)
             select tenant_id, id, :u from process
             where tenant_id = :t and abs(hashtext(id::text)) % 10 = 0
-        """),
-            {"t": big.id, "u": user.id},
-        )
+        """), {"t": big.id, "u": user.id})
         conn.execute(text("analyze"))
     return big, user
 
@@ -105,13 +83,9 @@ def _time(fn) -> dict[str, float]:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return {
-        "p50_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
-        "max_ms": round(samples[-1], 2),
-        "runs": RUNS,
-        "queries": len(statements),
-    }
+    return {"p50_ms": round(statistics.median(samples), 2),
+            "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
+            "max_ms": round(samples[-1], 2), "runs": RUNS, "queries": len(statements)}
 
 
 def test_register_list_and_overview(app, su_engine, make):
@@ -131,19 +105,15 @@ def test_register_list_and_overview(app, su_engine, make):
         cases = {
             "list_fulltext": lambda: queries.list_processes(user, q="sygedagpenge"),
             "list_fulltext_filtered": lambda: queries.list_processes(
-                user, q="faktura", phase="development", technology="RPA"
-            ),
+                user, q="faktura", phase="development", technology="RPA"),
             "list_domain_sorted_by_hours": lambda: queries.list_processes(
-                user, domain=domain, sort="hours"
-            ),
+                user, domain=domain, sort="hours"),
             "list_plain": lambda: queries.list_processes(user),
             "page_fulltext": lambda: queries.list_summaries(user, q="sygedagpenge"),
             "page_fulltext_filtered": lambda: queries.list_summaries(
-                user, q="faktura", phase="development", technology="RPA"
-            ),
+                user, q="faktura", phase="development", technology="RPA"),
             "page_domain_sorted_by_hours": lambda: queries.list_summaries(
-                user, domain=domain, sort="hours"
-            ),
+                user, domain=domain, sort="hours"),
             "page_plain": lambda: queries.list_summaries(user),
             "page_following": lambda: queries.list_summaries(user, following=True),
             # Case-insensitive, part of a name (issue 8, B13); and a search for a number (B14).
@@ -158,14 +128,9 @@ def test_register_list_and_overview(app, su_engine, make):
             activate_tenant(tenant_by_slug("stor"))
         total = queries.list_processes(user).total
     RESULTS.mkdir(exist_ok=True)
-    report = {
-        "processes_in_tenant": total,
-        "other_tenants": OTHERS,
-        "processes_per_other_tenant": SMALL,
-        "fill_seconds": round(fill_seconds, 1),
-        "target_p95_ms": 50,
-        **figures,
-    }
+    report = {"processes_in_tenant": total, "other_tenants": OTHERS,
+              "processes_per_other_tenant": SMALL, "fill_seconds": round(fill_seconds, 1),
+              "target_p95_ms": 50, **figures}
     (RESULTS / "register.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     assert total == BIG

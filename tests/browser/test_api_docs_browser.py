@@ -20,21 +20,17 @@ def test_swagger_ui_works_under_the_csp(new_page, live_server, client, make):
     foreign: list[str] = []
     page.on(
         "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and "Failed to load resource" not in m.text
-            else None
-        ),
+        lambda m: problems.append(m.text)
+        if m.type == "error" and "Failed to load resource" not in m.text
+        else None,
     )
     page.on("pageerror", lambda e: problems.append(str(e)))
     # The browser asks for /favicon.ico by itself (the favicon is another point of issue 8).
     page.on(
         "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
+        lambda r: problems.append(f"{r.status} {r.url}")
+        if r.status >= 400 and not r.url.endswith("/favicon.ico")
+        else None,
     )
     page.on(
         "request",

@@ -36,13 +36,8 @@ def test_a_manager_reads_the_dashboard_with_its_charts_and_tables(csp_page, live
     page.wait_for_url("**/syddjurs/overblik")
     page.wait_for_function("() => window.Chart !== undefined")
     assert drawn(page) == list(CHARTS)
-    for table in (
-        "#dashboard-phases",
-        "#dashboard-statuses",
-        "#dashboard-trend",
-        "#dashboard-benefit",
-        "#overview-phases",
-    ):
+    for table in ("#dashboard-phases", "#dashboard-statuses", "#dashboard-trend",
+                  "#dashboard-benefit", "#overview-phases"):
         assert page.locator(table).is_visible()
     accessible(page, "dashboard")
     assert not page.csp_blocked, page.csp_blocked

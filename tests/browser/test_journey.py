@@ -78,7 +78,9 @@ def test_list_filters_update_in_place_with_htmx(page, live_server, seeded):
     assert_accessible(page, "filtered list")
 
 
-def test_sign_in_through_the_municipalitys_provider_and_report(page, live_server, alpha_provider):
+def test_sign_in_through_the_municipalitys_provider_and_report(
+    page, live_server, alpha_provider
+):
     alpha_provider.set_account(
         "mette", email="mette@alpha.dk", name="Mette Madsen", roles=["rpa-team"]
     )

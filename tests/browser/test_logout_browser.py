@@ -13,7 +13,9 @@ from browser_helpers import (
 from playwright.sync_api import expect
 
 
-def test_log_af_ends_the_session_here_and_at_the_provider(new_page, live_server, alpha_provider):
+def test_log_af_ends_the_session_here_and_at_the_provider(
+    new_page, live_server, alpha_provider
+):
     alpha_provider.set_account("mette", email="mette@alpha.dk", name="Mette Madsen")
     alpha_provider.connect()
     page = new_page()  # the app's CSP as a user's browser enforces it: no bypass_csp here

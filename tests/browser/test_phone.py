@@ -79,10 +79,7 @@ def test_the_list_on_a_phone_shows_results_before_folded_filters(csp_phone, live
     panel = page.locator("[data-filter-panel]")
     assert panel.bounding_box()["y"] > results["y"]  # the results first
     assert panel.evaluate("e => e.open") is False  # folded
-    assert (
-        page.get_by_label("Søg", exact=True).is_visible()
-        and not page.get_by_label("Fagområde").is_visible()
-    )
+    assert page.get_by_label("Søg", exact=True).is_visible() and not page.get_by_label("Fagområde").is_visible()
     # The key columns fit the phone, readable: number, title, phase, status.
     headers = [
         h.strip() for h in page.locator("#results thead th:visible").all_inner_texts() if h.strip()

@@ -393,12 +393,12 @@ def test_the_administrators_forms_survive_every_bad_input(client, make, alpha):
 def test_the_intake_form_cleans_text_and_shows_the_limit_in_danish(client, su_engine, alpha):
     _tenant, team, _token = alpha
     login(client, team)
-    form = post_form(
-        client.get("/alpha/processer/ny").get_data(as_text=True), "/alpha/processer/ny"
-    )
+    form = post_form(client.get("/alpha/processer/ny").get_data(as_text=True), "/alpha/processer/ny")
     r = client.post(
         "/alpha/processer/ny",
-        data=MultiDict(form.data(title="Idé", summary="Kort", description="x" * (LONG_TEXT + 1))),
+        data=MultiDict(
+            form.data(title="Idé", summary="Kort", description="x" * (LONG_TEXT + 1))
+        ),
     )
     assert r.status_code == 422
     assert "Højst 20000 tegn." in r.get_data(as_text=True)

@@ -102,12 +102,8 @@ def test_recall_and_precision_on_the_names_corpus():
 
 @pytest.mark.parametrize(
     "case",
-    [
-        c
-        for name in ("corpus.jsonl", "corpus_names.jsonl")
-        for c in _corpus(name)
-        if c["vocabulary"]
-    ],
+    [c for name in ("corpus.jsonl", "corpus_names.jsonl") for c in _corpus(name)
+     if c["vocabulary"]],
     ids=lambda c: c["text"][:40],
 )
 def test_domain_vocabulary_survives(case):
@@ -120,7 +116,7 @@ def test_findings_are_sorted_exact_and_disjoint():
     assert [f.kind for f in findings] == ["navn", "adresse", "telefon", "cpr"]
     for a, b in zip(findings, findings[1:], strict=False):
         assert a.end <= b.start
-    assert all(text[f.start : f.end] == f.text for f in findings)
+    assert all(text[f.start:f.end] == f.text for f in findings)
 
 
 def test_redact_replaces_each_finding_with_its_placeholder():
@@ -130,13 +126,8 @@ def test_redact_replaces_each_finding_with_its_placeholder():
     )
     everything = "x 0101901234 Vestergade 1 1234-0001234567 y"
     placeholders = {
-        "navn": "[navn]",
-        "cpr": "[cpr-nummer]",
-        "email": "[e-mail]",
-        "telefon": "[telefon]",
-        "adresse": "[adresse]",
-        "sagsnummer": "[sagsnummer]",
-        "kontonummer": "[kontonummer]",
+        "navn": "[navn]", "cpr": "[cpr-nummer]", "email": "[e-mail]", "telefon": "[telefon]",
+        "adresse": "[adresse]", "sagsnummer": "[sagsnummer]", "kontonummer": "[kontonummer]",
     }
     for kind, placeholder in placeholders.items():
         assert redact(everything, [Finding(2, 12, kind, everything[2:12])]) == (
@@ -154,9 +145,7 @@ def test_redact_replaces_each_finding_with_its_placeholder():
 def test_a_country_code_in_parentheses_is_part_of_the_number():
     text = "Ring (+45) 70 20 10 31 eller (70 20 10 33)."
     assert [(f.kind, f.text) for f in find(text)] == [
-        ("telefon", "(+45) 70 20 10 31"),
-        ("telefon", "70 20 10 33"),
-    ]
+        ("telefon", "(+45) 70 20 10 31"), ("telefon", "70 20 10 33")]
 
 
 def test_known_names_count_with_their_first_names():
@@ -169,27 +158,24 @@ def test_known_names_count_with_their_first_names():
     assert [f.text for f in find("Bo har skrevet vejledningen.")] == ["Bo"]
 
 
-@pytest.mark.parametrize(
-    "text, names",
-    [
-        ("Per og Louise testede robotten.", ["Per", "Louise"]),
-        ("Per, Ole og Susanne var med.", ["Per", "Ole", "Susanne"]),
-        ("Kim skrev til KMD.", ["Kim"]),
-        ("Jensen ringede i går.", ["Jensen"]),
-        ("Holm skrev til os.", ["Holm"]),
-        ("Storm har væltet træer. Storm sagde ja.", ["Storm"]),  # a noun: only a person's word
-        ("Mark fik vi ikke testet.", []),  # the verb's subject is "vi": "Mark" was fronted
-        ("Per måned kommer 400 sager.", []),
-        ("Per 1. januar overgår sagerne.", []),
-        ("Vi betaler et gebyr, og Per 2 gange om året kommer der et brev.", []),
-        ("Sten og jord afleveres på genbrugspladsen.", []),
-        ("Bo- og Aktivitetscenter Lærkehøj og Bo og Støtte er med.", []),  # units
-        ("Sankt Hans aften holder Borgerservice lukket.", []),
-        ("Tages der stilling, sendes et brev.", []),  # "Tage" + s: the passive, not a genitive
-        ("Sagsbehandler K. Hansen og J.K. Nielsen godkender.", ["K. Hansen", "J.K. Nielsen"]),
-        ("En mail til Mettes team og Anne-Marie Holms leder.", ["Mette", "Anne-Marie Holm"]),
-    ],
-)
+@pytest.mark.parametrize("text, names", [
+    ("Per og Louise testede robotten.", ["Per", "Louise"]),
+    ("Per, Ole og Susanne var med.", ["Per", "Ole", "Susanne"]),
+    ("Kim skrev til KMD.", ["Kim"]),
+    ("Jensen ringede i går.", ["Jensen"]),
+    ("Holm skrev til os.", ["Holm"]),
+    ("Storm har væltet træer. Storm sagde ja.", ["Storm"]),  # a noun: only a person's word
+    ("Mark fik vi ikke testet.", []),  # the verb's subject is "vi": "Mark" was fronted
+    ("Per måned kommer 400 sager.", []),
+    ("Per 1. januar overgår sagerne.", []),
+    ("Vi betaler et gebyr, og Per 2 gange om året kommer der et brev.", []),
+    ("Sten og jord afleveres på genbrugspladsen.", []),
+    ("Bo- og Aktivitetscenter Lærkehøj og Bo og Støtte er med.", []),  # units
+    ("Sankt Hans aften holder Borgerservice lukket.", []),
+    ("Tages der stilling, sendes et brev.", []),  # "Tage" + s: the passive, not a genitive
+    ("Sagsbehandler K. Hansen og J.K. Nielsen godkender.", ["K. Hansen", "J.K. Nielsen"]),
+    ("En mail til Mettes team og Anne-Marie Holms leder.", ["Mette", "Anne-Marie Holm"]),
+])
 def test_the_context_of_a_name_that_is_also_a_word(text, names):
     assert [f.text for f in find(text) if f.kind == "navn"] == names
 

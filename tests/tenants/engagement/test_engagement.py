@@ -445,9 +445,7 @@ def test_an_idea_from_the_intake_form_gets_a_receipt_by_email(client, alpha, su_
     assert r.status_code == 302
     [(to, subject, body, kind, status)] = outbox(su_engine, alpha.tenant.id)
     assert (to, kind, status) == ("erik@alpha.dk", "receipt", "pending")
-    assert subject.startswith("Tak for din idé nr. ") and subject.endswith(
-        ": “Sygemeldinger i lønsystemet”"
-    )
+    assert subject.startswith("Tak for din idé nr. ") and subject.endswith(": “Sygemeldinger i lønsystemet”")
     assert "Automatiseringsteamet vurderer den" in body
     assert "http://localhost/alpha/processer/" + r.headers["Location"].rsplit("/", 1)[1] in body
     # A refused idea sends nothing; nor does the API (imports and integrations create in bulk).

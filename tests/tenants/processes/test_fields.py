@@ -15,7 +15,14 @@ from autoproces.tenants.processes import exchange, fields, form, history, phases
 from autoproces.tenants.processes.models import Process
 from autoproces.tenants.processes.schemas import ProcessInSchema, ProcessOutSchema
 
-PO = REPO_ROOT / "platform" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+PO = (
+    REPO_ROOT
+    / "platform"
+    / "translations"
+    / "en"
+    / "LC_MESSAGES"
+    / "messages.po"
+)
 # Model attributes that are not fields a person reads or writes: keys, lineage from the
 # catalogue (set when a process is copied from an entry), the generated columns and the relations
 # the registry names by their ids (domain_ids, owner_id, ...).

@@ -163,7 +163,9 @@ def test_the_migration_numbers_existing_processes_in_creation_order(database):
                 conn.execute(
                     text("select set_config('app.tenant_id', :t, true)"), {"t": str(tenant)}
                 )
-                numbered.update(dict(conn.execute(text("select title, number from process")).all()))
+                numbered.update(
+                    dict(conn.execute(text("select title, number from process")).all())
+                )
                 last = conn.scalar(text("select last_number from process_number_counter"))
                 numbered[f"last-{tenant == a}"] = last
         assert numbered == {

@@ -455,10 +455,7 @@ def test_a_refused_file_on_the_intake_form_keeps_the_idea_from_being_saved(
 ):
     login(client, alpha.mona)
     r = post_idea(
-        client,
-        "Ny idé med forkert fil",
-        (io.BytesIO(EXE), "blanket.pdf"),
-        visibility="municipality",
+        client, "Ny idé med forkert fil", (io.BytesIO(EXE), "blanket.pdf"), visibility="municipality"
     )
     assert r.status_code == 422
     html = r.get_data(as_text=True)

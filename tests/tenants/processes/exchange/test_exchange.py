@@ -143,9 +143,7 @@ def test_round_trip_export_edit_import_applies_the_change_with_history(client, a
     sheet = workbook.worksheets[0]
     header = [c.value for c in sheet[1]]
     col = {h: i + 1 for i, h in enumerate(header)}
-    target = next(
-        r for r in range(2, sheet.max_row + 1) if sheet.cell(r, col["Titel"]).value == "Lønrefusion"
-    )
+    target = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, col["Titel"]).value == "Lønrefusion")
     sheet.cell(target, col["Titel"]).value = "Lønrefusion fra Virk"
     sheet.cell(target, col["Minutter pr. gang"]).value = 12
     new_row = sheet.max_row + 1
