@@ -382,7 +382,7 @@ def test_the_administrators_forms_survive_every_bad_input(client, make, alpha):
     admin = make.user(tenant, "tenant_admin")
     login(client, admin)
     failures, posts = [], 0
-    for page in ("/alpha/admin/log-in", "/alpha/admin/noegler"):
+    for page in ("/alpha/admin/log-in", "/alpha/admin/noegler", "/alpha/admin/invitationer"):
         assert client.get(page).status_code == 200, page
         count, failed = attack(client, page, ATTACK_VALUES)
         posts, failures = posts + count, failures + failed
@@ -446,6 +446,7 @@ def test_the_operators_forms_survive_every_bad_input(client, make, database):
         "/operator/kommuner/ny",
         "/operator/kommuner/alpha/rediger",
         "/operator/kommuner/alpha/log-in",
+        "/operator/kommuner/alpha/inviter",
     ):
         count, failed = attack(client, page, ATTACK_VALUES)
         posts, failures = posts + count, failures + failed
