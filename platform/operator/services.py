@@ -202,11 +202,11 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
-def totp_step(secret: str, code: str, at: float | None = None) -> int | None:
+def totp_step(secret: str, code: str) -> int | None:
     """The time step (unix time // 30) whose code `code` is, from the one before now to the
     one after (clock drift), or None."""
     totp = pyotp.TOTP(secret)
-    now = int(time.time() if at is None else at) // totp.interval
+    now = int(time.time()) // totp.interval
     for step in (now - 1, now, now + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
