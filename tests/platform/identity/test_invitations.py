@@ -340,3 +340,42 @@ def test_accept_invitation_uses_an_invitation_once(app, alpha, admin):
         assert accept_invitation(tenant, "en@alpha.dk") is None
         assert accept_invitation(tenant, "ingen@alpha.dk") is None
         db.session.rollback()
+
+
+def test_two_simultaneous_first_sign_ins_use_the_invitation_once(app, alpha, admin):
+    """The first holds the invitation's row until it commits; the second waits for it, then
+    finds it used."""
+    import threading
+
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.invitations import accept_invitation, invite
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    with app.app_context():
+        activate_tenant(tenant_by_slug("alpha"))
+        invite(tenant_by_slug("alpha"), "samtidig@alpha.dk", ["manager"], actor="cli:test")
+        db.session.commit()
+    holding, release = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def attempt(name: str, hold: bool) -> None:
+        with app.app_context():
+            tenant = tenant_by_slug("alpha")
+            activate_tenant(tenant)
+            results[name] = accept_invitation(tenant, "samtidig@alpha.dk")
+            if hold:
+                holding.set()
+                release.wait(20)
+            db.session.commit()
+
+    first = threading.Thread(target=attempt, args=("first", True))
+    second = threading.Thread(target=attempt, args=("second", False))
+    first.start()
+    assert holding.wait(20)
+    second.start()
+    second.join(1.5)
+    assert second.is_alive()  # waiting for the first sign-in's lock
+    release.set()
+    first.join(20)
+    second.join(20)
+    assert results == {"first": ["manager"], "second": None}
