@@ -18,11 +18,11 @@ def test_administrator_makes_a_service_account_and_its_token(csp_page, live_serv
     assert len(options) == 1 and options[0].startswith("Mig selv")
 
     page.get_by_role("button", name="Opret tjenestekonto").click()  # no name yet
-    assert page.locator("#error-summary").get_by_text("Tjenestekontoens navn:").is_visible()
+    expect(page.locator("#error-summary").get_by_text("Tjenestekontoens navn:")).to_be_visible()
     page.get_by_label("Tjenestekontoens navn").fill("ESDH-integration")
     page.get_by_label("Automatiseringskonsulent").check()
     page.get_by_role("button", name="Opret tjenestekonto").click()
-    assert page.get_by_text("Tjenestekontoen ESDH-integration er oprettet.").is_visible()
+    expect(page.get_by_text("Tjenestekontoen ESDH-integration er oprettet.")).to_be_visible()
 
     page.get_by_label("Hvad bruges nøglen til?").fill("Journalisering")
     page.get_by_label("Nøglen handler som").select_option(
@@ -35,21 +35,21 @@ def test_administrator_makes_a_service_account_and_its_token(csp_page, live_serv
 
     page.get_by_role("link", name="Log", exact=True).click()
     log = page.locator("#audit-log")
-    assert log.get_by_text("API-nøgle oprettet").is_visible()
-    assert log.get_by_text("Tjenestekonto oprettet").is_visible()
+    expect(log.get_by_text("API-nøgle oprettet")).to_be_visible()
+    expect(log.get_by_text("Tjenestekonto oprettet")).to_be_visible()
 
     page.get_by_role("link", name="Brugere").first.click()
     page.get_by_label("Søg efter navn eller e-mailadresse").fill("esdh")
     page.get_by_role("button", name="Søg").click()
-    assert page.get_by_text("1 bruger fundet").is_visible()
-    assert page.get_by_text("Tjenestekonto (kun API-nøgler, kan ikke logge ind)").is_visible()
+    expect(page.get_by_text("1 bruger fundet")).to_be_visible()
+    expect(page.get_by_text("Tjenestekonto (kun API-nøgler, kan ikke logge ind)")).to_be_visible()
     # Unticking every role: the error is shown here, on the users page.
     checked = page.locator("input[name=roles]:checked")
     while checked.count():
         checked.first.uncheck()
     page.get_by_role("button", name="Gem roller").first.click()
-    assert page.get_by_role("heading", name="Brugere", exact=True).is_visible()
-    assert page.locator("#error-summary").get_by_text("Roller: Vælg mindst én rolle.").is_visible()
+    expect(page.get_by_role("heading", name="Brugere", exact=True)).to_be_visible()
+    expect(page.locator("#error-summary").get_by_text("Roller: Vælg mindst én rolle.")).to_be_visible()
 
 
 def test_operator_creates_a_municipality_from_the_list_and_suspends_it(
@@ -68,8 +68,8 @@ def test_operator_creates_a_municipality_from_the_list_and_suspends_it(
     assert page.locator("#slug").input_value() == "greve"
     page.get_by_label("Første administrator").fill("it-chef@greve.dk")
     page.get_by_role("button", name="Opret kommunen").click()
-    assert page.get_by_text("Greve Kommune er oprettet.").is_visible()
-    assert page.get_by_text("it-chef@greve.dk").is_visible()
+    expect(page.get_by_text("Greve Kommune er oprettet.")).to_be_visible()
+    expect(page.get_by_text("it-chef@greve.dk")).to_be_visible()
 
     # A name another municipality has is refused, naming the field.
     page.goto(live_server + "/operator/kommuner/ny")
@@ -80,14 +80,14 @@ def test_operator_creates_a_municipality_from_the_list_and_suspends_it(
 
     page.goto(live_server + "/operator/kommuner/greve")
     page.get_by_role("link", name="Suspender kommunen").click()
-    assert page.get_by_text("Er du sikker?").is_visible()
+    expect(page.get_by_text("Er du sikker?")).to_be_visible()
     page.get_by_role("button", name="Ja, suspender kommunen").click()
-    assert page.get_by_text("Skriv, hvorfor kommunen suspenderes.").first.is_visible()
+    expect(page.get_by_text("Skriv, hvorfor kommunen suspenderes.").first).to_be_visible()
     page.locator("#reason").fill("Aftalen er ikke underskrevet endnu.")
     page.get_by_role("button", name="Ja, suspender kommunen").click()
-    assert page.get_by_text("Greve Kommune er suspenderet.").is_visible()
+    expect(page.get_by_text("Greve Kommune er suspenderet.")).to_be_visible()
     page.goto(live_server + "/operator/log?kommune=greve")
-    assert page.get_by_text("Begrundelse: Aftalen er ikke underskrevet endnu.").is_visible()
+    expect(page.get_by_text("Begrundelse: Aftalen er ikke underskrevet endnu.")).to_be_visible()
 
 
 def test_the_new_pages_are_accessible(page, live_server, seeded):
@@ -130,7 +130,7 @@ def test_administrator_previews_the_weights_as_typed_and_orders_the_fagomraader(
     page.wait_for_function(f"b => ({order})() !== b", arg=before)
     expect(page.locator("#weights-preview").get_by_text("rykker op").first).to_be_visible()
     page.get_by_role("button", name="Gem indstillingerne").click()
-    assert page.get_by_text("Indstillingerne er gemt.").is_visible()
+    expect(page.get_by_text("Indstillingerne er gemt.")).to_be_visible()
     assert page.get_by_label("Vægt: Strategisk match").input_value() == "0"
 
     domains = page.locator("#domains tbody tr")
@@ -142,5 +142,5 @@ def test_administrator_previews_the_weights_as_typed_and_orders_the_fagomraader(
     assert_accessible_under_csp(page, "register settings")
     page.get_by_role("link", name="Log", exact=True).click()
     log = page.locator("#audit-log")
-    assert log.get_by_text("Vægt: Strategisk match: 1.0 → 0.0").is_visible()
-    assert log.get_by_text("Flyttet: ja").is_visible()
+    expect(log.get_by_text("Vægt: Strategisk match: 1.0 → 0.0")).to_be_visible()
+    expect(log.get_by_text("Flyttet: ja")).to_be_visible()

@@ -4,6 +4,8 @@ call made from the page with a token answers."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 
 def test_swagger_ui_works_under_the_csp(new_page, live_server, client, make):
     page = new_page(locale="en-GB")  # no bypass_csp: the page works under the app's policy
@@ -39,7 +41,7 @@ def test_swagger_ui_works_under_the_csp(new_page, live_server, client, make):
     page.goto(live_server + "/api/v1/docs")
     page.locator(".opblock").first.wait_for()
     assert page.locator(".opblock").count() == count
-    assert page.get_by_text("Autoproces API").first.is_visible()
+    expect(page.get_by_text("Autoproces API").first).to_be_visible()
 
     # Authorize with a token and call GET /api/v1/me from the page.
     page.get_by_role("button", name="Authorize").click()

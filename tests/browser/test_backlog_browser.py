@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from browser_helpers import assert_accessible_under_csp as accessible
 from browser_helpers import sign_in
+from playwright.sync_api import expect
 
 
 def _titles(page) -> list[str]:
@@ -48,7 +49,7 @@ def test_a_manager_orders_the_backlog_by_keyboard_and_views_the_matrix(
     assert page.evaluate("Chart.getChart(document.getElementById('matrix-chart')) !== undefined")
     dots = int(page.locator("#matrix-chart").get_attribute("data-rendered"))
     assert dots == page.locator("#matrix-table tbody tr[data-quadrant]").count()
-    assert page.locator("#matrix-table").is_visible()
+    expect(page.locator("#matrix-table")).to_be_visible()
     assert "Hurtige gevinster" in page.locator("main").inner_text()
     accessible(page, "matrix")
     assert not page.csp_blocked, page.csp_blocked

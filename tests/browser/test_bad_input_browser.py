@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import sign_in
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 PASTED = "Idé fra Word\x0bmed linjeskift\x01 og \x1b\ufffftegn"
@@ -27,12 +28,12 @@ def test_the_intake_form_takes_pasted_text_and_names_an_over_long_field(
     page.wait_for_load_state()
     error = page.locator("#description-error")
     assert error.inner_text().strip() == "Højst 20000 tegn."
-    assert page.get_by_role("link", name="Beskrivelse: Højst 20000 tegn.").is_visible()
+    expect(page.get_by_role("link", name="Beskrivelse: Højst 20000 tegn.")).to_be_visible()
 
     page.get_by_label("Beskrivelse", exact=True).fill("Kort beskrivelse")
     page.get_by_role("button", name="Send idéen").click()
     page.wait_for_url("**/processer/*-*")
-    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    expect(page.get_by_text("Tak! Din idé er modtaget")).to_be_visible()
     with su_engine.connect() as conn:
         summary = conn.scalar(
             text("select summary from process where title = :t"), {"t": "Tolk " + role}

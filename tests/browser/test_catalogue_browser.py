@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from browser_helpers import assert_accessible, assert_accessible_under_csp, sign_in
 from helpers import add_kle_topic
+from playwright.sync_api import expect
 
 
 def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
@@ -26,7 +27,7 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
 
     # Without a size band nothing is published, and the summary says why.
     page.get_by_role("button", name="Del i kataloget").click()
-    assert page.get_by_text("Vælg kommunens størrelse.").first.is_visible()
+    expect(page.get_by_text("Vælg kommunens størrelse.").first).to_be_visible()
     assert_accessible(page, "catalogue preview with an error")
 
     page.get_by_label("Skjul også i Resumé").fill("ordren")
@@ -36,11 +37,11 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
     page.get_by_label("Note til andre kommuner").fill("Første udgave")
     page.get_by_role("button", name="Del i kataloget").click()
     page.wait_for_url("**/processer/*-*")
-    assert page.get_by_text("Processen er delt i kataloget.").first.is_visible()
+    expect(page.get_by_text("Processen er delt i kataloget.").first).to_be_visible()
     process_url = page.url
 
     page.get_by_role("link", name="Se katalogposten").click()
-    assert page.get_by_text("Fakturaer kontrolleres mod [skjult]; spørg [e-mail].").is_visible()
+    expect(page.get_by_text("Fakturaer kontrolleres mod [skjult]; spørg [e-mail].")).to_be_visible()
     assert_accessible(page, "catalogue entry")
 
     # Another reader finds it by a word's beginning, with the match marked, and narrows it.
@@ -53,7 +54,7 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
     assert page.locator("#entries mark").count() >= 1
     assert_accessible(page, "catalogue search")
     page.locator('ul[data-facet="size_band"] a').first.click()
-    assert page.locator('a[data-remove="size_band"]').is_visible()
+    expect(page.locator('a[data-remove="size_band"]')).to_be_visible()
     assert "Kontrol af leverandørfakturaer" in page.locator("#entries").inner_text()
 
     # A second version, without the extra redaction: the change in words, then withdrawn.
@@ -68,11 +69,11 @@ def test_the_team_previews_and_publishes_a_process(page, live_server, seeded):
     assert "Nu: Fakturaer kontrolleres mod ordren" in diff and "@@" not in diff
     assert_accessible(page, "catalogue entry with a change since the last version")
     page.locator("#versions").get_by_role("link", name="Version 1").click()
-    assert page.get_by_text("Du ser version 1. Den nyeste er version 2.").is_visible()
+    expect(page.get_by_text("Du ser version 1. Den nyeste er version 2.")).to_be_visible()
     assert_accessible(page, "an older version of a catalogue entry")
     page.get_by_role("link", name="Se den nyeste version").click()
     page.get_by_role("button", name="Træk tilbage fra kataloget").click()
-    assert page.locator("#withdrawn").is_visible()
+    expect(page.locator("#withdrawn")).to_be_visible()
     assert page.get_by_role("button", name="Træk tilbage fra kataloget").count() == 0
     assert_accessible(page, "a withdrawn catalogue entry")
 
@@ -93,7 +94,7 @@ def test_an_employee_typing_an_idea_sees_what_others_have(csp_page, live_server,
     page.wait_for_url("**/processer/*-*")
     panel.get_by_role("link", name="Robot varsler opfølgningsfrister i sygedagpengesager").click()
     page.wait_for_url("**/norddjurs/katalog/*-*")
-    assert page.locator("#entry-lessons").is_visible()
+    expect(page.locator("#entry-lessons")).to_be_visible()
     assert not page.csp_blocked, page.csp_blocked
 
 
@@ -162,10 +163,10 @@ def test_the_catalogue_works_without_javascript(new_page, live_server, seeded):
     page.locator("#entries li h2 a").first.click()
     page.wait_for_url("**/katalog/*-*")
     page.get_by_role("button", name="Vi vil også gerne").click()
-    assert page.get_by_text("Jeres kommune har sagt, at I også gerne vil.").is_visible()
+    expect(page.get_by_text("Jeres kommune har sagt, at I også gerne vil.")).to_be_visible()
     page.get_by_role("button", name="Kopiér til vores register").click()
     page.wait_for_url("**/aarhus/processer/*-*")
-    assert page.get_by_role("heading", name="Kopieret fra kataloget").is_visible()
+    expect(page.get_by_role("heading", name="Kopieret fra kataloget")).to_be_visible()
 
 
 def test_the_search_updates_while_typing_under_the_csp(csp_page, live_server, seeded):

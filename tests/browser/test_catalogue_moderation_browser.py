@@ -5,6 +5,7 @@ with axe-core on each page. The demo has published entries from every municipali
 from __future__ import annotations
 
 from browser_helpers import assert_accessible_under_csp, sign_in
+from playwright.sync_api import expect
 
 
 def test_the_operator_hides_an_entry_and_the_publisher_sees_why(
@@ -20,7 +21,7 @@ def test_the_operator_hides_an_entry_and_the_publisher_sees_why(
     row = page.locator("#catalogue-entries tbody tr", has_text="Syddjurs Kommune").first
     title = row.locator("th a").inner_text()
     row.locator("th a").click()
-    assert page.get_by_role("heading", name=title).is_visible()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
     assert_accessible_under_csp(page, "operator's catalogue entry")
     # The operator moderates; reuse is the municipalities': no forms, and a post is sent to
     # a municipality's login (the operator is signed in to no municipality).
@@ -37,21 +38,21 @@ def test_the_operator_hides_an_entry_and_the_publisher_sees_why(
         assert response.headers["location"].startswith("/syddjurs/login"), action
 
     page.get_by_role("button", name="Skjul posten").click()
-    assert page.get_by_text("Skriv, hvorfor katalogposten skjules.").first.is_visible()
+    expect(page.get_by_text("Skriv, hvorfor katalogposten skjules.").first).to_be_visible()
     assert_accessible_under_csp(page, "operator's catalogue entry with an error")
     page.get_by_label("Årsag").fill("Posten nævner en borger ved navn.")
     page.get_by_role("button", name="Skjul posten").click()
-    assert page.get_by_text(f"“{title}” er skjult.").is_visible()
+    expect(page.get_by_text(f"“{title}” er skjult.")).to_be_visible()
     entry_path = page.url.split("/operator")[1]  # /katalog/<id>
 
     team = new_page()
     sign_in(team, live_server, "Automatiseringskonsulent", "syddjurs")
     team.goto(f"{live_server}/syddjurs{entry_path}")
-    assert team.get_by_text("Posten nævner en borger ved navn.").is_visible()
+    expect(team.get_by_text("Posten nævner en borger ved navn.")).to_be_visible()
     other = new_page()
     sign_in(other, live_server, "Medarbejder", "aarhus")
     response = other.goto(f"{live_server}/aarhus{entry_path}")
     assert response.status == 404
 
     page.get_by_role("button", name="Vis posten igen").click()
-    assert page.get_by_text(f"“{title}” er synlig igen.").is_visible()
+    expect(page.get_by_text(f"“{title}” er synlig igen.")).to_be_visible()

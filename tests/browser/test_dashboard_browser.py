@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from browser_helpers import assert_accessible_under_csp as accessible
 from browser_helpers import sign_in
+from playwright.sync_api import expect
 
 CHARTS = (
     "chart-phases",
@@ -38,7 +39,7 @@ def test_a_manager_reads_the_dashboard_with_its_charts_and_tables(csp_page, live
     assert drawn(page) == list(CHARTS)
     for table in ("#dashboard-phases", "#dashboard-statuses", "#dashboard-trend",
                   "#dashboard-benefit", "#overview-phases"):
-        assert page.locator(table).is_visible()
+        expect(page.locator(table)).to_be_visible()
     accessible(page, "dashboard")
     assert not page.csp_blocked, page.csp_blocked
 
@@ -47,7 +48,7 @@ def test_a_manager_reads_the_dashboard_with_its_charts_and_tables(csp_page, live
     page.get_by_role("button", name="Vis").click()
     page.wait_for_url("**/overblik?domain=*")
     page.wait_for_function("() => window.Chart !== undefined")
-    assert page.get_by_role("heading", name="Overblik: Social").is_visible()
+    expect(page.get_by_role("heading", name="Overblik: Social")).to_be_visible()
     assert drawn(page) == list(CHARTS)
     accessible(page, "dashboard for one fagområde")
 

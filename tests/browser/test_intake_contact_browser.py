@@ -7,6 +7,7 @@ import re
 
 import pytest
 from browser_helpers import assert_accessible, sign_in
+from playwright.sync_api import expect
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_choose_the_contact_with_the_keyboard(page, live_server, people):
     page.get_by_label("Resumé").fill("Sygemeldinger tastes i dag ind to gange.")
     page.get_by_role("button", name="Send idéen").click()
     page.wait_for_url(re.compile(r".*/processer/[0-9a-f-]+$"))
-    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    expect(page.get_by_text("Tak! Din idé er modtaget")).to_be_visible()
     facts = page.locator("dt", has_text="Faglig kontaktperson").locator(
         "xpath=following-sibling::dd[1]"
     )
@@ -84,13 +85,13 @@ def test_without_htmx_the_contact_is_a_plain_field(page, live_server, people):
     assert contact.get_attribute("role") is None
     assert contact.get_attribute("aria-expanded") is None
     assert page.get_by_role("textbox", name="Faglig kontaktperson").count() == 1
-    assert not page.get_by_text("Skriv mindst to bogstaver af navnet").is_visible()
+    expect(page.get_by_text("Skriv mindst to bogstaver af navnet")).not_to_be_visible()
     page.get_by_label("Titel").fill("Automatisk registrering af sygemeldinger")
     page.get_by_label("Resumé").fill("Sygemeldinger tastes i dag ind to gange.")
     contact.fill("zakarias.madsen@syddjurs.dk")
     contact.press("Enter")
     page.wait_for_url(re.compile(r".*/processer/[0-9a-f-]+$"))
-    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    expect(page.get_by_text("Tak! Din idé er modtaget")).to_be_visible()
     facts = page.locator("dt", has_text="Faglig kontaktperson").locator(
         "xpath=following-sibling::dd[1]"
     )

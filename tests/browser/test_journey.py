@@ -32,7 +32,7 @@ def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded
 
     # Sending it empty: Danish errors, and the page stays accessible.
     page.get_by_role("button", name="Send idéen").click()
-    assert page.get_by_text("Idéen kunne ikke gemmes").is_visible()
+    expect(page.get_by_text("Idéen kunne ikke gemmes")).to_be_visible()
     assert_accessible(page, "intake form with errors")
 
     page.get_by_label("Titel").fill("Automatisk registrering af sygemeldinger")
@@ -41,7 +41,7 @@ def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded
     page.get_by_role("button", name="Send idéen").click()
 
     page.wait_for_url("**/processer/*-*")
-    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    expect(page.get_by_text("Tak! Din idé er modtaget")).to_be_visible()
     assert page.get_by_role("heading", level=1).inner_text() == (
         "Automatisk registrering af sygemeldinger"
     )
@@ -50,12 +50,12 @@ def test_choose_municipality_log_in_and_report_an_idea(page, live_server, seeded
     page.get_by_role("link", name="Alle processer").click()
     page.get_by_label("Søg", exact=True).fill("sygemeldinger")
     page.get_by_role("button", name="Vis").click()
-    assert page.get_by_role("link", name="Automatisk registrering af sygemeldinger").is_visible()
+    expect(page.get_by_role("link", name="Automatisk registrering af sygemeldinger")).to_be_visible()
 
 
 def test_error_pages_are_accessible(page, live_server):
     page.goto(live_server + "/findes-ikke/processer")
-    assert page.get_by_role("heading", name="Siden findes ikke").is_visible()
+    expect(page.get_by_role("heading", name="Siden findes ikke")).to_be_visible()
     assert_accessible(page, "404 page")
 
 
@@ -93,14 +93,14 @@ def test_sign_in_through_the_municipalitys_provider_and_report(
     sign_in_at_provider(page, alpha_provider.issuer, "mette")
 
     page.wait_for_url(live_server + "/alpha/processer")
-    assert page.locator(".portal-user").get_by_text("Mette Madsen").is_visible()
-    assert page.locator(".portal-user").get_by_text("Automatiseringskonsulent").is_visible()
+    expect(page.locator(".portal-user").get_by_text("Mette Madsen")).to_be_visible()
+    expect(page.locator(".portal-user").get_by_text("Automatiseringskonsulent")).to_be_visible()
     page.get_by_role("link", name="Indberet en idé").first.click()
     page.get_by_label("Titel").fill("Robot til lønrefusion")
     page.get_by_label("Resumé").fill("Refusioner søges automatisk hos Virk.")
     page.get_by_role("button", name="Send idéen").click()
-    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
-    assert page.get_by_text("Mette Madsen").first.is_visible()
+    expect(page.get_by_text("Tak! Din idé er modtaget")).to_be_visible()
+    expect(page.get_by_text("Mette Madsen").first).to_be_visible()
 
     page.get_by_role("button", name="Log af").click()
     confirm_logout_at_provider(page)
@@ -155,7 +155,7 @@ def test_report_assess_move_to_preanalysis_and_see_the_overview(page, live_serve
     page.get_by_label("Hvor mange minutter tager det hver gang?").fill("6")
     assert_accessible(page, "intake form filled in")
     page.get_by_role("button", name="Send idéen").click()
-    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    expect(page.get_by_text("Tak! Din idé er modtaget")).to_be_visible()
     url = page.url
     page.get_by_role("button", name="Log af").click()
 
@@ -169,8 +169,8 @@ def test_report_assess_move_to_preanalysis_and_see_the_overview(page, live_serve
     page.get_by_label("Fase", exact=True).select_option(label="Foranalyse")
     page.get_by_label("Status", exact=True).select_option(label="I gang")
     page.get_by_role("button", name="Gem ændringerne").click()
-    assert page.get_by_text("Ændringerne er gemt.").is_visible()
-    assert page.locator("#history").get_by_text("Idé → Foranalyse").is_visible()
+    expect(page.get_by_text("Ændringerne er gemt.")).to_be_visible()
+    expect(page.locator("#history").get_by_text("Idé → Foranalyse")).to_be_visible()
     assert page.locator("#expected-hours").inner_text() == "120"
 
     # The overview counts it under Social / Foranalyse, and the number leads to the list.
@@ -178,5 +178,5 @@ def test_report_assess_move_to_preanalysis_and_see_the_overview(page, live_serve
     assert_accessible(page, "overview")
     row = page.locator("#overview-phases tr", has_text="Social")
     row.locator("td").nth(1).get_by_role("link").click()
-    assert page.get_by_role("link", name="Automatisk afregning af tolkeregninger").is_visible()
+    expect(page.get_by_role("link", name="Automatisk afregning af tolkeregninger")).to_be_visible()
     assert_accessible(page, "filtered list")

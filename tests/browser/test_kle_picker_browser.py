@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from browser_helpers import assert_accessible, sign_in
+from playwright.sync_api import expect
 
 PROCESS = "Selvbetjening og automatisk genbestilling af inkontinenshjælpemidler"  # Foranalyse
 
@@ -66,11 +67,11 @@ def test_search_choose_with_the_keyboard_and_save(page, live_server, seeded):
     options.first.wait_for()
     search.press("Escape")
     assert search.get_attribute("aria-expanded") == "false"
-    assert not page.locator("#kle_code-results").is_visible()
+    expect(page.locator("#kle_code-results")).not_to_be_visible()
 
     page.get_by_role("button", name="Gem ændringerne").click()
     page.wait_for_url(re.compile(r".*/processer/[0-9a-f-]+$"))
-    assert page.get_by_text("Ændringerne er gemt.").is_visible()
+    expect(page.get_by_text("Ændringerne er gemt.")).to_be_visible()
     facts = page.locator("dl.app-facts", has_text="KLE-nummer")
     assert "02.34.02" in facts.inner_text()
 
@@ -81,7 +82,7 @@ def test_a_click_chooses_too(page, live_server, seeded):
     status = page.locator("#kle_code-status")
     page.wait_for_function("() => document.querySelector('#kle_code-status').textContent")
     assert status.inner_text() == "Ingen KLE-emner passer til „faktura“."
-    assert page.locator("#kle_code-results").get_by_text("Ingen KLE-emner").is_visible()
+    expect(page.locator("#kle_code-results").get_by_text("Ingen KLE-emner")).to_be_visible()
     search = page.get_by_role("combobox", name="Søg i KLE")
     search.fill("02.34")
     page.get_by_role("option", name=re.compile(r"^02\.34\.30 Nedrivning")).click()
@@ -100,13 +101,13 @@ def test_without_javascript_the_search_opens_the_lookup_page(browser, live_serve
             page.get_by_role("button", name="Søg (åbner et nyt vindue)").click()
         lookup = new_window.value
         lookup.wait_for_load_state()
-        assert lookup.get_by_role("cell", name="02.34.02", exact=True).is_visible()
+        expect(lookup.get_by_role("cell", name="02.34.02", exact=True)).to_be_visible()
         assert page.url.endswith("/rediger")  # what was typed in the form stays
         # The server still checks a typed code.
         code = page.get_by_label("KLE-nummer", exact=True)
         code.fill("99.99.99")
         page.get_by_role("button", name="Gem ændringerne").click()
-        assert page.get_by_text("KLE-emnet findes ikke.").first.is_visible()
+        expect(page.get_by_text("KLE-emnet findes ikke.").first).to_be_visible()
     finally:
         context.close()
 
@@ -123,17 +124,17 @@ def test_without_htmx_the_search_still_opens_the_lookup_page(page, live_server, 
         search.press("Enter")
     lookup = new_window.value
     lookup.wait_for_load_state()
-    assert lookup.get_by_role("cell", name="02.34.02", exact=True).is_visible()
+    expect(lookup.get_by_role("cell", name="02.34.02", exact=True)).to_be_visible()
     lookup.close()
     with page.context.expect_page(timeout=5000) as new_window:
         page.get_by_role("button", name="Søg (åbner et nyt vindue)").click()
     lookup = new_window.value
     lookup.wait_for_load_state()
-    assert lookup.get_by_role("cell", name="02.34.02", exact=True).is_visible()
+    expect(lookup.get_by_role("cell", name="02.34.02", exact=True)).to_be_visible()
     assert page.url.endswith("/rediger")  # what was typed in the form stays
     # A plain search field, as without JavaScript: no combobox without options.
     assert page.get_by_role("searchbox", name="Søg i KLE").get_attribute("aria-expanded") is None
-    assert not page.get_by_text("Vælg et emne med pil ned og Enter.").is_visible()
+    expect(page.get_by_text("Vælg et emne med pil ned og Enter.")).not_to_be_visible()
     # The code typed as a Danish number pad gives it is saved as 02.34.02.
     page.get_by_label("KLE-nummer", exact=True).fill("02,34,02")
     page.get_by_role("button", name="Gem ændringerne").click()

@@ -23,7 +23,7 @@ def test_log_af_ends_the_session_here_and_at_the_provider(
     page.get_by_role("link", name="Log ind via kommunens log-in").click()
     sign_in_at_provider(page, alpha_provider.issuer, "mette")
     page.wait_for_url(live_server + "/alpha/processer")
-    assert page.locator(".portal-user").get_by_text("Mette Madsen").is_visible()
+    expect(page.locator(".portal-user").get_by_text("Mette Madsen")).to_be_visible()
     stolen = [c for c in page.context.cookies() if c["name"] == "session"]
     assert stolen
 
@@ -46,7 +46,7 @@ def test_log_af_ends_the_session_here_and_at_the_provider(
     page.get_by_role("link", name="Log ind igen").click()
     page.get_by_role("link", name="Log ind via kommunens log-in").click()
     page.wait_for_url(alpha_provider.issuer + "/**")
-    assert page.locator("input[name=login]").is_visible()
+    expect(page.locator("input[name=login]")).to_be_visible()
 
 
 def test_the_hop_and_logged_out_pages_are_accessible(page, live_server, browser_app, make):
@@ -64,7 +64,7 @@ def test_the_hop_and_logged_out_pages_are_accessible(page, live_server, browser_
     assert 'http-equiv="refresh"' in html
     # Without the refresh (it would leave at once for the made-up provider).
     page.set_content(html.replace('http-equiv="refresh"', 'data-refresh="off"'))
-    assert page.get_by_role("link", name="Fortsæt til log-ud hos log-in-løsningen").is_visible()
+    expect(page.get_by_role("link", name="Fortsæt til log-ud hos log-in-løsningen")).to_be_visible()
     assert_accessible(page, "hand-over page to the provider")
 
 
@@ -115,8 +115,8 @@ def test_operator_log_af_ends_the_console_session_here_and_at_the_provider(
             thief.goto(base + "/operator/")
             # The old cookie is refused: off to the provider's login form again.
             thief.wait_for_url(provider.issuer + "/**")
-            assert thief.locator("input[name=login]").is_visible()
+            expect(thief.locator("input[name=login]")).to_be_visible()
             # And the provider forgot Olga: a new sign-in asks for the credentials.
             page.goto(base + "/operator/")
             page.wait_for_url(provider.issuer + "/**")
-            assert page.locator("input[name=login]").is_visible()
+            expect(page.locator("input[name=login]")).to_be_visible()

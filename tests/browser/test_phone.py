@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import PHONE, assert_accessible, assert_accessible_under_csp, sign_in
+from playwright.sync_api import expect
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_report_an_idea_on_a_phone(phone, live_server, seeded):
     page.get_by_label("Hvor mange minutter tager det hver gang?").fill("7,5")
     page.get_by_role("button", name="Send idéen").tap()
     page.wait_for_url("**/processer/*-*")
-    assert page.get_by_text("Tak! Din idé er modtaget").is_visible()
+    expect(page.get_by_text("Tak! Din idé er modtaget")).to_be_visible()
     assert fits(page), "the process page is wider than the phone"
     text = page.locator("main").inner_text()
     assert "1.200" in text and "7,5" in text  # Danish number formats, read and shown
@@ -48,16 +49,16 @@ def test_the_menu_user_and_log_off_on_a_phone(csp_phone, live_server, seeded):
     page = csp_phone
     sign_in(page, live_server, "Automatiseringskonsulent")
     menu = page.get_by_role("button", name="Menu")
-    assert menu.is_visible()
+    expect(menu).to_be_visible()
     drawer = page.locator("#mobile-drawer")
-    assert not drawer.is_visible()
+    expect(drawer).not_to_be_visible()
     assert not page.locator(".portal-user").is_visible()  # DKFDS hides it on a phone
     assert fits(page)
     assert_accessible_under_csp(page, "list on a phone")
     menu.tap()
     drawer.wait_for(state="visible")
-    assert drawer.get_by_role("link", name="Overblik").is_visible()
-    assert drawer.get_by_text("Automatiseringskonsulent").is_visible()
+    expect(drawer.get_by_role("link", name="Overblik")).to_be_visible()
+    expect(drawer.get_by_text("Automatiseringskonsulent")).to_be_visible()
     assert page.evaluate("document.activeElement.textContent.trim()") == "Luk menuen"
     assert_accessible_under_csp(page, "open menu on a phone")
     page.get_by_role("button", name="Luk menuen").tap()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from browser_helpers import assert_accessible_under_csp as accessible
 from browser_helpers import sign_in
+from playwright.sync_api import expect
 
 
 def report(page, live_server, title: str) -> None:
@@ -36,7 +37,7 @@ def test_the_reporter_saves_their_own_idea_from_its_edit_page(csp_page, live_ser
     # Only what the reporter may write: no automation share, no phase; the contact person is.
     assert page.locator("#automation_share_pct").count() == 0
     assert page.locator("#phase").count() == 0
-    assert page.get_by_label("Faglig kontaktperson").is_visible()
+    expect(page.get_by_label("Faglig kontaktperson")).to_be_visible()
     assert page.locator("#minutes_per_occurrence").input_value() == "7,5"
     page.get_by_label("Titel").fill("Bestilling af tolk via portalen")
     page.get_by_label("Minutter pr. gang").fill("8,5")
@@ -104,7 +105,7 @@ def test_the_team_moves_an_idea_through_every_phase_to_operation(csp_page, live_
     assert page.locator("#stored-phase").inner_text().endswith("Specifikation")
     page.get_by_role("link", name="Anvendt teknologi: Skal udfyldes for fasen Udvikling.").click()
     assert page.evaluate("location.hash") == "#technologies"
-    assert page.locator("#technologies").is_visible()
+    expect(page.locator("#technologies")).to_be_visible()
     page.locator("#technologies").fill("RPA (UiPath)")
     page.get_by_label("Teknisk kontaktperson").select_option(index=1)
     save(page)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from browser_helpers import assert_accessible, sign_in
+from playwright.sync_api import expect
 
 # A demo process of Syddjurs that ended (udfaset), with its lessons; the demo shares only
 # processes still running, so this one is first shared here.
@@ -65,40 +66,40 @@ def test_another_municipality_reads_the_lessons_and_reuses_the_entry(new_page, l
     reader.wait_for_url(f"**/katalog/{entry_path}")
     # The lessons, the failure too, under their own heading before the rest of the fields.
     lessons = reader.locator("#entry-lessons")
-    assert lessons.get_by_role("heading", name="Erfaringer").is_visible()
+    expect(lessons.get_by_role("heading", name="Erfaringer")).to_be_visible()
     for label, text in LESSONS.items():
-        assert lessons.locator("dt", has_text=label).first.is_visible(), label
+        expect(lessons.locator("dt", has_text=label).first, label).to_be_visible()
         assert text in lessons.inner_text(), label
     assert lessons.bounding_box()["y"] < reader.locator("#entry-fields").bounding_box()["y"]
     assert_accessible(reader, "catalogue entry with the lessons and the reuse actions")
     reader.get_by_label("Vi vil gerne være med til at udvikle/finansiere").check()
     reader.get_by_role("button", name="Vi vil også gerne").click()
-    assert reader.get_by_text("1 kommune vil også gerne").is_visible()
-    assert reader.get_by_text("I vil gerne være med til at udvikle eller finansiere.").is_visible()
+    expect(reader.get_by_text("1 kommune vil også gerne")).to_be_visible()
+    expect(reader.get_by_text("I vil gerne være med til at udvikle eller finansiere.")).to_be_visible()
     assert_accessible(reader, "catalogue entry after the interest")
 
     reader.get_by_role("button", name="Kopiér til vores register").click()
     reader.wait_for_url("**/norddjurs/processer/*-*")
-    assert reader.get_by_role("heading", name="Kopieret fra kataloget").is_visible()
+    expect(reader.get_by_role("heading", name="Kopieret fra kataloget")).to_be_visible()
     assert_accessible(reader, "the copy's page")
     copy_url = reader.url
 
     reader.goto(f"{live_server}/norddjurs/katalog/{entry_path}")
-    assert reader.get_by_text("Genbrugt af 1 kommune").is_visible()
+    expect(reader.get_by_text("Genbrugt af 1 kommune")).to_be_visible()
     reader.get_by_role("link", name="Kontakt kommunen").click()
     reader.get_by_role("button", name="Send besked").click()  # empty: refused, said why
-    assert reader.locator("#body-error").is_visible()
+    expect(reader.locator("#body-error")).to_be_visible()
     assert_accessible(reader, "the contact form with an error")
     reader.get_by_role("textbox", name="Besked").fill("Hvordan fik I fagområderne med?")
     reader.get_by_role("button", name="Send besked").click()
-    assert reader.get_by_text("Beskeden er sendt til kommunens automatiseringsteam.").is_visible()
+    expect(reader.get_by_text("Beskeden er sendt til kommunens automatiseringsteam.")).to_be_visible()
 
     team.reload()
     interested = team.locator("#interested").inner_text()
     assert "Norddjurs Kommune" in interested and "udvikle eller finansiere" in interested
     assert_accessible(team, "the publisher's entry with the interested municipalities")
     team.get_by_role("link", name="Se beskeder fra andre kommuner").click()
-    assert team.get_by_text("Hvordan fik I fagområderne med?").is_visible()
+    expect(team.get_by_text("Hvordan fik I fagområderne med?")).to_be_visible()
     assert_accessible(team, "the catalogue inbox")
 
     # A new version, with one more passage hidden: the copy's page tells of it, in words.
@@ -129,15 +130,15 @@ def test_every_role_reuses_another_municipalitys_entry_but_not_its_own(
     entry_url = page.url
     page.get_by_label("Vi vil gerne være med til at udvikle/finansiere").check()
     page.get_by_role("button", name="Vi vil også gerne").click()
-    assert page.get_by_text("I vil gerne være med til at udvikle eller finansiere.").is_visible()
+    expect(page.get_by_text("I vil gerne være med til at udvikle eller finansiere.")).to_be_visible()
     page.get_by_role("button", name="Kopiér til vores register").click()
     page.wait_for_url("**/norddjurs/processer/*-*")
-    assert page.get_by_role("heading", name="Kopieret fra kataloget").is_visible()
+    expect(page.get_by_role("heading", name="Kopieret fra kataloget")).to_be_visible()
     page.goto(entry_url)
     page.get_by_role("link", name="Kontakt kommunen").click()
     page.get_by_role("textbox", name="Besked").fill(f"Hilsen fra en {role.lower()}.")
     page.get_by_role("button", name="Send besked").click()
-    assert page.get_by_text("Beskeden er sendt til kommunens automatiseringsteam.").is_visible()
+    expect(page.get_by_text("Beskeden er sendt til kommunens automatiseringsteam.")).to_be_visible()
     assert page.url == entry_url
 
     own = new_page(bypass_csp=True)
@@ -165,4 +166,4 @@ def test_every_role_reuses_another_municipalitys_entry_but_not_its_own(
     assert response.status == (200 if team else 403)
     assert ("Hilsen fra en" in response.text()) is team
     own.reload()
-    assert own.get_by_text("Genbrugt af 1 kommune").is_visible()
+    expect(own.get_by_text("Genbrugt af 1 kommune")).to_be_visible()

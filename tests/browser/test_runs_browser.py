@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from browser_helpers import assert_accessible, sign_in
+from playwright.sync_api import expect
 
 
 def test_the_team_uploads_runs_and_sees_realised_hours(page, live_server, seeded, tmp_path):
@@ -25,8 +26,8 @@ def test_the_team_uploads_runs_and_sees_realised_hours(page, live_server, seeded
     )
     page.get_by_label("CSV-fil").set_input_files(str(bad))
     page.get_by_role("button", name="Indlæs filen").click()
-    assert page.get_by_text("Filen blev ikke indlæst. Intet er gemt.").is_visible()
-    assert page.get_by_text("Linje 2, kolonne “Kørsler”: Må ikke være negativ.").is_visible()
+    expect(page.get_by_text("Filen blev ikke indlæst. Intet er gemt.")).to_be_visible()
+    expect(page.get_by_text("Linje 2, kolonne “Kørsler”: Må ikke være negativ.")).to_be_visible()
     assert_accessible(page, "runs upload with errors")
 
     good = tmp_path / "kørsler.csv"
@@ -35,11 +36,11 @@ def test_the_team_uploads_runs_and_sees_realised_hours(page, live_server, seeded
     )
     page.get_by_label("CSV-fil").set_input_files(str(good))
     page.get_by_role("button", name="Indlæs filen").click()
-    assert page.get_by_text("Kørslerne er indlæst.").is_visible()
+    expect(page.get_by_text("Kørslerne er indlæst.")).to_be_visible()
     assert_accessible(page, "runs upload done")
 
     page.goto(process_url)
     # 310 × 6 min = 31 hours in January (31 days): 31 × 365 / 31 = 365.0 hours a year.
     assert page.get_by_test_id("realised-hours").inner_text() == "365"
-    assert page.get_by_role("table", name="Indlæste kørsler").is_visible()
+    expect(page.get_by_role("table", name="Indlæste kørsler")).to_be_visible()
     assert_accessible(page, "process page with realised runs")

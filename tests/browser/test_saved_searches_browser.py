@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from browser_helpers import assert_accessible_under_csp as accessible
 from browser_helpers import sign_in
+from playwright.sync_api import expect
 
 
 def test_an_employee_saves_finds_opens_and_deletes_a_search(csp_page, live_server, seeded):
@@ -24,7 +25,7 @@ def test_an_employee_saves_finds_opens_and_deletes_a_search(csp_page, live_serve
     with page.expect_navigation():
         page.get_by_role("button", name="Gem søgningen").click()
     assert "phase=operation" in page.url
-    assert page.get_by_text("Søgningen “Processer i drift” er gemt.").is_visible()
+    expect(page.get_by_text("Søgningen “Processer i drift” er gemt.")).to_be_visible()
     in_drift = page.locator("#result-count").inner_text()
 
     # The name in the header leads to Min side (the first of the header's two copies that
@@ -46,10 +47,10 @@ def test_an_employee_saves_finds_opens_and_deletes_a_search(csp_page, live_serve
     page.locator("#saved-searches tbody tr", has_text="Processer i drift").get_by_role(
         "link", name="Slet"
     ).click()
-    assert page.get_by_role("heading", name="Slet den gemte søgning?").is_visible()
+    expect(page.get_by_role("heading", name="Slet den gemte søgning?")).to_be_visible()
     accessible(page, "delete confirmation")
     with page.expect_navigation():
         page.get_by_role("button", name="Ja, slet søgningen").click()
-    assert page.get_by_text("Søgningen “Processer i drift” er slettet.").is_visible()
-    assert page.get_by_text("Du har ingen gemte søgninger endnu.").is_visible()
+    expect(page.get_by_text("Søgningen “Processer i drift” er slettet.")).to_be_visible()
+    expect(page.get_by_text("Du har ingen gemte søgninger endnu.")).to_be_visible()
     assert not page.csp_blocked, page.csp_blocked

@@ -71,10 +71,14 @@ def world(make, app, su_engine):
     p["new_idea"] = make.process(employee, title="Ny idé om parkering")
     p["private"] = make.process(team, title="Privat idé", visibility="personal")
     p["assessed"] = make.process(team, title="Vurderet gammel idé", status="in_progress")
-    # The old ones were reported 40 days ago.
+    # The old ones were reported 40 calendar days ago, at noon Danish time: "now() - 40
+    # days" crosses the summer-time change in late October and is then 39 local days.
     with su_engine.begin() as conn:
         conn.execute(
-            text("update process set created_at = now() - interval '40 days' where id = any(:ids)"),
+            text(
+                "update process set created_at = ((now() at time zone 'Europe/Copenhagen')::date"
+                " - 40 + time '12:00') at time zone 'Europe/Copenhagen' where id = any(:ids)"
+            ),
             {"ids": [p["old_idea"].id, p["private"].id, p["assessed"].id]},
         )
     return {
