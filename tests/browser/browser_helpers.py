@@ -121,6 +121,8 @@ def sign_in_at_provider(page, issuer: str, login: str) -> None:
     page.locator("button[type=submit]").first.click()
 
 
-def confirm_logout_at_provider(page) -> None:
-    """The provider asks to confirm ending its session, then sends the browser back."""
+def confirm_logout_at_provider(page, issuer: str) -> None:
+    """The provider asks to confirm ending its session, then sends the browser back. Waits
+    for the provider's page first: a click before the hand-over lands on our own page."""
+    page.wait_for_url(issuer + "/**")
     page.locator("button[type=submit], input[type=submit]").first.click()

@@ -103,7 +103,7 @@ def test_sign_in_through_the_municipalitys_provider_and_report(
     expect(page.get_by_text("Mette Madsen").first).to_be_visible()
 
     page.get_by_role("button", name="Log af").click()
-    confirm_logout_at_provider(page)
+    confirm_logout_at_provider(page, alpha_provider.issuer)
     page.wait_for_url(live_server + "/alpha/logget-ud")
     expect(page.get_by_role("heading", name="Du er logget ud")).to_be_visible()
     assert_accessible(page, "logged-out page")
