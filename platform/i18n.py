@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, format_datetime, get_locale
 
 LOCALES = ("da", "en")
+# The municipalities' time zone: "today", "40 days ago" and quarters are Danish calendar days.
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 babel = Babel()
 
 
@@ -39,6 +42,6 @@ def format_when(value: datetime | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "da")
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Copenhagen")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", LOCAL_TZ.key)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     babel.init_app(app, locale_selector=select_locale)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, String, cast, func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, array
@@ -21,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from autoproces.platform import search
 from autoproces.platform.db import db
+from autoproces.platform.i18n import LOCAL_TZ
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.permissions import Action
@@ -39,7 +39,6 @@ from autoproces.tenants.processes.models import (
 from autoproces.tenants.runs.figures import realised_hours_of_process_sql
 
 # Quarters and "30 days" are counted on the municipality's calendar, not UTC's.
-LOCAL = ZoneInfo("Europe/Copenhagen")
 QUARTERS = 8
 WAITING_DAYS = 30
 TOP = 10  # technologies and vendors shown
@@ -124,7 +123,7 @@ def last_quarters(today: date, n: int = QUARTERS) -> list[date]:
 def dashboard(user: User, domain: uuid.UUID | None = None, today: date | None = None) -> Dashboard:
     """The dashboard's figures over what `user` may see, optionally in one fagområde."""
     require(user, Action.READ_ALL)
-    today = today or datetime.now(LOCAL).date()
+    today = today or datetime.now(LOCAL_TZ).date()
     conditions = queries.filtered_query(user, domain=domain)
     domains = {d.id: d for d in queries.list_domains(user.tenant_id, active_only=False)}
 
@@ -171,7 +170,7 @@ def dashboard(user: User, domain: uuid.UUID | None = None, today: date | None = 
                 r.number,
                 r.title,
                 r.created_at,
-                (today - r.created_at.astimezone(LOCAL).date()).days,
+                (today - r.created_at.astimezone(LOCAL_TZ).date()).days,
             )
             for r in waiting_rows
         ],
@@ -184,7 +183,7 @@ def _quarters(conditions: list[Any], today: date) -> list[Quarter]:
     recorded phase change enters its new phase; creation enters the first phase (the old
     value of the first recorded change, or the present phase when none was recorded)."""
     starts = last_quarters(today)
-    since = datetime.combine(starts[0], datetime.min.time(), LOCAL)
+    since = datetime.combine(starts[0], datetime.min.time(), LOCAL_TZ)
     field_name = history_name("phase")
     # The phase changes of the counted processes (a join: the list's conditions on Process).
     changes = (
@@ -221,7 +220,7 @@ def _quarters(conditions: list[Any], today: date) -> list[Quarter]:
     ).where(*conditions, Process.created_at >= since)
     entries = union_all(changes, creations).subquery("entries")
     # Which of the eight quarters (1-8) an entry falls in, by the quarters' first moments.
-    bounds = [datetime.combine(start, datetime.min.time(), LOCAL) for start in starts]
+    bounds = [datetime.combine(start, datetime.min.time(), LOCAL_TZ) for start in starts]
     bucket = func.width_bucket(
         entries.c.at, cast(array(bounds), ARRAY(DateTime(timezone=True)))
     ).label("bucket")

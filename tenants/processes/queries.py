@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -20,6 +19,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from autoproces.platform import search
 from autoproces.platform.db import db
 from autoproces.platform.errors import NotFound
+from autoproces.platform.i18n import LOCAL_TZ
 from autoproces.platform.identity.auth import require
 from autoproces.platform.identity.models import User
 from autoproces.platform.pagination import PER_PAGE, Page
@@ -142,7 +142,7 @@ def filtered_query(
         conditions.append(search.contains(Process.vendor, vendor.strip(), any_case=True))
     if created_before:
         # Reported before that day began in Denmark (the dashboard's waiting ideas).
-        start = datetime.combine(created_before, datetime.min.time(), ZoneInfo("Europe/Copenhagen"))
+        start = datetime.combine(created_before, datetime.min.time(), LOCAL_TZ)
         conditions.append(Process.created_at < start)
     if attention in reminders.RULES:
         # "Lovgrundlag skal kontrolleres", "Uændret i 12 måneder": the reminders' own rules.

@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from autoproces.platform.db import db
+from autoproces.platform.i18n import LOCAL_TZ
 from autoproces.platform.identity.models import User
 from autoproces.platform.outbox.services import deliverable, queue_mail
 from autoproces.platform.permissions import Role
@@ -37,7 +37,6 @@ from autoproces.platform.urls import external_url
 from .fields import BY_NAME
 from .models import Phase, Process
 
-LOCAL = ZoneInfo("Europe/Copenhagen")
 MAIL_LOCALE = "da"
 
 
@@ -70,11 +69,11 @@ class Rule:
 
 
 def _local_day(column: Any) -> ColumnElement[Any]:
-    return cast(func.timezone(LOCAL.key, column), Date)
+    return cast(func.timezone(LOCAL_TZ.key, column), Date)
 
 
 def _local(moment: datetime) -> date:
-    return moment.astimezone(LOCAL).date()
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 LEGAL_BASIS = Rule("legal_basis", 6, (Phase.OPERATION,), _l("Lovgrundlag skal kontrolleres"))
@@ -104,7 +103,7 @@ _COUNTED_FROM = {
 
 
 def today() -> date:
-    return datetime.now(LOCAL).date()
+    return datetime.now(LOCAL_TZ).date()
 
 
 def months_between(start: date, end: date) -> int:

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+
+from autoproces.platform.i18n import LOCAL_TZ
 
 from .. import fields as registry
 from ..fields import Column
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 COLUMNS = registry.sheet_columns()
 LIST_SEPARATOR = ";"
 # Excel has no time zones: times are local Danish time, naive.
-LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 _DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y")
