@@ -588,11 +588,11 @@ def idp_form_values(idp: object | None) -> dict[str, str]:
             "min_loa": "Substantial",
         }
     return {
-        "protocol": idp.protocol,
-        "min_loa": idp.min_loa,
-        "saml_metadata": idp.saml_metadata or "",
-        "saml_metadata_url": idp.saml_metadata_url or "",
-        "saml_certificates": "\n".join(idp.saml_certificates or []),
+        "protocol": getattr(idp, "protocol", OIDC),
+        "min_loa": getattr(idp, "min_loa", "Substantial"),
+        "saml_metadata": getattr(idp, "saml_metadata", None) or "",
+        "saml_metadata_url": getattr(idp, "saml_metadata_url", None) or "",
+        "saml_certificates": "\n".join(getattr(idp, "saml_certificates", None) or []),
         "issuer": idp.issuer,
         "client_id": idp.client_id,
         "scopes": idp.scopes,

@@ -613,10 +613,14 @@ class IdpSettings:
     default_role: str | None
     allowed_domains: list[str]
     updated_at: datetime | None
+    protocol: str = "oidc"  # SAML and KOMBIT are set by `autoproces tenants set-saml/-kombit`
+    min_loa: str = "Substantial"
 
     @classmethod
     def of(cls, idp: TenantIdp) -> IdpSettings:
         return cls(
+            protocol=idp.protocol,
+            min_loa=idp.min_loa,
             issuer=idp.issuer,
             client_id=idp.client_id,
             has_secret=idp.has_secret,

@@ -497,3 +497,150 @@ def test_bad_metadata_and_certificates_are_named(saml_app, gamma):
     assert "saml_metadata" in attempt(metadata='<!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>')
     assert "saml_certificates" in attempt(metadata=gamma.metadata, certificates=["nope"])
     assert "min_loa" in attempt(metadata=gamma.metadata, min_loa="Medium")
+
+
+# --- The administrator's page and the command line -------------------------------------------
+
+
+def test_the_administrator_chooses_saml_by_upload_and_staff_sign_in(
+    client, saml_app, make, own_idp, su_engine
+):
+    import io
+
+    from helpers import login
+
+    tenant = make.tenant("epsilon", "Epsilon Kommune", cvr=GAMMA_CVR)
+    admin = make.user(tenant, "tenant_admin", email="admin@epsilon.dk")
+    login(client, admin)
+    page = client.get("/epsilon/admin/log-in").get_data(as_text=True)
+    assert f"{BASE}/epsilon/saml/metadata" in page and f"{ROLE}automation/1" in page
+    assert KOMBIT_ENTITY in page
+    form = {
+        "action": "save",
+        "protocol": "saml",
+        "role_claim": AD_FS_ROLE,
+        "role_mapping": "GG-RPA = automation",
+        "default_role": "",
+        "min_loa": "Substantial",
+    }
+    # No metadata: the field is named, in Danish, and nothing is saved.
+    r = client.post("/epsilon/admin/log-in", data=form)
+    assert r.status_code == 422 and "Upload metadata" in r.get_data(as_text=True)
+    bad = {**form, "saml_metadata_file": (io.BytesIO(b"<nope/>"), "x.xml")}
+    r = client.post("/epsilon/admin/log-in", data=bad, content_type="multipart/form-data")
+    assert r.status_code == 422 and "ikke brugbar SAML-metadata" in r.get_data(as_text=True)
+    good = {**form, "saml_metadata_file": (io.BytesIO(own_idp.metadata.encode()), "idp.xml")}
+    r = client.post("/epsilon/admin/log-in", data=good, content_type="multipart/form-data")
+    assert r.status_code == 302, r.get_data(as_text=True)
+    page = client.get("/epsilon/admin/log-in").get_data(as_text=True)
+    assert (
+        own_idp.entity_id in page and 'value="saml" class="form-radio radio-large" checked' in page
+    )
+    client.post("/epsilon/logout")
+    own_idp.trust_sp(client.get("/epsilon/saml/metadata").get_data(as_text=True))
+    own_idp.set_account(
+        "eva", cvr=GAMMA_CVR, email="eva@epsilon.dk", extra={AD_FS_ROLE: ["GG-RPA"]}
+    )
+    r, _acs, _fields = sign_in(client, "eva", "epsilon")
+    assert r.status_code == 303, r.get_data(as_text=True)
+    assert [(u.email, u.roles) for u in users(su_engine) if u.slug == "epsilon"] == [
+        ("admin@epsilon.dk", ["tenant_admin"]),
+        ("eva@epsilon.dk", ["automation"]),
+    ]
+    with su_engine.connect() as conn:
+        audit = conn.scalar(text("select count(*) from tenant_audit where action = 'idp.changed'"))
+    assert audit == 1
+
+
+def test_the_administrator_chooses_kombit(client, saml_app, make, kombit_towns, su_engine):
+    from helpers import login
+
+    tenant = make.tenant("zeta", "Zeta Kommune", cvr=OTHER_CVR)
+    login(client, make.user(tenant, "tenant_admin"))
+    r = client.post(
+        "/zeta/admin/log-in",
+        data={"action": "save", "protocol": "kombit", "min_loa": "Substantial", "default_role": ""},
+    )
+    assert r.status_code == 302, r.get_data(as_text=True)
+    client.post("/zeta/logout")
+    r, _acs, _fields = sign_in(client, "ukendt", "zeta")  # OTHER_CVR is Zeta's now
+    assert r.status_code == 303 and r.headers["Location"].startswith("/zeta")
+
+
+def test_cli_set_saml_and_set_kombit(database, saml_app, make, own_idp, tmp_path, su_engine):
+    from click.testing import CliRunner
+
+    from autoproces.platform.cli import main
+
+    make.tenant("eta", "Eta Kommune", cvr=ALPHA_CVR)
+    metadata = tmp_path / "idp.xml"
+    metadata.write_text(own_idp.metadata)
+    cert = tmp_path / "next.crt"
+    cert.write_text(own_idp.cert_file.read_text())
+    env = app_env(database)
+
+    def cli(*args: str):
+        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+    r = cli(
+        "tenants",
+        "set-saml",
+        "eta",
+        "--metadata-file",
+        str(metadata),
+        "--certificate",
+        str(cert),
+        "--role-map",
+        "GG-RPA=automation",
+        "--min-loa",
+        "High",
+    )
+    assert r.exit_code == 0, r.output
+    assert own_idp.entity_id in r.output
+    with su_engine.connect() as conn:
+        row = conn.execute(
+            text("select protocol, issuer, min_loa, cardinality(saml_certificates) from tenant_idp")
+        ).one()
+    assert tuple(row) == ("saml", own_idp.entity_id, "High", 1)
+    r = cli("tenants", "set-saml", "eta")
+    assert r.exit_code != 0 and "--metadata-url" in r.output
+    r = cli("tenants", "set-kombit", "eta")
+    assert r.exit_code == 0 and ALPHA_CVR in r.output
+    with su_engine.connect() as conn:
+        assert conn.scalar(text("select protocol from tenant_idp")) == "kombit"
+        actions = conn.scalars(text("select action from operator_audit order by id")).all()
+    assert actions == ["tenant.idp", "tenant.idp"]
+
+
+# --- Isolation -----------------------------------------------------------------------------
+
+
+def test_the_replay_table_is_tenant_neutral(su_engine):
+    with su_engine.connect() as conn:
+        columns = conn.scalars(
+            text(
+                "select column_name from information_schema.columns"
+                " where table_name = 'saml_assertion_seen' order by ordinal_position"
+            )
+        ).all()
+    assert columns == ["key", "expires_at"]  # no tenant, no person: hashes and times only
+
+
+def test_one_municipalitys_saml_settings_and_answers_stay_its_own(
+    client, saml_app, make, gamma, su_engine
+):
+    from helpers import login
+
+    beta = make.tenant("beta", "Beta Kommune", cvr=BETA_CVR)
+    login(client, make.user(beta, "tenant_admin"))
+    page = client.get("/beta/admin/log-in").get_data(as_text=True)
+    assert gamma.entity_id not in page
+    assert client.get("/gamma/admin/log-in").status_code == 302  # to Gamma's login
+    client.post("/beta/logout")
+    # Gamma's answer at Beta's ACS (Beta has no SAML provider) and a Gamma session in Beta.
+    acs, fields = login_via_idp(start(client, "gamma"), "gert")
+    refused(post_to_sp(client, f"{BASE}/beta/saml/acs", fields), 503)
+    assert post_to_sp(client, acs, fields).status_code == 303
+    r = client.get("/beta/processer")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/beta/login")
+    assert [u.slug for u in users(su_engine)] == ["beta", "gamma"]
