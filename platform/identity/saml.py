@@ -234,6 +234,41 @@ def sp_key_pair() -> tuple[str, str]:
     return str(key), str(cert)
 
 
+def _sp_config(conn: Connection, key_file: str, cert_file: str) -> dict[str, Any]:
+    """pysaml2's settings for this SP: the one place for its endpoints, keys and demands."""
+    return {
+        "entityid": conn.entity_id,
+        "xmlsec_binary": get_xmlsec_binary(["/usr/bin"]),
+        "key_file": key_file,
+        "cert_file": cert_file,
+        # Encrypted assertions (RSA-OAEP key transport) are decrypted with the same pair.
+        "encryption_keypairs": [{"key_file": key_file, "cert_file": cert_file}],
+        "accepted_time_diff": CLOCK_SKEW_SECONDS,
+        "allow_unknown_attributes": True,
+        "service": {
+            "sp": {
+                "endpoints": {
+                    "assertion_consumer_service": [(conn.acs_url, BINDING_HTTP_POST)],
+                    "single_logout_service": [
+                        (conn.slo_url, BINDING_HTTP_REDIRECT),
+                        (conn.slo_url, BINDING_HTTP_POST),
+                    ],
+                },
+                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                "authn_requests_signed": True,
+                "logout_requests_signed": True,
+                # A signature on the response or on the assertion, by the provider's keys.
+                "want_response_signed": False,
+                "want_assertions_signed": False,
+                "want_assertions_or_response_signed": True,
+                "allow_unsolicited": False,
+                "signing_algorithm": SIG_RSA_SHA256,
+                "digest_algorithm": DIGEST_SHA256,
+            }
+        },
+    }
+
+
 _clients: dict[str, Saml2Client] = {}
 
 
@@ -249,42 +284,16 @@ def client(conn: Connection) -> Saml2Client:
     cached = _clients.get(fingerprint)
     if cached is not None:
         return cached
-    config = SPConfig()
-    config.load(
-        {
-            "entityid": conn.entity_id,
-            "xmlsec_binary": get_xmlsec_binary(["/usr/bin"]),
-            "key_file": key_file,
-            "cert_file": cert_file,
-            # Encrypted assertions (RSA-OAEP key transport) are decrypted with the same pair.
-            "encryption_keypairs": [{"key_file": key_file, "cert_file": cert_file}],
-            "metadata": {"inline": [_with_extra_certs(conn.idp_metadata, conn.extra_certs)]},
-            "accepted_time_diff": CLOCK_SKEW_SECONDS,
-            "allow_unknown_attributes": True,
-            "service": {
-                "sp": {
-                    "endpoints": {
-                        "assertion_consumer_service": [(conn.acs_url, BINDING_HTTP_POST)],
-                        "single_logout_service": [
-                            (conn.slo_url, BINDING_HTTP_REDIRECT),
-                            (conn.slo_url, BINDING_HTTP_POST),
-                        ],
-                    },
-                    "name_id_format": [NAMEID_FORMAT_PERSISTENT],
-                    "authn_requests_signed": True,
-                    "logout_requests_signed": True,
-                    "want_response_signed": False,
-                    "want_assertions_signed": False,
-                    "want_assertions_or_response_signed": True,
-                    "allow_unsolicited": False,
-                    "signing_algorithm": SIG_RSA_SHA256,
-                    "digest_algorithm": DIGEST_SHA256,
-                }
-            },
-        }
-    )
-    result = Saml2Client(config)
-    _clients.clear() if len(_clients) > 200 else None
+    settings = _sp_config(conn, key_file, cert_file)
+    try:
+        settings["metadata"] = {"inline": [_with_extra_certs(conn.idp_metadata, conn.extra_certs)]}
+        config = SPConfig()
+        config.load(settings)
+        result = Saml2Client(config)
+    except Exception as e:  # unreadable metadata, a missing xmlsec1, a broken key file
+        raise SamlUnavailable(f"cannot build the SAML client: {e.__class__.__name__}: {e}") from e
+    if len(_clients) > 200:  # settings changed often: start afresh
+        _clients.clear()
     _clients[fingerprint] = result
     return result
 
@@ -293,31 +302,8 @@ def sp_metadata(conn: Connection) -> str:
     """This connection's SP metadata (entity ID, ACS, SLO, signing and encryption keys)."""
     from saml2.metadata import entity_descriptor
 
-    key_file, cert_file = sp_key_pair()
     config = SPConfig()
-    config.load(
-        {
-            "entityid": conn.entity_id,
-            "xmlsec_binary": get_xmlsec_binary(["/usr/bin"]),
-            "key_file": key_file,
-            "cert_file": cert_file,
-            "encryption_keypairs": [{"key_file": key_file, "cert_file": cert_file}],
-            "service": {
-                "sp": {
-                    "endpoints": {
-                        "assertion_consumer_service": [(conn.acs_url, BINDING_HTTP_POST)],
-                        "single_logout_service": [
-                            (conn.slo_url, BINDING_HTTP_REDIRECT),
-                            (conn.slo_url, BINDING_HTTP_POST),
-                        ],
-                    },
-                    "name_id_format": [NAMEID_FORMAT_PERSISTENT],
-                    "authn_requests_signed": True,
-                    "want_assertions_signed": True,
-                }
-            },
-        }
-    )
+    config.load(_sp_config(conn, *sp_key_pair()))
     return str(entity_descriptor(config))
 
 

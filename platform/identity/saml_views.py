@@ -214,7 +214,8 @@ def logout_target(saved: dict[str, Any], tenant: Tenant) -> str | None:
         return saml.logout_url(
             conn, saved.get("name_id") or {}, saved.get("session_index"), tenant.slug
         )
-    except saml.SamlUnavailable:
+    except Exception as e:  # the session here has ended anyway: never a 500 at logout
+        current_app.logger.warning("No SAML logout at the provider: %s", e)
         return None
 
 
