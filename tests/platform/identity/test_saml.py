@@ -644,3 +644,26 @@ def test_one_municipalitys_saml_settings_and_answers_stay_its_own(
     r = client.get("/beta/processer")
     assert r.status_code == 302 and r.headers["Location"].startswith("/beta/login")
     assert [u.slug for u in users(su_engine)] == ["beta", "gamma"]
+
+
+def test_the_saml_settings_form_survives_every_bad_input(client, gamma, make):
+    """As the bad-input walk of tests/platform/test_input.py, over a SAML municipality's form:
+    each text field with control characters, an over-long text and a NUL, never a 5xx."""
+    from helpers import login
+    from html_forms import post_forms
+    from werkzeug.datastructures import MultiDict
+
+    login(client, make.user(type("T", (), {"slug": "gamma"})(), "tenant_admin"))
+    page = "/gamma/admin/log-in"
+    assert 'value="saml" class="form-radio radio-large" checked' in client.get(page).get_data(
+        as_text=True
+    )
+    posts = 0
+    for value in ("a\x01b\x0bc\x1bd\ufffee\uffff\x08f", "x" * 30000, "\x00"):
+        forms = post_forms(client.get(page).get_data(as_text=True))
+        form = next(f for f in forms if f.action.endswith("/admin/log-in"))
+        for name in form.texts:
+            r = client.post(page, data=MultiDict(form.data(**{name: value})))
+            assert r.status_code < 500, (name, r.status_code)
+            posts += 1
+    assert posts >= 20
