@@ -667,3 +667,14 @@ def test_the_saml_settings_form_survives_every_bad_input(client, gamma, make):
             assert r.status_code < 500, (name, r.status_code)
             posts += 1
     assert posts >= 20
+
+
+def test_the_operator_console_names_a_saml_municipalitys_protocol(saml_app, make, gamma):
+    from helpers import operator_login
+
+    client = saml_app.test_client()
+    operator_login(client, make.operator())
+    page = client.get("/operator/kommuner/gamma").get_data(as_text=True)
+    assert "SAML" in page and "NSIS mindst Substantial" in page
+    form = client.get("/operator/kommuner/gamma/log-in").get_data(as_text=True)
+    assert 'id="not-oidc"' in form and "set-saml" in form
