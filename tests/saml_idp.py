@@ -8,7 +8,8 @@ small WSGI app on loopback, with OIOSAML 3 attributes and OIO-BPP privileges, an
     acs_url, form = login_via_idp(authn_url, "ada")   # the auto-posting form's fields
 
 The login form also takes `variant`, for the tests of what the SP must refuse: unsigned,
-tampered, expired, doctype, wrong_audience, no_audience, encrypted, unsigned_assertion_only.
+tampered, expired, doctype, wrong_audience, no_audience, transient, encrypted,
+unsigned_assertion_only.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from saml2.assertion import Policy
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.s_utils import UnknownPrincipal
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.server import Server
 from saml2.sigver import get_xmlsec_binary
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -306,7 +307,12 @@ class SamlIdp:
             in_response_to=message.id,
             destination=acs,
             sp_entity_id=sp,
-            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=f"persistent-{login}"),
+            name_id=NameID(
+                format=NAMEID_FORMAT_TRANSIENT
+                if variant == "transient"
+                else NAMEID_FORMAT_PERSISTENT,
+                text=f"persistent-{login}",
+            ),
             authn={
                 "class_ref": f"https://data.gov.dk/concept/core/nsis/loa/{loa}",
                 "authn_auth": self.entity_id,

@@ -31,7 +31,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, AuthnContextClassRef, NameID
+from saml2.saml import (
+    NAMEID_FORMAT_PERSISTENT,
+    NAMEID_FORMAT_TRANSIENT,
+    AuthnContextClassRef,
+    NameID,
+)
 from saml2.samlp import RequestedAuthnContext
 from saml2.sigver import get_xmlsec_binary
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -412,6 +417,9 @@ def complete(conn: Connection, saml_response: str) -> tuple[Assertion, str]:
     name_id = assertion.subject.name_id if assertion.subject else None
     if name_id is None or not (name_id.text or "").strip():
         raise SamlRejected("no NameID")
+    if name_id.format == NAMEID_FORMAT_TRANSIENT:
+        # Users are keyed by the subject: a new one at every login would be a new user.
+        raise SamlRejected("a transient NameID")
     remember_assertion(issuer, assertion.id, _not_on_or_after(assertion))
     attributes: dict[str, list[str]] = {}
     for statement in assertion.attribute_statement:

@@ -285,7 +285,8 @@ def test_the_minimum_is_per_municipality(client, kombit_towns, su_engine):
 
 
 @pytest.mark.parametrize(
-    "variant", ["unsigned", "tampered", "expired", "doctype", "wrong_audience", "no_audience"]
+    "variant",
+    ["unsigned", "tampered", "expired", "doctype", "wrong_audience", "no_audience", "transient"],
 )
 def test_bad_assertions_are_refused_without_a_500(client, kombit_towns, su_engine, variant):
     r, _acs, _fields = sign_in(client, "ada", variant=variant)
