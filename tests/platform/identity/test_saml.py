@@ -679,3 +679,26 @@ def test_the_operator_console_names_a_saml_municipalitys_protocol(saml_app, make
     assert "SAML" in page and "NSIS mindst Substantial" in page
     form = client.get("/operator/kommuner/gamma/log-in").get_data(as_text=True)
     assert 'id="not-oidc"' in form and "set-saml" in form
+
+
+def test_own_provider_logout_both_ways(client, gamma):
+    import html
+    import re
+
+    import requests
+
+    sign_in(client, "gert", "gamma")
+    client.post("/gamma/logout")
+    hop = client.get("/gamma/log-ud-hos-udbyder").get_data(as_text=True)
+    target = html.unescape(re.search(r'id="provider-logout" href="([^"]+)"', hop).group(1))
+    back = requests.get(target, allow_redirects=False, timeout=10)
+    assert gamma.logouts[-1] == "persistent-gert"
+    assert back.headers["Location"].startswith(f"{BASE}/gamma/saml/slo?")
+    r = client.get(back.headers["Location"][len(BASE) :])
+    assert r.status_code == 302 and r.headers["Location"].endswith("/gamma/logget-ud")
+    # The provider's own LogoutRequest, at Gamma's SLO.
+    sign_in(client, "gert", "gamma")
+    assert client.get("/gamma/processer").status_code == 200
+    url = gamma.logout_request_url(f"{BASE}/gamma/saml/metadata", "persistent-gert")
+    assert client.get(url[len(BASE) :]).status_code == 302
+    assert client.get("/gamma/processer").status_code == 302
