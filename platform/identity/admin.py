@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +49,7 @@ from .services import (
     save_saml_idp,
     set_user_active,
     set_user_roles,
+    split_certificates,
 )
 
 bp = tenant_blueprint("tenant_admin", __name__, url_prefix="/admin")
@@ -202,17 +202,11 @@ def identity_provider() -> Any:
     ), status
 
 
-PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 MAX_METADATA_BYTES = 2 * 1024 * 1024
 
 
-def split_certificates(value: str) -> list[str]:
-    """PEM certificates pasted one after another (text that is none is kept, to be named)."""
-    found = PEM_RE.findall(value)
-    return found if found or not value.strip() else [value]
-
-
-def _uploaded_metadata(form: dict[str, str]) -> str | None:
+def uploaded_metadata(form: dict[str, str]) -> str | None:
+    """The metadata file of the request (field saml_metadata_file), else the pasted text."""
     upload = request.files.get("saml_metadata_file")
     if upload is not None and upload.filename:
         data = upload.read(MAX_METADATA_BYTES + 1)
@@ -237,7 +231,7 @@ def _save_provider(
     if protocol == SAML:
         save_saml_idp(
             tenant,
-            metadata=_uploaded_metadata(form),
+            metadata=uploaded_metadata(form),
             metadata_url=form.get("saml_metadata_url", ""),
             certificates=split_certificates(form.get("saml_certificates", "")),
             role_claim=form.get("role_claim", ""),

@@ -430,6 +430,13 @@ def _validated_common(
 
 
 SAML_ATTRIBUTE_RE = re.compile(r"^[A-Za-z0-9_.:/#-]{1,200}$")
+PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
+def split_certificates(value: str) -> list[str]:
+    """PEM certificates pasted one after another (text that is none is kept, to be named)."""
+    found = PEM_RE.findall(value)
+    return found if found or not value.strip() else [value]
 
 
 def save_saml_idp(

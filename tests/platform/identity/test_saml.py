@@ -670,15 +670,37 @@ def test_the_saml_settings_form_survives_every_bad_input(client, gamma, make):
     assert posts >= 20
 
 
-def test_the_operator_console_names_a_saml_municipalitys_protocol(saml_app, make, gamma):
+def test_the_operator_sets_saml_and_kombit_in_the_console(saml_app, make, own_idp, su_engine):
+    import io
+
     from helpers import operator_login
 
+    make.tenant("theta", "Theta Kommune", cvr=GAMMA_CVR)
     client = saml_app.test_client()
     operator_login(client, make.operator())
-    page = client.get("/operator/kommuner/gamma").get_data(as_text=True)
-    assert "SAML" in page and "NSIS mindst Substantial" in page
-    form = client.get("/operator/kommuner/gamma/log-in").get_data(as_text=True)
-    assert 'id="not-oidc"' in form and "set-saml" in form
+    page = "/operator/kommuner/theta/log-in"
+    assert f"{BASE}/theta/saml/metadata" in client.get(page).get_data(as_text=True)
+    form = {"protocol": "saml", "min_loa": "High", "role_claim": AD_FS_ROLE, "default_role": ""}
+    r = client.post(page, data=form)
+    assert r.status_code == 422 and "Upload metadata" in r.get_data(as_text=True)
+    upload = {**form, "saml_metadata_file": (io.BytesIO(own_idp.metadata.encode()), "md.xml")}
+    r = client.post(page, data=upload, content_type="multipart/form-data")
+    assert r.status_code == 302, r.get_data(as_text=True)
+    tenant_page = client.get("/operator/kommuner/theta").get_data(as_text=True)
+    assert "SAML" in tenant_page and "NSIS mindst High" in tenant_page
+    assert own_idp.entity_id in client.get(page).get_data(as_text=True)
+    r = client.post(page, data={"protocol": "kombit", "min_loa": "Substantial"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    with su_engine.connect() as conn:
+        assert conn.execute(text("select protocol, min_loa from tenant_idp")).one() == (
+            "kombit",
+            "Substantial",
+        )
+        details = conn.scalars(
+            text("select details from operator_audit where action = 'tenant.idp' order by id")
+        ).all()
+    assert details[0]["changes"]["protocol"] == {"from": None, "to": "saml"}
+    assert details[1]["changes"]["protocol"] == {"from": "saml", "to": "kombit"}
 
 
 def test_own_provider_logout_both_ways(client, gamma):
