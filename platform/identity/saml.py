@@ -49,6 +49,7 @@ MAX_PENDING = 5  # logins started in several tabs at once
 CLOCK_SKEW_SECONDS = 60
 MAX_MESSAGE_BYTES = 512 * 1024
 PENDING_COOKIE = "autoproces_saml"
+SESSION_KEY = "saml"  # in the signed-in session: what logout needs (connection, NameID, …)
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"

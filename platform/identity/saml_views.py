@@ -35,7 +35,7 @@ from .services import LoginRefused, end_sessions, get_idp, saml_user
 
 platform_bp = Blueprint("saml", __name__, url_prefix="/saml")
 bp = tenant_blueprint("tenant_saml", __name__, url_prefix="/saml", login=False)
-SESSION_KEY = "saml"  # what logout needs: the connection, NameID and session index
+SESSION_KEY = saml.SESSION_KEY
 
 
 @lru_cache(maxsize=8)

@@ -27,7 +27,7 @@ from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit, mark_signed_in
 from ..tenancy import current_tenant
 from ..urls import external_url
-from . import oidc
+from . import oidc, saml
 from .auth import tenant_blueprint
 from .models import KOMBIT, OIDC, SAML, User
 from .services import LoginRefused, end_sessions, get_idp, get_user, idp_client, people, sso_user
@@ -35,7 +35,7 @@ from .services import LoginRefused, end_sessions, get_idp, get_user, idp_client,
 bp = tenant_blueprint("identity", __name__, login=False)
 PENDING_KEY = "oidc_pending"
 END_SESSION_KEY = "oidc_end_session"  # also SAML's LogoutRequest
-SAML_SESSION_KEY = "saml"  # saml_views.SESSION_KEY
+SAML_SESSION_KEY = saml.SESSION_KEY
 
 
 def safe_next(target: str | None) -> str | None:
