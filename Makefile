@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 VENDOR := platform/static/vendor
 PORT ?= 5000
 
-.PHONY: demo test setup setup-dev assets translations update-translations browser lint bench clean
+.PHONY: demo test setup setup-dev assets translations update-translations browser xmlsec1 lint bench clean
 
 demo: setup
 	PORT=$(PORT) $(BIN)/autoproces demo
@@ -21,7 +21,7 @@ test: setup-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed assets translations
+setup: $(VENV)/.installed assets translations xmlsec1
 setup-dev: setup $(VENV)/.installed-dev
 
 # setuptools tells every editable install of a package-dir layout to "be careful with
@@ -69,6 +69,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# SAML sign-in (pysaml2) signs, verifies and decrypts with Debian's xmlsec1 command.
+xmlsec1:
+	@command -v xmlsec1 >/dev/null 2>&1 || { \
+	  echo "Installing Debian's xmlsec1 for SAML sign-in (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null; }
 
 lint: setup-dev
 	$(BIN)/ruff check .

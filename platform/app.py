@@ -21,6 +21,7 @@ from .identity import account as identity_account
 from .identity import admin as identity_admin
 from .identity import api as identity_api
 from .identity import auth
+from .identity import saml_views as identity_saml_views
 from .identity import views as identity_views
 from .operator import views as operator_views
 from .permissions import ROLE_LABELS, Action, Role
@@ -114,6 +115,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(api_conventions.docs_bp)
     app.register_blueprint(identity_views.bp)
+    identity_saml_views.init_app(app)
     app.register_blueprint(identity_admin.bp)
     app.register_blueprint(identity_admin.help_bp)
     app.register_blueprint(identity_account.bp)

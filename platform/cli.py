@@ -241,6 +241,105 @@ def tenants_set_oidc(
         click.echo(f"{tenant.slug} signs in through {idp.issuer} (roles from '{idp.role_claim}').")
 
 
+@tenants.command(
+    "set-saml",
+    help="Set a tenant's own SAML provider (AD FS and the like): metadata by --metadata-url "
+    "or --metadata-file, and extra signing certificates for a rollover.",
+)
+@click.argument("slug")
+@click.option("--metadata-url", help="Where the provider's metadata is read from now.")
+@click.option(
+    "--metadata-file", type=click.Path(exists=True, dir_okay=False), help="The metadata XML."
+)
+@click.option(
+    "--certificate",
+    "certificates",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A PEM signing certificate beside the metadata's; repeat for several.",
+)
+@click.option(
+    "--role-attribute",
+    default="http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+    show_default=True,
+    help="The attribute that carries roles or groups.",
+)
+@click.option("--role-map", "role_map", multiple=True, metavar="VALUE=ROLE")
+@click.option("--default-role", default="employee", show_default=True)
+@click.option("--allowed-domain", "domains", multiple=True)
+@click.option(
+    "--min-loa",
+    type=click.Choice(["Low", "Substantial", "High"]),
+    default="Substantial",
+    show_default=True,
+    help="The lowest NSIS level let in.",
+)
+def tenants_set_saml(
+    slug: str,
+    metadata_url: str | None,
+    metadata_file: str | None,
+    certificates: tuple[str, ...],
+    role_attribute: str,
+    role_map: tuple[str, ...],
+    default_role: str,
+    domains: tuple[str, ...],
+    min_loa: str,
+) -> None:
+    from .identity.services import parse_role_mapping, save_saml_idp
+    from .operator.cli import _cli_actor
+
+    if not metadata_url and not metadata_file:
+        _fail("Give --metadata-url or --metadata-file.")
+    with _app_context():
+        tenant = _with_tenant(slug)
+        idp = save_saml_idp(
+            tenant,
+            metadata=Path(metadata_file).read_text() if metadata_file else None,
+            metadata_url=metadata_url,
+            certificates=[Path(c).read_text() for c in certificates],
+            role_claim=role_attribute,
+            role_mapping=parse_role_mapping("\n".join(role_map)),
+            default_role=None if default_role == "none" else default_role,
+            allowed_domains=domains,
+            min_loa=min_loa,
+            actor=_cli_actor(),
+        )
+        _audit("tenant.idp", tenant, protocol="saml", issuer=idp.issuer, min_loa=idp.min_loa)
+        click.echo(f"{tenant.slug} signs in through SAML provider {idp.issuer}.")
+
+
+@tenants.command(
+    "set-kombit",
+    help="Sign a tenant in through the platform's KOMBIT connection (its CVR routes them).",
+)
+@click.argument("slug")
+@click.option(
+    "--min-loa",
+    type=click.Choice(["Low", "Substantial", "High"]),
+    default="Substantial",
+    show_default=True,
+)
+@click.option("--role-map", "role_map", multiple=True, metavar="PRIVILEGE=ROLE")
+@click.option("--default-role", default="none", show_default=True)
+def tenants_set_kombit(
+    slug: str, min_loa: str, role_map: tuple[str, ...], default_role: str
+) -> None:
+    from .identity.services import parse_role_mapping, save_kombit
+    from .operator.cli import _cli_actor
+
+    with _app_context():
+        tenant = _with_tenant(slug)
+        save_kombit(
+            tenant,
+            min_loa=min_loa,
+            role_mapping=parse_role_mapping("\n".join(role_map)),
+            default_role=None if default_role == "none" else default_role,
+            actor=_cli_actor(),
+        )
+        _audit("tenant.idp", tenant, protocol="kombit", min_loa=min_loa)
+        click.echo(f"{tenant.slug} signs in through KOMBIT (CVR {tenant.cvr}).")
+
+
 @main.group(help="Users of a municipality.")
 def users() -> None:
     pass

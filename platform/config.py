@@ -30,6 +30,11 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in TRUE_VALUES
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = (env.get(name) or "").strip()
+    return Path(value).resolve() if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment.
@@ -62,6 +67,15 @@ class Settings:
     operator_oidc_scopes: str | None = None
     # The public address links in e-mails are built from (required outside demo mode).
     base_url: str = ""
+    # SAML sign-in: the SP's key pair (PEM files; in production an OCES certificate), the
+    # platform's KOMBIT entity ID (default: its metadata address), the Context Handler's
+    # metadata file, and the prefix of the user-system roles created in KOMBIT's
+    # Administrationsmodul (default http://<host of the base URL>/roles/usersystemrole/).
+    saml_key_file: Path | None = None
+    saml_cert_file: Path | None = None
+    saml_entity_id: str | None = None
+    kombit_metadata_file: Path | None = None
+    kombit_role_prefix: str | None = None
     # Outgoing mail (`autoproces worker`).
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -159,6 +173,11 @@ class Settings:
             operator_oidc_role=env.get("OPERATOR_OIDC_ROLE") or "operator",
             operator_oidc_scopes=env.get("OPERATOR_OIDC_SCOPES") or None,
             base_url=base_url,
+            saml_key_file=_path(env, "AUTOPROCES_SAML_KEY_FILE"),
+            saml_cert_file=_path(env, "AUTOPROCES_SAML_CERT_FILE"),
+            saml_entity_id=(env.get("AUTOPROCES_SAML_ENTITY_ID") or "").strip() or None,
+            kombit_metadata_file=_path(env, "AUTOPROCES_KOMBIT_METADATA_FILE"),
+            kombit_role_prefix=(env.get("AUTOPROCES_KOMBIT_ROLE_PREFIX") or "").strip() or None,
             smtp_host=env.get("SMTP_HOST") or None,
             smtp_port=smtp_port,
             smtp_username=env.get("SMTP_USERNAME") or None,

@@ -63,9 +63,7 @@ def ensure_login_role(admin_url: str, role: str) -> None:
             # workers, two migration jobs) would race to CREATE or ALTER the same row.
             conn.execute(text("select pg_advisory_lock(hashtext('autoproces.roles'))"))
             try:
-                exists = conn.scalar(
-                    text("select 1 from pg_roles where rolname = :r"), {"r": role}
-                )
+                exists = conn.scalar(text("select 1 from pg_roles where rolname = :r"), {"r": role})
                 if exists:
                     conn.execute(text(f'ALTER ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
                 else:

@@ -32,6 +32,7 @@ RESERVED_SLUGS = frozenset(
         "logout",
         "lang",
         "admin",
+        "saml",
         "catalog",
         "katalog",
         "favicon.ico",
@@ -76,6 +77,13 @@ class TenantSuspended(Exception):
 
 def tenant_by_slug(slug: str) -> Tenant | None:
     return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def tenant_by_cvr(cvr: str) -> Tenant | None:
+    """The municipality with this CVR number (KOMBIT's sign-in names it, not the URL)."""
+    if not re.fullmatch(r"[0-9]{8}", cvr or ""):
+        return None
+    return db.session.scalar(select(Tenant).where(Tenant.cvr == cvr))
 
 
 def activate_tenant_from_slug(slug: str) -> Tenant:

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,7 +32,7 @@ from .labels import (
     actor_label,
     describe,
 )
-from .models import User
+from .models import KOMBIT, OIDC, SAML, User
 from .services import (
     create_service_account,
     find_users,
@@ -45,8 +45,11 @@ from .services import (
     parse_role_mapping,
     revoke_token,
     save_idp,
+    save_kombit,
+    save_saml_idp,
     set_user_active,
     set_user_roles,
+    split_certificates,
 )
 
 bp = tenant_blueprint("tenant_admin", __name__, url_prefix="/admin")
@@ -169,18 +172,7 @@ def identity_provider() -> Any:
             except Invalid as e:
                 mapping, mapping_errors = {}, e.errors
             try:
-                save_idp(
-                    tenant,
-                    issuer=form.get("issuer", ""),
-                    client_id=form.get("client_id", ""),
-                    client_secret=secret,
-                    scopes=form.get("scopes", ""),
-                    role_claim=form.get("role_claim", ""),
-                    role_mapping=mapping,
-                    default_role=form.get("default_role") or None,
-                    allowed_domains=form.get("allowed_domains", "").replace(",", "\n").split(),
-                    actor=_actor(),
-                )
+                _save_provider(tenant, form, secret, mapping)
                 if mapping_errors:  # the 422 rolls back what was saved
                     raise Invalid(_("Indstillingerne kunne ikke gemmes."), {})
             except Invalid as e:
@@ -194,8 +186,10 @@ def identity_provider() -> Any:
             except EncryptionUnavailable:
                 pending_secret = ""
     form.pop("client_secret", None)  # a secret is never shown again
+    form.pop("saml_metadata", None)  # stored as uploaded; the page names its entity ID
     return render_template(
         "admin/identity_provider.html",
+        saml_info=saml_connection_info(tenant),
         idp=idp,
         form=form,
         errors=errors,
@@ -206,6 +200,76 @@ def identity_provider() -> Any:
         callback_url=external_url("identity.callback"),
         logged_out_url=external_url("identity.logged_out"),
     ), status
+
+
+MAX_METADATA_BYTES = 2 * 1024 * 1024
+
+
+def uploaded_metadata(form: dict[str, str]) -> str | None:
+    """The metadata file of the request (field saml_metadata_file), else the pasted text."""
+    upload = request.files.get("saml_metadata_file")
+    if upload is not None and upload.filename:
+        data = upload.read(MAX_METADATA_BYTES + 1)
+        try:
+            return data.decode("utf-8") if len(data) <= MAX_METADATA_BYTES else "<too-large/>"
+        except UnicodeDecodeError:
+            return "<not-utf-8/>"  # named as unusable metadata by the service
+    return form.get("saml_metadata", "").strip() or None
+
+
+def _save_provider(
+    tenant: Any, form: dict[str, str], secret: str | None, mapping: dict[str, str]
+) -> None:
+    """The form's provider, by the protocol chosen on it."""
+    common = {
+        "role_mapping": mapping,
+        "default_role": form.get("default_role") or None,
+        "allowed_domains": form.get("allowed_domains", "").replace(",", "\n").split(),
+        "actor": _actor(),
+    }
+    protocol = form.get("protocol") or OIDC
+    if protocol == SAML:
+        save_saml_idp(
+            tenant,
+            metadata=uploaded_metadata(form),
+            metadata_url=form.get("saml_metadata_url", ""),
+            certificates=split_certificates(form.get("saml_certificates", "")),
+            role_claim=form.get("role_claim", ""),
+            min_loa=form.get("min_loa", ""),
+            **common,
+        )
+    elif protocol == KOMBIT:
+        save_kombit(tenant, min_loa=form.get("min_loa", ""), **common)
+    elif protocol == OIDC:
+        save_idp(
+            tenant,
+            issuer=form.get("issuer", ""),
+            client_id=form.get("client_id", ""),
+            client_secret=secret,
+            scopes=form.get("scopes", ""),
+            role_claim=form.get("role_claim", ""),
+            **common,
+        )
+    else:
+        message = _("Vælg en log-in-løsning.")
+        raise Invalid(message, {"protocol": [message]})
+
+
+def saml_connection_info(tenant: Any) -> dict[str, Any]:
+    """What the municipality's IT department registers at its provider or at KOMBIT."""
+    from .saml_views import kombit_role_prefix
+
+    settings = current_app.config["AUTOPROCES_SETTINGS"]
+    prefix = kombit_role_prefix()
+    return {
+        "own_metadata_url": external_url("tenant_saml.metadata", tenant_slug=tenant.slug),
+        "own_acs_url": external_url("tenant_saml.acs", tenant_slug=tenant.slug),
+        "own_slo_url": external_url("tenant_saml.slo", tenant_slug=tenant.slug),
+        "kombit_entity_id": settings.saml_entity_id or external_url("saml.metadata"),
+        "kombit_metadata_url": external_url("saml.metadata"),
+        "kombit_roles": [(f"{prefix}{role.value}/1", ROLE_LABELS[role]) for role in Role],
+        "cvr": tenant.cvr,
+    }
 
 
 def _users_page(

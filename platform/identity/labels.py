@@ -22,6 +22,11 @@ IDP_FIELD_LABELS = {
     "role_mapping": _l("Rolletildeling"),
     "default_role": _l("Standardrolle"),
     "allowed_domains": _l("Tilladte e-maildomæner"),
+    "protocol": _l("Log-in-løsning"),
+    "saml_metadata": _l("SAML-metadata"),
+    "saml_metadata_url": _l("Adresse på SAML-metadata"),
+    "saml_certificates": _l("Ekstra signeringscertifikater"),
+    "min_loa": _l("Laveste sikringsniveau (NSIS)"),
 }
 ROLES_SOURCE_LABELS = {
     "mapping": _l("Fra log-in-løsningen"),

@@ -96,7 +96,9 @@ class ApiToken(db.Model):
 
 
 class TenantIdp(db.Model):
-    """A tenant's identity provider (OIDC now; SAML later). One per tenant."""
+    """A tenant's identity provider, one per tenant: `protocol` is OIDC, SAML (its own
+    provider: `issuer` is the provider's entity ID) or KOMBIT (the platform's one
+    connection, `saml.py`; `issuer` names the Context Handler)."""
 
     __tablename__ = "tenant_idp"
 
@@ -110,6 +112,12 @@ class TenantIdp(db.Model):
     role_mapping: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}")
     default_role: Mapped[str | None] = mapped_column(Text)
     allowed_domains: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    # SAML (migration 0022): the provider's metadata as uploaded or last read from the URL,
+    # extra signing certificates (PEM) for a rollover, and the lowest NSIS level let in.
+    saml_metadata: Mapped[str | None] = mapped_column(Text)
+    saml_metadata_url: Mapped[str | None] = mapped_column(Text)
+    saml_certificates: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}")
+    min_loa: Mapped[str] = mapped_column(String(12), server_default="Substantial")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -146,6 +154,19 @@ class Invitation(db.Model):
             return INVITATION_EXPIRED
         return INVITATION_PENDING
 
+
+class SamlAssertionSeen(db.Model):
+    """An accepted assertion (sha256 of issuer and ID) until it expires: platform data,
+    tenant-neutral, so a replay is refused before any municipality is known."""
+
+    __tablename__ = "saml_assertion_seen"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+OIDC, SAML, KOMBIT = "oidc", "saml", "kombit"
+PROTOCOLS = (OIDC, SAML, KOMBIT)
 
 INVITATION_PENDING = "pending"
 INVITATION_EXPIRED = "expired"

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, or_, select, text
@@ -19,7 +20,7 @@ from ..errors import Forbidden, Invalid, NotFound
 from ..pagination import PER_PAGE, Page, paginate
 from ..permissions import Role
 from ..tenancy import Tenant, TenantSuspended, activate_tenant
-from .models import PERSON, SERVICE, ApiToken, TenantIdp, User
+from .models import KOMBIT, OIDC, PERSON, SAML, SERVICE, ApiToken, TenantIdp, User
 from .oidc import OidcClient
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -400,14 +401,205 @@ def save_idp(
     return idp
 
 
+def _validated_common(
+    role_claim: str,
+    role_mapping: dict[str, str] | None,
+    default_role: str | None,
+    allowed_domains: Iterable[str],
+    min_loa: str,
+    errors: dict[str, list[str]],
+) -> tuple[dict[str, str], list[str]]:
+    """The checks OIDC and SAML settings share; problems go into `errors`."""
+    from .saml import LOA_LEVELS
+
+    if role_claim and not SAML_ATTRIBUTE_RE.match(role_claim.strip()):
+        errors["role_claim"] = [_("Skriv navnet på den attribut, der bærer roller.")]
+    mapping = dict(role_mapping or {})
+    bad_roles = sorted({r for r in mapping.values() if r not in Role.__members__.values()})
+    if bad_roles:
+        errors["role_mapping"] = [_("Ukendt rolle: %(role)s", role=", ".join(bad_roles))]
+    if default_role and default_role not in Role.__members__.values():
+        errors["default_role"] = [_("Ukendt rolle: %(role)s", role=default_role)]
+    domains = sorted({d.strip().lower().lstrip("@") for d in allowed_domains if d.strip()})
+    bad_domains = [d for d in domains if not DOMAIN_RE.match(d)]
+    if bad_domains:
+        errors["allowed_domains"] = [_("Ugyldigt domæne: %(d)s", d=", ".join(bad_domains))]
+    if min_loa not in LOA_LEVELS:
+        errors["min_loa"] = [_("Vælg Low, Substantial eller High.")]
+    return mapping, domains
+
+
+SAML_ATTRIBUTE_RE = re.compile(r"^[A-Za-z0-9_.:/#-]{1,200}$")
+PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+
+
+def split_certificates(value: str) -> list[str]:
+    """PEM certificates pasted one after another (text that is none is kept, to be named)."""
+    found = PEM_RE.findall(value)
+    return found if found or not value.strip() else [value]
+
+
+def save_saml_idp(
+    tenant: Tenant,
+    *,
+    metadata: str | None = None,
+    metadata_url: str | None = None,
+    certificates: Iterable[str] = (),
+    role_claim: str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+    role_mapping: dict[str, str] | None = None,
+    default_role: str | None = "employee",
+    allowed_domains: Iterable[str] = (),
+    min_loa: str = "Substantial",
+    actor: Any = None,
+) -> TenantIdp:
+    """Create or update the municipality's own SAML provider (AD FS and the like).
+
+    The metadata comes as text (an upload) or is read from `metadata_url` now; None for
+    both keeps the stored one. `certificates` (PEM) are signing keys beside the metadata's,
+    for a rollover."""
+    from .saml import BadMetadata, check_certificate, fetch_metadata, read_idp_metadata
+
+    errors: dict[str, list[str]] = {}
+    idp = get_idp(tenant)
+    before = idp_form_values(idp) if idp is not None else {}
+    url = (metadata_url or "").strip() or None
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            errors["saml_metadata_url"] = [_("Skriv metadataens fulde adresse (https://…).")]
+        elif parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+            errors["saml_metadata_url"] = [_("Metadata skal hentes over https.")]
+        elif not (metadata or "").strip():
+            try:
+                metadata = fetch_metadata(url)
+            except BadMetadata:
+                errors["saml_metadata_url"] = [_("Metadata kunne ikke hentes fra adressen.")]
+    if not (metadata or "").strip():
+        metadata = idp.saml_metadata if idp is not None and idp.protocol == "saml" else None
+    entity_id = ""
+    if not metadata:
+        errors.setdefault("saml_metadata", [_("Upload metadata, eller skriv adressen på den.")])
+    else:
+        try:
+            entity_id = read_idp_metadata(metadata)
+        except BadMetadata:
+            errors["saml_metadata"] = [
+                _("Filen er ikke brugbar SAML-metadata for en identitetsudbyder.")
+            ]
+    pems = []
+    for number, pem in enumerate(c for c in certificates if c.strip()):
+        try:
+            check_certificate(pem)
+            pems.append(pem.strip())
+        except BadMetadata:
+            errors["saml_certificates"] = [
+                _("Certifikat nr. %(n)d er ikke et PEM-certifikat.", n=number + 1)
+            ]
+    mapping, domains = _validated_common(
+        role_claim, role_mapping, default_role, allowed_domains, min_loa, errors
+    )
+    if errors:
+        raise Invalid(_("Indstillingerne kunne ikke gemmes."), errors)
+    if idp is None:
+        idp = TenantIdp(tenant_id=tenant.id)
+        db.session.add(idp)
+    idp.protocol = SAML
+    idp.issuer = entity_id
+    idp.client_id = ""
+    idp.client_secret_encrypted = None
+    idp.saml_metadata = metadata
+    idp.saml_metadata_url = url
+    idp.saml_certificates = pems
+    idp.role_claim = role_claim.strip()
+    idp.role_mapping = mapping
+    idp.default_role = default_role or None
+    idp.allowed_domains = domains
+    idp.min_loa = min_loa
+    db.session.flush()
+    _audit_idp_change(tenant, actor, before, idp)
+    return idp
+
+
+def save_kombit(
+    tenant: Tenant,
+    *,
+    min_loa: str = "Substantial",
+    role_mapping: dict[str, str] | None = None,
+    default_role: str | None = None,
+    allowed_domains: Iterable[str] = (),
+    actor: Any = None,
+) -> TenantIdp:
+    """Sign the municipality's staff in through the platform's KOMBIT connection: the
+    assertion's CVR number (the municipality's) routes them here. Roles come from the
+    user-system roles (OIO-BPP), plus `role_mapping` for privileges of the municipality's
+    own naming."""
+    errors: dict[str, list[str]] = {}
+    if not tenant.cvr:
+        errors["protocol"] = [_("Kommunen har intet CVR-nummer; operatøren skal angive det.")]
+    mapping, domains = _validated_common(
+        "", role_mapping, default_role, allowed_domains, min_loa, errors
+    )
+    if errors:
+        raise Invalid(_("Indstillingerne kunne ikke gemmes."), errors)
+    idp = get_idp(tenant)
+    before = idp_form_values(idp) if idp is not None else {}
+    if idp is None:
+        idp = TenantIdp(tenant_id=tenant.id)
+        db.session.add(idp)
+    idp.protocol = KOMBIT
+    idp.issuer = "kombit"  # users carry the Context Handler's entity ID as their issuer
+    idp.client_id = ""
+    idp.client_secret_encrypted = None
+    idp.saml_metadata = None
+    idp.saml_metadata_url = None
+    idp.saml_certificates = []
+    idp.role_claim = ""
+    idp.role_mapping = mapping
+    idp.default_role = default_role or None
+    idp.allowed_domains = domains
+    idp.min_loa = min_loa
+    db.session.flush()
+    _audit_idp_change(tenant, actor, before, idp)
+    return idp
+
+
+def _audit_idp_change(tenant: Tenant, actor: Any, before: dict[str, str], idp: TenantIdp) -> None:
+    after = idp_form_values(idp)
+    changes = {
+        key: {"from": before.get(key) or None, "to": after[key] or None}
+        for key in after
+        if key != "saml_metadata" and (before.get(key) or None) != (after[key] or None)
+    }
+    if before.get("saml_metadata") != after.get("saml_metadata"):
+        changes["saml_metadata"] = {"from": None, "to": idp.issuer}
+    if changes:
+        audit.record(
+            tenant.id,
+            actor or "",
+            audit.IDP_CHANGED,
+            {"created": not before, "changes": changes, "client_secret_changed": False},
+        )
+
+
 def idp_form_values(idp: object | None) -> dict[str, str]:
     """An identity provider's settings as form values (never the secret), or the defaults.
 
     Shared by the municipality administrator's page and the operator console.
     """
     if idp is None:
-        return {"scopes": "openid profile email", "role_claim": "roles", "default_role": "employee"}
+        return {
+            "protocol": OIDC,
+            "scopes": "openid profile email",
+            "role_claim": "roles",
+            "default_role": "employee",
+            "min_loa": "Substantial",
+        }
     return {
+        "protocol": getattr(idp, "protocol", OIDC),
+        "min_loa": getattr(idp, "min_loa", "Substantial"),
+        "saml_metadata": getattr(idp, "saml_metadata", None) or "",
+        "saml_metadata_url": getattr(idp, "saml_metadata_url", None) or "",
+        "saml_certificates": "\n".join(getattr(idp, "saml_certificates", None) or []),
         "issuer": idp.issuer,
         "client_id": idp.client_id,
         "scopes": idp.scopes,
@@ -435,17 +627,42 @@ def _claim_values(value: object) -> list[str]:
     return []
 
 
+def mapped_roles(idp: TenantIdp, values: Iterable[str]) -> list[str]:
+    """Our roles for the provider's claim or attribute values, by the tenant's mapping."""
+    return normalise_roles_quiet(idp.role_mapping.get(v) for v in values)
+
+
 def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
-    """The user the provider vouched for: found by (issuer, subject), else created (with
-    the roles of a pending invitation to the address, if any).
-
-    Name, e-mail and roles are refreshed from the claims at every login.
-    """
-    from .invitations import accept_invitation  # it builds on this module
-
+    """The user an OIDC provider vouched for (see `provision_user`)."""
     subject = str(claims.get("sub") or "")
     # Entra ID may leave `email` out; its preferred_username is then the UPN (an address).
     email = str(claims.get("email") or claims.get("preferred_username") or "").strip().lower()
+    name = str(
+        claims.get("name")
+        or " ".join(str(claims.get(k, "")) for k in ("given_name", "family_name")).strip()
+        or email
+    )[:200]
+    mapped = mapped_roles(idp, _claim_values(claims.get(idp.role_claim)))
+    return provision_user(tenant, idp, idp.issuer, subject, email, name, mapped)
+
+
+def provision_user(
+    tenant: Tenant,
+    idp: TenantIdp,
+    issuer: str,
+    subject: str,
+    email: str,
+    name: str,
+    mapped: list[str],
+) -> User:
+    """The user a provider (OIDC or SAML) vouched for: found by (issuer, subject), else
+    created (with the roles of a pending invitation to the address, if any).
+
+    Name, e-mail and roles (`mapped`, from the provider) are refreshed at every login.
+    """
+    from .invitations import accept_invitation  # it builds on this module
+
+    email = email.strip().lower()
     if not subject or not EMAIL_RE.match(email):
         raise LoginRefused(_("Log-in-løsningen sendte ingen gyldig e-mailadresse."))
     domain = email.rpartition("@")[2]
@@ -457,14 +674,7 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
                 tenant=tenant.name,
             )
         )
-    name = str(
-        claims.get("name")
-        or " ".join(str(claims.get(k, "")) for k in ("given_name", "family_name")).strip()
-        or email
-    )[:200]
-    mapped = normalise_roles_quiet(
-        idp.role_mapping.get(v) for v in _claim_values(claims.get(idp.role_claim))
-    )
+    name = (name.strip() or email)[:200]
     # The first administrator the operator named is let in as one, whatever the mapping says.
     if tenant.first_admin_email and email == tenant.first_admin_email.lower():
         if mapped or not idp.default_role:
@@ -473,7 +683,7 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
             mapped = normalise_roles_quiet([idp.default_role, Role.TENANT_ADMIN.value])
     user = db.session.scalar(
         select(User).where(
-            User.tenant_id == tenant.id, User.issuer == idp.issuer, User.subject == subject
+            User.tenant_id == tenant.id, User.issuer == issuer, User.subject == subject
         )
     )
     if user is None:
@@ -482,7 +692,7 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
             raise LoginRefused(_("En tjenestekonto kan ikke logge ind."))
         if by_email is not None and by_email.subject is None:
             user = by_email  # created ahead of the first login (CLI or administrator)
-            user.issuer, user.subject = idp.issuer, subject
+            user.issuer, user.subject = issuer, subject
         elif by_email is not None:
             raise LoginRefused(_("En anden bruger i kommunen har allerede denne e-mailadresse."))
     elif user.email != email and user_by_email(tenant, email) is not None:
@@ -498,7 +708,7 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
             raise LoginRefused(_("Din rolle giver ikke adgang til Autoproces i kommunen."))
         user = User(
             tenant_id=tenant.id,
-            issuer=idp.issuer,
+            issuer=issuer,
             subject=subject,
             email=email,
             name=name,
@@ -529,6 +739,41 @@ def sso_user(tenant: Tenant, idp: TenantIdp, claims: dict) -> User:
     user.last_login_at = datetime.now(UTC)
     db.session.flush()
     return user
+
+
+def saml_user(tenant: Tenant, idp: TenantIdp, assertion: Any, role_prefix: str = "") -> User:
+    """The user a checked SAML assertion (`saml.Assertion`) vouches for, through KOMBIT
+    (roles from the OIO-BPP privileges scoped to the municipality's CVR) or the
+    municipality's own provider (roles from `idp.role_claim` by the mapping, as OIDC)."""
+    from . import saml
+
+    level = saml.assurance_level(assertion)
+    if not saml.loa_sufficient(level, idp.min_loa):
+        raise LoginRefused(
+            _(
+                "Dit log-in har sikringsniveau %(level)s, men %(tenant)s kræver mindst "
+                "%(minimum)s (NSIS). Log ind med et stærkere log-in-middel.",
+                level=level or _("ukendt"),
+                tenant=tenant.name,
+                minimum=idp.min_loa,
+            )
+        )
+    if idp.protocol == KOMBIT:
+        found = saml.privileges(assertion.values(saml.PRIVILEGE_ATTRIBUTES), tenant.cvr or "")
+        mapped = normalise_roles_quiet(
+            [*saml.roles_from_privileges(found, role_prefix), *mapped_roles(idp, found)]
+        )
+    else:
+        mapped = mapped_roles(idp, assertion.values((idp.role_claim,)) if idp.role_claim else [])
+    return provision_user(
+        tenant,
+        idp,
+        assertion.issuer,
+        assertion.name_id["text"],
+        assertion.first(saml.EMAIL_ATTRIBUTES),
+        saml.display_name(assertion),
+        mapped,
+    )
 
 
 def normalise_roles_quiet(roles: Iterable[str | None]) -> list[str]:

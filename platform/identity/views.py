@@ -27,14 +27,15 @@ from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit, mark_signed_in
 from ..tenancy import current_tenant
 from ..urls import external_url
-from . import oidc
+from . import oidc, saml
 from .auth import tenant_blueprint
-from .models import User
+from .models import KOMBIT, OIDC, SAML, User
 from .services import LoginRefused, end_sessions, get_idp, get_user, idp_client, people, sso_user
 
 bp = tenant_blueprint("identity", __name__, login=False)
 PENDING_KEY = "oidc_pending"
-END_SESSION_KEY = "oidc_end_session"
+END_SESSION_KEY = "oidc_end_session"  # also SAML's LogoutRequest
+SAML_SESSION_KEY = saml.SESSION_KEY
 
 
 def safe_next(target: str | None) -> str | None:
@@ -84,6 +85,10 @@ def login() -> Any:
         )
     if idp is None:
         return render_template("identity/login_unavailable.html"), 503
+    if idp.protocol in (SAML, KOMBIT):
+        from .saml_views import begin_login
+
+        return begin_login(tenant, idp, next_url or home_url())
     url = oidc.begin(
         idp_client(idp),
         _callback_url(),
@@ -98,8 +103,8 @@ def login() -> Any:
 def callback() -> Any:
     tenant = current_tenant()
     idp = get_idp(tenant)
-    if idp is None:
-        raise oidc.CallbackRejected("no provider configured")
+    if idp is None or idp.protocol != OIDC:
+        raise oidc.CallbackRejected("no OpenID provider configured")
     claims, id_token, context = oidc.complete(
         idp_client(idp), _callback_url(), PENDING_KEY, request.args.to_dict()
     )
@@ -139,12 +144,21 @@ def logout() -> Any:
     which then goes on to the provider by an ordinary navigation (meta refresh and a link).
     """
     id_token = session.get("id_token")
+    saml_session = session.get(SAML_SESSION_KEY)
     was_logged_in = current_user.is_authenticated
     if was_logged_in:
         end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     idp = get_idp(current_tenant()) if was_logged_in else None
+    if idp is not None and idp.protocol in (SAML, KOMBIT):
+        from .saml_views import logout_target
+
+        target = logout_target(saml_session, current_tenant()) if saml_session else None
+        if target:
+            session[END_SESSION_KEY] = target
+            return redirect(url_for("identity.provider_logout"), 303)
+        return redirect(url_for("identity.logged_out"), 303)
     return oidc.leave_provider(
         idp_client(idp) if idp is not None else None,
         id_token,

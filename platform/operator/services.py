@@ -613,10 +613,14 @@ class IdpSettings:
     default_role: str | None
     allowed_domains: list[str]
     updated_at: datetime | None
+    protocol: str = "oidc"  # SAML and KOMBIT are set by `autoproces tenants set-saml/-kombit`
+    min_loa: str = "Substantial"
 
     @classmethod
     def of(cls, idp: TenantIdp) -> IdpSettings:
         return cls(
+            protocol=idp.protocol,
+            min_loa=idp.min_loa,
             issuer=idp.issuer,
             client_id=idp.client_id,
             has_secret=idp.has_secret,
@@ -630,6 +634,8 @@ class IdpSettings:
 
     def audit_view(self) -> dict[str, Any]:
         return {
+            "protocol": self.protocol,
+            "min_loa": self.min_loa,
             "issuer": self.issuer,
             "client_id": self.client_id,
             "scopes": self.scopes,
@@ -650,9 +656,42 @@ def _split_domains(value: str) -> Iterable[str]:
     return [d for d in re.split(r"[\s,;]+", value) if d]
 
 
+def _save_by_protocol(
+    tenant: Tenant, form: Mapping[str, str], mapping: dict[str, str], actor: Any
+) -> TenantIdp | None:
+    """SAML or KOMBIT from the console's form; None for OpenID Connect (saved as before)."""
+    from ..identity.models import KOMBIT, OIDC, SAML
+    from ..identity.services import save_kombit, save_saml_idp, split_certificates
+
+    protocol = form.get("protocol") or OIDC
+    common = {
+        "role_mapping": mapping,
+        "default_role": form.get("default_role") or None,
+        "allowed_domains": _split_domains(form.get("allowed_domains") or ""),
+        "min_loa": form.get("min_loa") or "",
+        "actor": actor,
+    }
+    if protocol == SAML:
+        return save_saml_idp(
+            tenant,
+            metadata=form.get("saml_metadata") or None,
+            metadata_url=form.get("saml_metadata_url") or "",
+            certificates=split_certificates(form.get("saml_certificates") or ""),
+            role_claim=form.get("role_claim") or "",
+            **common,
+        )
+    if protocol == KOMBIT:
+        return save_kombit(tenant, **common)
+    if protocol != OIDC:
+        message = _("Vælg en log-in-løsning.")
+        raise Invalid(message, {"protocol": [message]})
+    return None
+
+
 def save_tenant_idp(operator: Operator, slug: str, form: Mapping[str, str]) -> IdpSettings:
-    """Save a tenant's OIDC provider from the console's form. A blank secret keeps the
-    stored one; the audit entry names what changed and whether the secret did, never it."""
+    """Save a tenant's provider (OIDC, SAML or KOMBIT) from the console's form. A blank
+    secret keeps the stored one; the audit entry names what changed and whether the secret
+    did, never it."""
     tenant = get_tenant(slug)
     secret = form.get("client_secret") or ""
     secret_given = secret.strip() != ""
@@ -668,7 +707,9 @@ def save_tenant_idp(operator: Operator, slug: str, form: Mapping[str, str]) -> I
             # A savepoint: with a bad mapping, the other fields are still checked, and
             # nothing is kept.
             with db.session.begin_nested():
-                idp = save_idp(
+                idp = _save_by_protocol(
+                    tenant, form, mapping, operator_actor(operator)
+                ) or save_idp(
                     tenant,
                     issuer=form.get("issuer") or "",
                     client_id=form.get("client_id") or "",

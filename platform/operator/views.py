@@ -38,6 +38,7 @@ from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
 from ..identity import oidc
+from ..identity.admin import uploaded_metadata
 from ..identity.labels import IDP_FIELD_LABELS, INVITATION_FIELD_LABELS
 from ..identity.services import idp_form_values
 from ..pagination import page_number
@@ -508,11 +509,13 @@ def tenant_idp(slug: str) -> Any:
     if request.method == "POST":
         # The secret is never echoed back into the form, not even after an error.
         form = {key: field(key) for key in IDP_FIELD_LABELS if key != "client_secret"}
+        metadata = uploaded_metadata(form)
+        form.pop("saml_metadata", None)  # never echoed back: the page names the entity ID
         try:
             services.save_tenant_idp(
                 current_operator(),
                 slug,
-                {**form, "client_secret": field("client_secret")},
+                {**form, "client_secret": field("client_secret"), "saml_metadata": metadata or ""},
             )
         except Invalid as e:
             errors = e.errors or {"form": [e.message]}
@@ -521,6 +524,7 @@ def tenant_idp(slug: str) -> Any:
             return redirect(url_for("operator.tenant", slug=municipality.slug))
     else:
         form = idp_form_values(idp)
+        form.pop("saml_metadata", None)
     return render_template(
         "operator/idp_form.html",
         municipality=municipality,
@@ -530,6 +534,7 @@ def tenant_idp(slug: str) -> Any:
         field_labels=IDP_FIELD_LABELS,
         role_labels=ROLE_LABELS,
         callback_hint=external_url("identity.callback", tenant_slug=municipality.slug),
+        saml_metadata_hint=external_url("tenant_saml.metadata", tenant_slug=municipality.slug),
     ), (422 if errors else 200)
 
 

@@ -1,0 +1,103 @@
+"""What an assertion says, read by platform/identity/saml.py: the CVR number (OIOSAML 3, 2 and
+the X509SubjectName), OIO-BPP privileges (both namespaces, scopes and casing, DOCTYPE), the
+user-system roles, and the NSIS level from the attribute and the authentication context."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from saml_idp import privilege_list
+
+from autoproces.platform.identity import saml
+
+ROLE = "http://autoproces.test/roles/usersystemrole/"
+
+
+def assertion(attributes=None, name_id=None, contexts=()) -> saml.Assertion:
+    return saml.Assertion(
+        issuer="https://idp.test",
+        name_id=name_id or {"text": "x", "format": saml.NAMEID_FORMAT_PERSISTENT},
+        session_index=None,
+        attributes=attributes or {},
+        authn_contexts=list(contexts),
+    )
+
+
+def test_cvr_from_oiosaml3_oiosaml2_and_the_x509_subject_name():
+    assert saml.assertion_cvr(assertion({saml.CVR_ATTRIBUTES[0]: ["29189846"]})) == "29189846"
+    assert saml.assertion_cvr(assertion({saml.CVR_ATTRIBUTES[1]: [" 29189846 "]})) == "29189846"
+    subject = {
+        "text": "C=DK,O=29189846,CN=Mette Madsen,Serial=CVR:29189846-RID:1234",
+        "format": "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName",
+    }
+    assert saml.assertion_cvr(assertion(name_id=subject)) == "29189846"
+    assert saml.assertion_cvr(assertion()) == ""
+
+
+def test_privileges_are_those_scoped_to_the_cvr_in_either_namespace_and_any_casing():
+    values = [
+        privilege_list({"29189846": [f"{ROLE}automation/1"], "11111111": [f"{ROLE}manager/1"]}),
+        privilege_list(
+            {"29189846": [f"{ROLE}employee/1"]},
+            namespace="http://itst.dk/oiosaml/basic_privilege_profile",
+        ),
+    ]
+    # The scope's prefix in another casing is the same scope.
+    shouted = base64.b64encode(
+        base64.b64decode(privilege_list({"29189846": [f"{ROLE}manager/1"]})).replace(
+            b"cvrNumberIdentifier", b"CVRNUMBERIDENTIFIER"
+        )
+    ).decode()
+    found = saml.privileges([*values, shouted], "29189846")
+    assert found == [f"{ROLE}automation/1", f"{ROLE}employee/1", f"{ROLE}manager/1"]
+    assert saml.privileges(values, "99999999") == []
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+        b'<bpp:PrivilegeList xmlns:bpp="http://evil.example/"/>',
+        b"<not-closed",
+    ],
+)
+def test_privileges_that_are_unsafe_or_not_oio_bpp_are_refused(xml):
+    with pytest.raises(saml.SamlRejected):
+        saml.privileges([base64.b64encode(xml).decode()], "29189846")
+    with pytest.raises(saml.SamlRejected):
+        saml.privileges(["%%% not base64"], "29189846")
+
+
+def test_user_system_roles_map_to_our_roles_leniently():
+    found = [
+        f"{ROLE}automation/1",
+        f"{ROLE.upper()}MANAGER/2",
+        f"{ROLE}tenant_admin",
+        f"{ROLE}superuser/1",  # not a role of ours
+        "http://other.test/roles/usersystemrole/employee/1",  # another system's role
+    ]
+    assert saml.roles_from_privileges(found, ROLE) == ["automation", "manager", "tenant_admin"]
+
+
+def test_the_nsis_level_is_the_attributes_and_never_above_the_context():
+    loa = saml.LOA_ATTRIBUTE
+    ctx = saml.LOA_CONTEXT_PREFIX
+    assert saml.assurance_level(assertion({loa: ["Substantial"]})) == "Substantial"
+    assert saml.assurance_level(assertion({loa: ["high"]}, contexts=[ctx + "Low"])) == "Low"
+    assert saml.assurance_level(assertion(contexts=[ctx + "High"])) is None  # no attribute
+    assert saml.assurance_level(assertion({loa: ["Medium"]})) is None
+    assert saml.loa_sufficient("High", "Substantial")
+    assert not saml.loa_sufficient("Low", "Substantial")
+    assert not saml.loa_sufficient(None, "Low")
+
+
+def test_unsafe_xml_is_refused_before_parsing():
+    for xml in (
+        b'<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>',
+        b'<!DOCTYPE r SYSTEM "http://127.0.0.1:1/dtd"><r/>',
+        b"<r>" + b"x" * (saml.MAX_MESSAGE_BYTES + 1) + b"</r>",
+    ):
+        with pytest.raises(saml.SamlRejected):
+            saml.refuse_unsafe_xml(xml)
+    assert saml.refuse_unsafe_xml(b"<r/>").tag == "r"
