@@ -46,6 +46,20 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key that starts with `prefix` (a folder: ends with "/")."""
+        ...
+
+
+def delete_prefix(store: Storage, prefix: str) -> int:
+    """Remove every file under `prefix` (a municipality's folder at offboarding)."""
+    _checked(prefix.rstrip("/"))
+    count = 0
+    for key in list(store.keys(prefix)):
+        store.delete(key)
+        count += 1
+    return count
+
 
 def _checked(key: str) -> str:
     if not _KEY.match(key) or ".." in key:
@@ -93,6 +107,16 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return iter(())
+        return (
+            str(p.relative_to(self.root))
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith(".upload-")
+        )
 
 
 def _chunks(f: Any) -> Iterator[bytes]:
@@ -189,6 +213,18 @@ class S3Storage:
                 return False
             raise StorageError(str(e)) from e
         return True
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/"
+            )
+            found = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        except (BotoCoreError, ClientError) as e:
+            raise StorageError(str(e)) from e
+        return (key[len(self.prefix) :] for key in found)
 
 
 def init_app(app: Flask, settings: Any) -> None:
