@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from autoproces.platform.db import db
 
@@ -95,11 +95,14 @@ def export(tenant: Any, archive: Any) -> None:
 def offboard(tenant: Any, choices: dict[str, str]) -> None:
     """Before the municipality's rows go: its entries become anonymous, or are withdrawn."""
     choice = choices.get("catalogue", WITHDRAW)
-    for entry_id in _own_entry_ids(tenant):
-        if choice == ANONYMISE:
+    ids = _own_entry_ids(tenant)
+    if choice == ANONYMISE:
+        for entry_id in ids:
             db.session.execute(text("select catalogue_anonymise(:e)"), {"e": entry_id})
-        else:
-            entry = db.session.get(CatalogueEntry, entry_id, with_for_update=True)
-            if entry is not None and entry.withdrawn_at is None:
-                entry.withdrawn_at = datetime.now(UTC)
-    db.session.flush()
+    elif ids:
+        db.session.execute(
+            update(CatalogueEntry)
+            .where(CatalogueEntry.id.in_(ids), CatalogueEntry.withdrawn_at.is_(None))
+            .values(withdrawn_at=datetime.now(UTC), updated_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )

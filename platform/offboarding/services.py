@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, text
+from sqlalchemy import any_, literal, select, text
 
 from .. import audit as tenant_audit
 from ..db import db, use_tenant
@@ -79,7 +79,7 @@ def _tell_administrators(tenant: Tenant, offboarding: TenantOffboarding) -> int:
         select(User).where(
             User.tenant_id == tenant.id,
             User.active.is_(True),
-            User.roles.any(Role.TENANT_ADMIN.value),
+            literal(Role.TENANT_ADMIN.value) == any_(User.roles),
         )
     )
     with force_locale(MAIL_LOCALE):
