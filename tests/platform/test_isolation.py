@@ -265,9 +265,7 @@ def test_another_municipalitys_export_can_be_neither_seen_nor_taken(
     with app.app_context():
         alpha = tenant_by_slug("alpha")
         activate_tenant(alpha)
-        export_id = request_export(
-            alpha, user=db.session.get(User, (alpha.id, alpha_admin.id))
-        ).id
+        export_id = request_export(alpha, user=db.session.get(User, (alpha.id, alpha_admin.id))).id
         db.session.commit()
         run_due()
     login(client, world["beta"]["users"]["tenant_admin"])
