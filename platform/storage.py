@@ -8,14 +8,16 @@ row is deleted is removed only once that deletion has been committed.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -35,6 +37,10 @@ class StorageMissing(StorageError):
 
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def put_file(self, key: str, source: IO[bytes], content_type: str) -> None:
+        """Like put, from an open file read in chunks (a large export archive)."""
+        ...
 
     def read(self, key: str) -> Iterator[bytes]:
         """The file in chunks; StorageError when it is missing."""
@@ -77,13 +83,16 @@ class LocalStorage:
         return self.root / _checked(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.put_file(key, io.BytesIO(data), content_type)
+
+    def put_file(self, key: str, source: IO[bytes], content_type: str) -> None:
         path = self._path(key)
         tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                shutil.copyfileobj(source, f, CHUNK)
             os.replace(tmp, path)
         except OSError as e:  # a full disk, a read-only volume, permissions
             if tmp is not None:
@@ -180,6 +189,17 @@ class S3Storage:
                 Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
             )
         except (BotoCoreError, ClientError) as e:
+            raise StorageError(str(e)) from e
+
+    def put_file(self, key: str, source: IO[bytes], content_type: str) -> None:
+        from boto3.exceptions import S3UploadFailedError
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:  # multipart for large files, in chunks: never the whole file in memory
+            self.client.upload_fileobj(
+                source, self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}
+            )
+        except (BotoCoreError, ClientError, S3UploadFailedError) as e:
             raise StorageError(str(e)) from e
 
     def read(self, key: str) -> Iterator[bytes]:
@@ -282,11 +302,17 @@ def _current(session: Session) -> Any:
     return session.get_nested_transaction() or session.get_transaction()
 
 
-def put_in_transaction(session: Session, key: str, data: bytes, content_type: str) -> None:
-    """Store a file that belongs to rows written in `session`'s transaction."""
+def put_in_transaction(
+    session: Session, key: str, data: bytes | IO[bytes], content_type: str
+) -> None:
+    """Store a file (bytes, or an open file) that belongs to rows written in `session`'s
+    transaction."""
     store = storage()
     pending = _pending(session, _current(session))
-    store.put(key, data, content_type)
+    if isinstance(data, bytes):
+        store.put(key, data, content_type)
+    else:
+        store.put_file(key, data, content_type)
     pending.written.append((store, key))
 
 

@@ -280,14 +280,15 @@ def run_one(tenant_id: uuid.UUID, export_id: uuid.UUID) -> bool:
     try:
         archive = build_archive(tenant)
         try:
-            data = archive.read()
+            size = archive.seek(0, 2)
+            archive.seek(0)
+            key = storage_key(tenant_id, export_id)
+            put_in_transaction(db.session(), key, archive, ZIP_MIME)
         finally:
             archive.close()
-        key = storage_key(tenant_id, export_id)
-        put_in_transaction(db.session(), key, data, ZIP_MIME)
         export.status = ExportStatus.READY.value
         export.storage_key = key
-        export.size_bytes = len(data)
+        export.size_bytes = size
         export.finished_at = datetime.now(UTC)
         export.locked_until = None
         export.last_error = None

@@ -260,6 +260,8 @@ class BrokenStorage:
 
         raise StorageError("disk full")
 
+    put_file = put
+
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
