@@ -43,6 +43,12 @@ class Conflict(DomainError):
     status = 409
 
 
+class Unavailable(DomainError):
+    """Something the answer needs (the file storage) is away for now: try again later."""
+
+    status = 503
+
+
 class Gone(DomainError):
     """Existed, but is used up (a one-time download that was taken)."""
 

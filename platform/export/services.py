@@ -24,11 +24,17 @@ from sqlalchemy import select, text, update
 
 from .. import audit
 from ..db import db, use_tenant
-from ..errors import Gone, Invalid, NotFound
+from ..errors import Gone, Invalid, NotFound, Unavailable
 from ..i18n import format_when
 from ..identity.models import ApiToken, Invitation, TenantIdp, User
 from ..outbox.services import queue_mail
-from ..storage import delete_after_commit, put_in_transaction, storage
+from ..storage import (
+    StorageError,
+    StorageMissing,
+    delete_after_commit,
+    put_in_transaction,
+    storage,
+)
 from ..tenancy import Tenant, activate_tenant
 from ..urls import external_url
 from .archive import ExportArchive
@@ -141,9 +147,25 @@ def take_download(
     try:
         for chunk in storage().read(taken.storage_key):
             copy.write(chunk)
+    except StorageMissing:
+        copy.close()
+        # The file is gone for good: say so, and do not offer it again.
+        db.session.rollback()
+        activate_tenant(tenant)
+        db.session.execute(
+            update(TenantExport)
+            .where(TenantExport.tenant_id == tenant.id, TenantExport.id == uid)
+            .values(status=ExportStatus.FAILED.value, last_error="the stored file is missing")
+        )
+        db.session.commit()
+        raise Gone(_("Eksportens fil findes ikke længere. Bestil en ny eksport.")) from None
+    except StorageError:
+        copy.close()
+        # The rollback (the answer is an error) leaves the export ready for another try.
+        raise Unavailable(_("Eksporten kan ikke hentes lige nu. Prøv igen om lidt.")) from None
     except BaseException:
         copy.close()
-        raise  # StorageError: a 503, and the rollback leaves the export ready
+        raise
     copy.seek(0)
     delete_after_commit(db.session(), taken.storage_key)
     actor = user if user is not None else f"operator:{operator.email}"

@@ -447,3 +447,32 @@ def test_the_archive_goes_through_s3_compatible_storage(app, client, alpha, s3_e
         ]
     finally:
         app.extensions["autoproces.storage"] = local
+
+
+def test_storage_away_at_download_is_503_and_a_lost_file_is_410(app, client, alpha, su_engine):
+    from autoproces.platform.storage import StorageError
+
+    login(client, alpha.admin)
+    client.post("/alpha/admin/eksport")
+    work(app)
+    (export,) = exports(su_engine)
+    good = app.extensions["autoproces.storage"]
+
+    class Away:
+        def __getattr__(self, name):
+            return getattr(good, name)
+
+        def read(self, key):
+            raise StorageError("connection refused")
+
+    app.extensions["autoproces.storage"] = Away()
+    try:
+        r = client.get(f"/alpha/admin/eksport/{export.id}/hent")
+    finally:
+        app.extensions["autoproces.storage"] = good
+    assert r.status_code == 503 and "Prøv igen om lidt" in r.get_data(as_text=True)
+    assert exports(su_engine)[0].status == "ready"  # still there for another try
+    good.delete(export.storage_key)
+    r = client.get(f"/alpha/admin/eksport/{export.id}/hent")
+    assert r.status_code == 410 and "findes ikke længere" in r.get_data(as_text=True)
+    assert exports(su_engine)[0].status == "failed"
