@@ -5,6 +5,7 @@
   background (platform/export/), downloadable once by whoever asked. The worker finds work
   across tenants through the narrow `export_claim()`: it leases one job and returns its
   (tenant_id, id) and nothing else; everything after that runs with the tenant active.
+  A ready archive nobody downloads expires (`export_expired()`, the same narrow shape).
 - `tenant_offboarding`: platform data (like `operator_audit`, it outlives the tenant; its
   tenant is `subject_tenant_id`, no foreign key). The operator schedules the deletion of a
   suspended municipality after a grace period, and may cancel it until it runs.
@@ -34,7 +35,7 @@ depends_on = None
 
 UUID = pg.UUID(as_uuid=True)
 NOW = sa.text("now()")
-EXPORT_STATUSES = ("pending", "running", "ready", "downloaded", "failed")
+EXPORT_STATUSES = ("pending", "running", "ready", "downloaded", "failed", "expired")
 
 APPEND_ONLY = """
     CREATE OR REPLACE FUNCTION catalogue_append_only() RETURNS trigger
@@ -140,6 +141,22 @@ def upgrade() -> None:
            WHERE e.tenant_id = due.tenant_id AND e.id = due.id
           RETURNING e.tenant_id, e.id;
         END $$
+        """
+    )
+
+    # Ready archives nobody took in time: (tenant_id, id) only; the worker expires each
+    # with its tenant active.
+    op.execute(
+        """
+        CREATE FUNCTION export_expired(p_days int)
+        RETURNS TABLE (tenant_id uuid, id uuid)
+        LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = pg_catalog, public
+        AS $$
+          SELECT e.tenant_id, e.id FROM public.tenant_export e
+           WHERE e.status = 'ready'
+             AND e.finished_at < now() - make_interval(days => greatest(p_days, 1))
+        $$
         """
     )
 
@@ -254,6 +271,7 @@ def upgrade() -> None:
     )
     for signature in (
         "export_claim(int, int)",
+        "export_expired(int)",
         "tenant_purge(uuid)",
         "catalogue_anonymise(uuid)",
     ):
@@ -266,5 +284,6 @@ def downgrade() -> None:
     op.execute(APPEND_ONLY_BEFORE)
     op.execute("DROP FUNCTION tenant_purge(uuid)")
     op.drop_table("tenant_offboarding")
+    op.execute("DROP FUNCTION export_expired(int)")
     op.execute("DROP FUNCTION export_claim(int, int)")
     op.drop_table("tenant_export")

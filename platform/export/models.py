@@ -18,6 +18,7 @@ class ExportStatus(enum.StrEnum):
     READY = "ready"  # klar
     DOWNLOADED = "downloaded"  # hentet
     FAILED = "failed"  # fejlet
+    EXPIRED = "expired"  # udløbet: not downloaded in time, the file deleted
 
 
 class TenantExport(db.Model):

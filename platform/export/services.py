@@ -43,6 +43,8 @@ from .models import ExportStatus, TenantExport
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# A ready archive holds everything the municipality has: not left lying about for long.
+EXPIRY_DAYS = 7
 LOCK_SECONDS = 1800  # longer than any archive takes to make
 MAIL_KIND = "platform.export"
 MAIL_LOCALE = "da"
@@ -140,6 +142,14 @@ def take_download(
         if export.status == ExportStatus.DOWNLOADED.value:
             raise Gone(
                 _("Eksporten er allerede hentet, og filen er slettet. Bestil en ny eksport.")
+            )
+        if export.status == ExportStatus.EXPIRED.value:
+            raise Gone(
+                _(
+                    "Eksporten blev ikke hentet inden for %(days)d dage, og filen er slettet."
+                    " Bestil en ny eksport.",
+                    days=EXPIRY_DAYS,
+                )
             )
         message = _("Eksporten er ikke klar endnu.")
         raise NotFound(message)
@@ -280,7 +290,8 @@ def _mail(tenant: Tenant, export: TenantExport) -> tuple[str, str]:
         body = _(
             "Eksporten af alt, hvad %(tenant)s har i Autoproces, som du bestilte %(when)s,"
             " er klar.\n\nHent den her (log ind først):\n\n%(link)s\n\nFilen kan hentes én"
-            " gang; derefter slettes den.",
+            " gang, inden for %(days)d dage; derefter slettes den.",
+            days=EXPIRY_DAYS,
             tenant=tenant.name,
             when=format_when(export.created_at),
             link=link,
@@ -352,9 +363,42 @@ def claim() -> tuple[uuid.UUID, uuid.UUID] | None:
     return (row.tenant_id, row.id) if row is not None else None
 
 
+def expire_old() -> int:
+    """Ready archives not downloaded within EXPIRY_DAYS: marked expired, their files
+    removed once that is committed."""
+    due = db.session.execute(
+        text("select tenant_id, id from export_expired(:days)"), {"days": EXPIRY_DAYS}
+    ).all()
+    db.session.commit()
+    expired = 0
+    for row in due:
+        tenant = db.session.get(Tenant, row.tenant_id)
+        if tenant is None:
+            continue
+        activate_tenant(tenant)
+        key = db.session.execute(
+            update(TenantExport)
+            .where(
+                TenantExport.tenant_id == row.tenant_id,
+                TenantExport.id == row.id,
+                TenantExport.status == ExportStatus.READY.value,
+            )
+            .values(status=ExportStatus.EXPIRED.value)
+            .returning(TenantExport.storage_key)
+            .execution_options(synchronize_session=False)
+        ).scalar()
+        if key:
+            delete_after_commit(db.session(), key)
+            expired += 1
+        db.session.commit()
+        use_tenant(None)
+    return expired
+
+
 def run_due(limit: int = 5) -> int:
-    """Make up to `limit` due exports; returns how many became ready. The worker calls it
-    on every pass."""
+    """Make up to `limit` due exports, and expire old ones; returns how many became ready.
+    The worker calls it on every pass."""
+    expire_old()
     done = 0
     for _i in range(limit):
         job = claim()

@@ -29,6 +29,7 @@ STATUS_LABELS = {
     ExportStatus.READY.value: _l("Klar"),
     ExportStatus.DOWNLOADED.value: _l("Hentet"),
     ExportStatus.FAILED.value: _l("Fejlet"),
+    ExportStatus.EXPIRED.value: _l("Udløbet"),
 }
 
 
@@ -75,6 +76,7 @@ def _page(errors: dict[str, Any]) -> str:
         exports=services.exports_of(current_tenant(), user=current_user),
         status_labels=STATUS_LABELS,
         download_url=_download_url,
+        expiry_days=services.EXPIRY_DAYS,
         errors=errors,
     )
 

@@ -524,6 +524,7 @@ def tenant(slug: str) -> Any:
         municipality=municipality,
         exports=exports,
         export_status_labels=EXPORT_STATUS_LABELS,
+        export_expiry_days=export_services.EXPIRY_DAYS,
         export_download_url=lambda e: url_for(
             "operator.download_export", slug=municipality.slug, export_id=e.id
         ),

@@ -476,3 +476,23 @@ def test_storage_away_at_download_is_503_and_a_lost_file_is_410(app, client, alp
     r = client.get(f"/alpha/admin/eksport/{export.id}/hent")
     assert r.status_code == 410 and "findes ikke længere" in r.get_data(as_text=True)
     assert exports(su_engine)[0].status == "failed"
+
+
+def test_an_archive_nobody_takes_expires_and_its_file_goes(app, client, alpha, su_engine):
+    login(client, alpha.admin)
+    client.post("/alpha/admin/eksport")
+    work(app)
+    (export,) = exports(su_engine)
+    assert "inden for 7 dage" in client.get("/alpha/admin/eksport").get_data(as_text=True)
+    with su_engine.begin() as conn:
+        conn.execute(text("update tenant_export set finished_at = now() - interval '6 days'"))
+    work(app)
+    assert exports(su_engine)[0].status == "ready"
+    with su_engine.begin() as conn:
+        conn.execute(text("update tenant_export set finished_at = now() - interval '8 days'"))
+    work(app)
+    assert exports(su_engine)[0].status == "expired"
+    assert export.storage_key not in storage_files(app)
+    assert "Udløbet" in client.get("/alpha/admin/eksport").get_data(as_text=True)
+    r = client.get(f"/alpha/admin/eksport/{export.id}/hent")
+    assert r.status_code == 410 and "inden for 7 dage" in r.get_data(as_text=True)
