@@ -17,6 +17,7 @@ from .components import home_url, load_components, panels_for
 from .config import Settings
 from .crypto import demo_key
 from .db import db
+from .export import views as export_views
 from .identity import account as identity_account
 from .identity import admin as identity_admin
 from .identity import api as identity_api
@@ -119,6 +120,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(identity_admin.bp)
     app.register_blueprint(identity_admin.help_bp)
     app.register_blueprint(identity_account.bp)
+    app.register_blueprint(export_views.bp)
     app.register_blueprint(operator_views.bp)
     api.register_blueprint(identity_api.bp)
     components = load_components()

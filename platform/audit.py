@@ -43,6 +43,10 @@ TENANT_CHANGED = "tenant.changed"
 INVITATION_CREATED = "invitation.created"
 INVITATION_REVOKED = "invitation.revoked"
 INVITATION_ACCEPTED = "invitation.accepted"
+EXPORT_REQUESTED = "export.requested"
+EXPORT_DOWNLOADED = "export.downloaded"
+OFFBOARDING_SCHEDULED = "offboarding.scheduled"
+OFFBOARDING_CANCELLED = "offboarding.cancelled"
 
 
 class TenantAudit(db.Model):

@@ -66,6 +66,14 @@ class Component:
     # (tenant, day), runs with the tenant active and returns how many things it did. The
     # worker runs each once per municipality and day (platform/daily.py).
     daily: tuple[tuple[str, Callable[[Any, Any], int]], ...] = ()
+    # Adds the component's data to a municipality's export archive: (tenant, archive), run
+    # by the worker with the tenant active (platform/export/archive.py: `add_rows`,
+    # `add_json`, `add_sheet`, `add_file`).
+    export: Callable[[Any, Any], None] | None = None
+    # Runs when a municipality is deleted after offboarding, with the tenant active, before
+    # its rows go: (tenant, choices), `choices` the operator's (e.g. {"catalogue": "withdraw"}).
+    # The rows themselves are deleted by the platform (every table with a tenant_id).
+    offboard: Callable[[Any, dict[str, str]], None] | None = None
 
     def __post_init__(self) -> None:
         for _key, _label, function in self.usage:

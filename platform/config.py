@@ -55,6 +55,8 @@ class Settings:
     session_max_hours: int = 12
     # An invitation by e-mail is matched at the first sign-in for this many days.
     invitation_days: int = 14
+    # Days between scheduling a municipality's offboarding and deleting it (the default).
+    offboarding_days: int = 30
     ratelimit_storage_uri: str = "memory://"
     # `serve` refuses several workers with per-worker counters unless this accepts them.
     allow_per_worker_rate_limits: bool = False
@@ -143,10 +145,12 @@ class Settings:
             max_hours = int(env.get("AUTOPROCES_SESSION_MAX_HOURS", "12"))
             proxies = int(env.get("AUTOPROCES_TRUSTED_PROXIES", "0"))
             invitation_days = int(env.get("AUTOPROCES_INVITATION_DAYS", "14"))
+            offboarding_days = int(env.get("AUTOPROCES_OFFBOARDING_DAYS", "30"))
         except ValueError:
             raise ConfigError(
                 "AUTOPROCES_IDLE_TIMEOUT_MINUTES, AUTOPROCES_SESSION_MAX_HOURS, "
-                "AUTOPROCES_TRUSTED_PROXIES and AUTOPROCES_INVITATION_DAYS are whole numbers."
+                "AUTOPROCES_TRUSTED_PROXIES, AUTOPROCES_INVITATION_DAYS and"
+                " AUTOPROCES_OFFBOARDING_DAYS are whole numbers."
             ) from None
         try:
             smtp_port = int(env.get("SMTP_PORT") or "25")
@@ -163,6 +167,7 @@ class Settings:
             idle_timeout_minutes=max(1, idle),
             session_max_hours=max(1, max_hours),
             invitation_days=max(1, invitation_days),
+            offboarding_days=max(0, offboarding_days),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             allow_per_worker_rate_limits=_flag(env, "AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS"),
             trusted_proxies=max(0, proxies),

@@ -43,6 +43,18 @@ class Conflict(DomainError):
     status = 409
 
 
+class Unavailable(DomainError):
+    """Something the answer needs (the file storage) is away for now: try again later."""
+
+    status = 503
+
+
+class Gone(DomainError):
+    """Existed, but is used up (a one-time download that was taken)."""
+
+    status = 410
+
+
 def normalise_messages(messages: Any) -> Any:
     """Field errors as {field: [str, ...]} all the way down.
 
@@ -85,6 +97,7 @@ ERROR_TITLES = {
     404: lambda: _("Siden findes ikke"),
     405: lambda: _("Handlingen er ikke tilladt"),
     409: lambda: _("Der er sket en ændring i mellemtiden"),
+    410: lambda: _("Findes ikke længere"),
     413: lambda: _("Filen er for stor"),
     422: lambda: _("Oplysningerne kunne ikke gemmes"),
     429: lambda: _("For mange forsøg"),

@@ -8,14 +8,16 @@ row is deleted is removed only once that deletion has been committed.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -36,6 +38,10 @@ class StorageMissing(StorageError):
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    def put_file(self, key: str, source: IO[bytes], content_type: str) -> None:
+        """Like put, from an open file read in chunks (a large export archive)."""
+        ...
+
     def read(self, key: str) -> Iterator[bytes]:
         """The file in chunks; StorageError when it is missing."""
         ...
@@ -45,6 +51,20 @@ class Storage(Protocol):
         ...
 
     def exists(self, key: str) -> bool: ...
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key that starts with `prefix` (a folder: ends with "/")."""
+        ...
+
+
+def delete_prefix(store: Storage, prefix: str) -> int:
+    """Remove every file under `prefix` (a municipality's folder at offboarding)."""
+    _checked(prefix.rstrip("/"))
+    count = 0
+    for key in list(store.keys(prefix)):
+        store.delete(key)
+        count += 1
+    return count
 
 
 def _checked(key: str) -> str:
@@ -63,13 +83,16 @@ class LocalStorage:
         return self.root / _checked(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.put_file(key, io.BytesIO(data), content_type)
+
+    def put_file(self, key: str, source: IO[bytes], content_type: str) -> None:
         path = self._path(key)
         tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                shutil.copyfileobj(source, f, CHUNK)
             os.replace(tmp, path)
         except OSError as e:  # a full disk, a read-only volume, permissions
             if tmp is not None:
@@ -93,6 +116,16 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return iter(())
+        return (
+            str(p.relative_to(self.root))
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith(".upload-")
+        )
 
 
 def _chunks(f: Any) -> Iterator[bytes]:
@@ -158,6 +191,17 @@ class S3Storage:
         except (BotoCoreError, ClientError) as e:
             raise StorageError(str(e)) from e
 
+    def put_file(self, key: str, source: IO[bytes], content_type: str) -> None:
+        from boto3.exceptions import S3UploadFailedError
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:  # multipart for large files, in chunks: never the whole file in memory
+            self.client.upload_fileobj(
+                source, self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}
+            )
+        except (BotoCoreError, ClientError, S3UploadFailedError) as e:
+            raise StorageError(str(e)) from e
+
     def read(self, key: str) -> Iterator[bytes]:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -189,6 +233,18 @@ class S3Storage:
                 return False
             raise StorageError(str(e)) from e
         return True
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/"
+            )
+            found = [o["Key"] for page in pages for o in page.get("Contents", [])]
+        except (BotoCoreError, ClientError) as e:
+            raise StorageError(str(e)) from e
+        return (key[len(self.prefix) :] for key in found)
 
 
 def init_app(app: Flask, settings: Any) -> None:
@@ -246,11 +302,17 @@ def _current(session: Session) -> Any:
     return session.get_nested_transaction() or session.get_transaction()
 
 
-def put_in_transaction(session: Session, key: str, data: bytes, content_type: str) -> None:
-    """Store a file that belongs to rows written in `session`'s transaction."""
+def put_in_transaction(
+    session: Session, key: str, data: bytes | IO[bytes], content_type: str
+) -> None:
+    """Store a file (bytes, or an open file) that belongs to rows written in `session`'s
+    transaction."""
     store = storage()
     pending = _pending(session, _current(session))
-    store.put(key, data, content_type)
+    if isinstance(data, bytes):
+        store.put(key, data, content_type)
+    else:
+        store.put_file(key, data, content_type)
     pending.written.append((store, key))
 
 

@@ -33,9 +33,23 @@ def seed_demo(tenant: Any, users: dict[str, Any], rng: Any) -> None:
     seed(tenant, users, rng)
 
 
+def export(tenant: Any, archive: Any) -> None:
+    from .archive import export as run
+
+    run(tenant, archive)
+
+
+def offboard(tenant: Any, choices: dict[str, str]) -> None:
+    from .archive import offboard as run
+
+    run(tenant, choices)
+
+
 component = Component(
     name="shared_catalog",
     init_app=init_app,
+    export=export,
+    offboard=offboard,
     nav_items=(("catalogue.list_entries", _l("Kataloget")),),
     panels=(
         ("process", "catalogue/_process_panel.html"),

@@ -20,6 +20,9 @@ from autoproces.platform.config import database_url
 from autoproces.platform.embedded import ensure_login_role, start_server, with_user_and_db
 from autoproces.platform.migrate import upgrade
 
+# Fixtures shared across folders: alpha_everywhere (a row in every tenant-owned table).
+pytest_plugins = ["tenant_world"]
+
 
 @dataclass(frozen=True)
 class Database:

@@ -48,6 +48,10 @@ AUDIT_ACTION_LABELS = {
     audit.INVITATION_CREATED: _l("Invitation sendt"),
     audit.INVITATION_REVOKED: _l("Invitation tilbagekaldt"),
     audit.INVITATION_ACCEPTED: _l("Invitation taget i brug"),
+    audit.EXPORT_REQUESTED: _l("Eksport bestilt"),
+    audit.EXPORT_DOWNLOADED: _l("Eksport hentet"),
+    audit.OFFBOARDING_SCHEDULED: _l("Sletning af kommunen planlagt"),
+    audit.OFFBOARDING_CANCELLED: _l("Planlagt sletning annulleret"),
 }
 INVITATION_FIELD_LABELS = {"email": _l("E-mailadresse"), "roles": _l("Roller")}
 INVITATION_STATUS_LABELS = {
@@ -62,6 +66,7 @@ AUDIT_DETAIL_LABELS = {
     "created": _l("Oprettet"),
     "client_secret_changed": _l("Ny klienthemmelighed"),
     "user": _l("Bruger"),
+    "export": _l("Eksport"),
     "roles": _l("Roller"),
     "token": _l("Nøgle"),
     "prefix": _l("Begynder med"),

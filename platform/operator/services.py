@@ -576,6 +576,9 @@ def set_status_as(operator: Operator, slug: str, status: TenantStatus, reason: s
     before = tenant.status
     if before == status.value:
         return tenant  # nothing changes (a form sent twice): nothing to record
+    if status == TenantStatus.ACTIVE and _deletion_planned(tenant):
+        message = _("Sletningen af kommunen er planlagt. Annullér den først.")
+        raise Invalid(message, {"status": [message]})
     set_tenant_status(tenant.slug, status)
     action = TENANT_SUSPEND if status == TenantStatus.SUSPENDED else TENANT_ACTIVATE
     details: dict[str, Any] = {"status": {"from": before, "to": status.value}}
@@ -583,6 +586,21 @@ def set_status_as(operator: Operator, slug: str, status: TenantStatus, reason: s
         details["note"] = reason  # free text ("reason" holds codes of failed logins)
     audit_for_tenant(operator, action, tenant, tenant_audit.TENANT_STATUS, details)
     return tenant
+
+
+def _deletion_planned(tenant: Tenant) -> bool:
+    from ..offboarding.models import TenantOffboarding
+
+    return (
+        db.session.scalar(
+            select(TenantOffboarding.id).where(
+                TenantOffboarding.subject_tenant_id == tenant.id,
+                TenantOffboarding.cancelled_at.is_(None),
+                TenantOffboarding.deleted_at.is_(None),
+            )
+        )
+        is not None
+    )
 
 
 @contextmanager

@@ -37,10 +37,15 @@ from ..components import Component, audit_labels
 from ..crypto import EncryptionUnavailable
 from ..db import db
 from ..errors import Invalid
+from ..export import services as export_services
+from ..export.views import STATUS_LABELS as EXPORT_STATUS_LABELS
+from ..export.views import download_response
+from ..i18n import format_when
 from ..identity import oidc
 from ..identity.admin import uploaded_metadata
 from ..identity.labels import IDP_FIELD_LABELS, INVITATION_FIELD_LABELS
 from ..identity.services import idp_form_values
+from ..offboarding import services as offboarding_services
 from ..pagination import page_number
 from ..permissions import ROLE_LABELS
 from ..security import limiter, login_limit, mark_signed_in, signed_in_too_long_ago
@@ -48,6 +53,9 @@ from ..tenancy import Tenant, TenantStatus, known_municipalities, suggested_slug
 from ..urls import external_url
 from . import services
 from .models import Operator
+
+EXPORT_REQUESTED = "tenant.export_requested"
+EXPORT_DOWNLOADED = "tenant.export_downloaded"
 
 bp = Blueprint("operator", __name__, url_prefix="/operator", template_folder="templates")
 
@@ -70,6 +78,22 @@ ACTION_LABELS = {
     services.OPERATOR_DEACTIVATE: _l("Operatør deaktiveret"),
     services.OPERATOR_ACTIVATE: _l("Operatør genaktiveret"),
     services.TENANT_INVITE: _l("Bruger inviteret"),
+    EXPORT_REQUESTED: _l("Eksport bestilt"),
+    EXPORT_DOWNLOADED: _l("Eksport hentet"),
+    offboarding_services.SCHEDULED: _l("Sletning planlagt"),
+    offboarding_services.CANCELLED: _l("Sletning annulleret"),
+    offboarding_services.DELETED: _l("Kommunen slettet"),
+    offboarding_services.FILES_DELETED: _l("Kommunens filer slettet"),
+}
+CATALOGUE_CHOICE_LABELS = {
+    "anonymise": _l('Bliver stående som "en kommune" (uden kommunens navn)'),
+    "withdraw": _l("Trækkes tilbage fra kataloget"),
+}
+OFFBOARDING_FIELD_LABELS = {
+    "days": _l("Dage til sletning"),
+    "catalogue": _l("Kommunens katalogindgange"),
+    "reason": _l("Årsag"),
+    "confirm": _l("Bekræft med adressenavnet"),
 }
 STATUS_LABELS = {
     TenantStatus.ACTIVE.value: _l("Aktiv"),
@@ -100,6 +124,11 @@ DETAIL_LABELS = {
     "email": _l("E-mailadresse"),
     "operator": _l("Operatør"),
     "roles": _l("Roller"),
+    "delete_after": _l("Slettes efter"),
+    "catalogue": _l("Katalogindgange"),
+    "administrators_told": _l("Administratorer underrettet"),
+    "rows": _l("Rækker slettet"),
+    "files": _l("Filer slettet"),
 }
 DETAIL_VALUES = {
     "password": _l("adgangskode og engangskode"),
@@ -489,9 +518,19 @@ def edit_tenant(slug: str) -> Any:
 def tenant(slug: str) -> Any:
     municipality = services.get_tenant(slug)
     usage = services.tenant_usage(municipality.id).get(municipality.id, services.Usage())
+    with services.acting_for(municipality):
+        exports = export_services.exports_of(municipality, operator=current_operator())
     return render_template(
         "operator/tenant.html",
         municipality=municipality,
+        exports=exports,
+        export_status_labels=EXPORT_STATUS_LABELS,
+        export_expiry_days=export_services.EXPIRY_DAYS,
+        export_download_url=lambda e: url_for(
+            "operator.download_export", slug=municipality.slug, export_id=e.id
+        ),
+        offboarding=offboarding_services.open_offboarding(municipality),
+        catalogue_choice_labels=CATALOGUE_CHOICE_LABELS,
         usage=usage,
         usage_figures=services.usage_figures(),
         idp=services.tenant_idp(municipality),
@@ -587,6 +626,82 @@ def invite_user(slug: str) -> Any:
         field_labels=INVITATION_FIELD_LABELS,
         role_labels=ROLE_LABELS,
     ), (422 if errors else 200)
+
+
+@bp.post("/kommuner/<slug>/eksport")
+@operator_required
+def request_export(slug: str) -> Any:
+    """An export of everything the municipality has, for this operator to download once."""
+    municipality = services.get_tenant(slug)
+    operator = current_operator()
+    try:
+        with services.acting_for(municipality):
+            export_services.request_export(municipality, operator=operator)
+            services.audit(operator, EXPORT_REQUESTED, municipality)
+    except Invalid as e:
+        flash(e.message, "error")
+        return redirect(url_for("operator.tenant", slug=municipality.slug)), 303
+    flash(_("Eksporten er bestilt. Du får en e-mail, når den er klar."), "success")
+    return redirect(url_for("operator.tenant", slug=municipality.slug))
+
+
+@bp.get("/kommuner/<slug>/eksport/<export_id>/hent")
+@operator_required
+def download_export(slug: str, export_id: str) -> Any:
+    municipality = services.get_tenant(slug)
+    operator = current_operator()
+    with services.acting_for(municipality):
+        archive, name = export_services.take_download(municipality, export_id, operator=operator)
+    services.audit(operator, EXPORT_DOWNLOADED, municipality)
+    return download_response(archive, name)
+
+
+@bp.route("/kommuner/<slug>/slet", methods=["GET", "POST"])
+@operator_required
+def offboard_tenant(slug: str) -> Any:
+    """Scheduling the deletion asks first: what happens, when, and to the catalogue."""
+    municipality = services.get_tenant(slug)
+    settings = current_app.config["AUTOPROCES_SETTINGS"]
+    errors: dict[str, list[str]] = {}
+    form: dict[str, str] = {"days": str(settings.offboarding_days)}
+    if request.method == "POST":
+        form = {key: field(key) for key in OFFBOARDING_FIELD_LABELS}
+        try:
+            planned = offboarding_services.schedule(current_operator(), slug, form)
+        except Invalid as e:
+            errors = e.errors
+        else:
+            flash(
+                _(
+                    "%(name)s slettes %(when)s.",
+                    name=municipality.name,
+                    when=format_when(planned.delete_after),
+                ),
+                "success",
+            )
+            return redirect(url_for("operator.tenant", slug=municipality.slug))
+    return render_template(
+        "operator/offboard.html",
+        municipality=municipality,
+        form=form,
+        errors=errors,
+        field_labels=OFFBOARDING_FIELD_LABELS,
+        catalogue_choice_labels=CATALOGUE_CHOICE_LABELS,
+        offboarding=offboarding_services.open_offboarding(municipality),
+    ), (422 if errors else 200)
+
+
+@bp.post("/kommuner/<slug>/slet/annuller")
+@operator_required
+def cancel_offboarding(slug: str) -> Any:
+    municipality = services.get_tenant(slug)
+    try:
+        offboarding_services.cancel(current_operator(), slug)
+    except Invalid as e:
+        flash(e.message, "error")
+    else:
+        flash(_("Sletningen af %(name)s er annulleret.", name=municipality.name), "success")
+    return redirect(url_for("operator.tenant", slug=municipality.slug))
 
 
 @bp.post("/kommuner/<slug>/aktiver")

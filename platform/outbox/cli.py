@@ -16,8 +16,9 @@ import click
     help=(
         "Send queued e-mails of every municipality through SMTP_HOST, retrying with backoff"
         " while the mail server is away, and run the daily jobs (reminders, digests) when the"
-        " date changes. Runs until stopped; --once only sends what is due and exits (cron runs"
-        " `autoproces daily` before it)."
+        " date changes; makes the export archives asked for and deletes the municipalities"
+        " whose offboarding is due. Runs until stopped; --once only does what is due and"
+        " exits (cron runs `autoproces daily` before it)."
     ),
 )
 @click.option("--once", is_flag=True, help="Send the messages due now, then exit.")
@@ -33,6 +34,8 @@ import click
 def worker(once: bool, batch: int, interval: float, no_daily: bool) -> None:
     from ..cli import _build_app
     from ..daily import DailySchedule
+    from ..export.services import run_due as run_exports
+    from ..offboarding.services import run_due as run_offboardings
     from .sender import SmtpConfig, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -56,5 +59,6 @@ def worker(once: bool, batch: int, interval: float, no_daily: bool) -> None:
             interval=max(0.1, interval),
             stop=stop,
             schedule=None if no_daily or once else DailySchedule(),
+            tasks=(run_exports, run_offboardings),
         )
     click.echo(f"Sent {sent} e-mail(s).")

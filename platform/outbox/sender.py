@@ -18,6 +18,7 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -183,10 +184,12 @@ def run_worker(
     interval: float = 10.0,
     stop: threading.Event | None = None,
     schedule: Any = None,
+    tasks: tuple[Callable[[], Any], ...] = (),
 ) -> int:
     """Deliver due messages until `stop` is set (or, with `once`, until none is due).
     With a `schedule` (daily.DailySchedule), the day's jobs run first whenever the date
-    changes, so the reminders they queue go out in the same pass.
+    changes, so the reminders they queue go out in the same pass; `tasks` (the exports,
+    the due offboardings) run first on every pass.
     Returns the number sent. Needs an app context."""
     stop = stop or threading.Event()
     sent = 0
@@ -194,6 +197,8 @@ def run_worker(
         try:
             if schedule is not None:
                 schedule.tick()
+            for task in tasks:
+                task()
             report = deliver_due(smtp, batch, lock_seconds)
         except OperationalError as e:  # the database is away: try again later
             db.session.rollback()

@@ -22,8 +22,15 @@ def init_app(app: Flask, api: Any) -> None:
     api.register_blueprint(engagement_api.me_bp)
 
 
+def export(tenant: Any, archive: Any) -> None:
+    from .archive import export as run
+
+    run(tenant, archive)
+
+
 component = Component(
     name="engagement",
     init_app=init_app,
+    export=export,
     panels=(("process", "engagement/_process_section.html"),),
 )

@@ -46,9 +46,16 @@ def seed_demo(tenant: Any, users: dict[str, Any], rng: Any) -> None:
     seed(tenant, users, rng)
 
 
+def export(tenant: Any, archive: Any) -> None:
+    from .archive import export as run
+
+    run(tenant, archive)
+
+
 component = Component(
     name="processes",
     init_app=init_app,
+    export=export,
     seed_demo=seed_demo,
     init_tenant=init_tenant,
     nav_items=(

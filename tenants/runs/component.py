@@ -27,9 +27,21 @@ def send_lessons_reminders(tenant: Any, day: Any) -> int:
     return send(tenant.slug, day)
 
 
+def export(tenant: Any, archive: Any) -> None:
+    from sqlalchemy import select
+
+    from autoproces.platform.db import db
+
+    from .models import ProcessRun
+
+    rows = db.session.scalars(select(ProcessRun).where(ProcessRun.tenant_id == tenant.id))
+    archive.add_rows("process_runs", "Realiserede kørsler pr. proces og måned", rows)
+
+
 component = Component(
     name="runs",
     init_app=init_app,
+    export=export,
     daily=(("runs.lessons", send_lessons_reminders),),
     panels=(("process", "runs/_process_panel.html"),),
 )

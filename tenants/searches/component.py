@@ -19,9 +19,21 @@ def init_app(app: Flask, api: Any) -> None:
     api.register_blueprint(searches_api.bp)
 
 
+def export(tenant: Any, archive: Any) -> None:
+    from sqlalchemy import select
+
+    from autoproces.platform.db import db
+
+    from .models import SavedSearch
+
+    rows = db.session.scalars(select(SavedSearch).where(SavedSearch.tenant_id == tenant.id))
+    archive.add_rows("saved_searches", "Brugernes gemte søgninger", rows)
+
+
 component = Component(
     name="searches",
     init_app=init_app,
+    export=export,
     panels=(
         ("list_actions", "searches/_list_panel.html"),
         ("user", "searches/_user_panel.html"),

@@ -246,3 +246,43 @@ def test_another_municipalitys_invitations_can_be_neither_read_nor_changed(
     with su_engine.connect() as conn:
         row = conn.execute(text("select revoked_at, accepted_at from user_invitation")).one()
     assert row == (None, None)
+
+
+def test_another_municipalitys_export_can_be_neither_seen_nor_taken(
+    app, client, make, world, su_engine
+):
+    """Every route that takes an export id answers 404 for alpha's ready export under beta
+    (the administrator's page and the operator's, for beta), and the export stays ready."""
+    from helpers import operator_login
+    from sqlalchemy import text
+
+    from autoproces.platform.db import db
+    from autoproces.platform.export.services import request_export, run_due
+    from autoproces.platform.identity.models import User
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    alpha_admin = world["alpha"]["users"]["tenant_admin"]
+    with app.app_context():
+        alpha = tenant_by_slug("alpha")
+        activate_tenant(alpha)
+        export_id = request_export(alpha, user=db.session.get(User, (alpha.id, alpha_admin.id))).id
+        db.session.commit()
+        run_due()
+    login(client, world["beta"]["users"]["tenant_admin"])
+    assert "Hent eksporten" not in client.get("/beta/admin/eksport").get_data(as_text=True)
+    operator = app.test_client()
+    operator_login(operator, make.operator())
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "export_id" not in rule.arguments:
+            continue
+        values = {a: "beta" for a in rule.arguments if a in ("tenant_slug", "slug")}
+        values["export_id"] = export_id
+        path = rule.build(values, append_unknown=False)[1]
+        who = operator if path.startswith("/operator/") else client
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert who.open(path, method=method).status_code == 404, (method, path)
+            checked += 1
+    assert checked >= 2
+    with su_engine.connect() as conn:
+        assert conn.scalar(text("select status from tenant_export")) == "ready"

@@ -42,7 +42,17 @@ def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
     for key in ("page", "per_page", "format"):
         filters.pop(key, None)
     conditions = queries.filtered_query(user, **filters)
-    tenant_id = user.tenant_id
+    order = queries.sort_order(sort, filters.get("q"))
+    return _rows(user.tenant_id, conditions, order)
+
+
+def all_rows(tenant_id: Any) -> Iterator[list[Any]]:
+    """The header and every process of the municipality, private ones too, by number (the
+    municipality's export archive, platform/export/)."""
+    return _rows(tenant_id, [Process.tenant_id == tenant_id], [Process.number])
+
+
+def _rows(tenant_id: Any, conditions: list[Any], order: list[Any]) -> Iterator[list[Any]]:
     stored = queries.settings_for(tenant_id)
     # Plain values: a CSV streams after the request's commit, when ORM objects are expired.
     settings = (
@@ -64,7 +74,7 @@ def export_rows(user: User, filters: dict[str, Any]) -> Iterator[list[Any]]:
     query = (
         select(*source)
         .where(*conditions)
-        .order_by(*queries.sort_order(sort, filters.get("q")), Process.id)
+        .order_by(*order, Process.id)
         .execution_options(yield_per=EXPORT_BATCH)
     )
     for batch in db.session.execute(query).partitions():
@@ -95,12 +105,22 @@ def write_xlsx(rows: Iterable[list[Any]]) -> bytes:
     """An .xlsx of `rows` (the first is the header): real dates and numbers, a frozen
     bold header row, an auto-filter and column widths. Written in write-only mode."""
     from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    write_sheet(workbook, _("Processer"), rows)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def write_sheet(workbook: Any, title: str, rows: Iterable[list[Any]]) -> None:
+    """The register's sheet of `rows` in a write-only `workbook` (also the export
+    archive's "Processer" sheet)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Processer"))
+    sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
     iterator = iter(rows)
     header = next(iterator)
@@ -148,9 +168,6 @@ def write_xlsx(rows: Iterable[list[Any]]) -> bytes:
         sheet.append([cell(v, t) for v, t in zip(row, formatted, strict=True)])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def write_csv(rows: Iterable[list[Any]]) -> Iterator[str]:
