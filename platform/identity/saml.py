@@ -403,6 +403,13 @@ def complete(conn: Connection, saml_response: str) -> tuple[Assertion, str]:
         )
     except Exception as e:  # pysaml2 raises many kinds; each means "not this one"
         raise SamlRejected(f"pysaml2 refused the response: {e.__class__.__name__}: {e}") from e
+    if response is not None and response.name_id is not None:
+        # pysaml2 remembers each person it read in the client's in-memory cache; the client
+        # lives as long as the process and the session is ours: forget them (no growth).
+        try:
+            sp.users.remove_person(response.name_id)
+        except KeyError:
+            pass  # an encrypted assertion's person is not cached
     if response is None or response.assertion is None:
         raise SamlRejected("no assertion")
     request_id = response.in_response_to

@@ -190,6 +190,10 @@ def test_first_login_creates_the_user_with_the_roles_of_their_own_cvr(
         )
     ]
     assert client.get("/alpha/processer").status_code == 200
+    # pysaml2's in-memory cache of persons keeps nobody: the process does not grow per login.
+    from autoproces.platform.identity import saml
+
+    assert all(not c.users.subjects() for c in saml._clients.values())
 
 
 def test_the_cvr_routes_to_the_right_municipality(client, kombit_towns, su_engine):
