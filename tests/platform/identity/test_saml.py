@@ -728,3 +728,18 @@ def test_own_provider_logout_both_ways(client, gamma):
     url = gamma.logout_request_url(f"{BASE}/gamma/saml/metadata", "persistent-gert")
     assert client.get(url[len(BASE) :]).status_code == 302
     assert client.get("/gamma/processer").status_code == 302
+
+
+def test_a_broken_metadata_address_is_named(saml_app, gamma):
+    from autoproces.platform.errors import Invalid
+    from autoproces.platform.identity.services import save_saml_idp
+
+    for url in (
+        "https://[",
+        "ftp://x.dk/md.xml",
+        "http://adfs.kommune.dk/md.xml",
+        "https://127.0.0.1:1/md",
+    ):
+        with pytest.raises(Invalid) as e:
+            _configure(saml_app, "gamma", lambda t, url=url: save_saml_idp(t, metadata_url=url))
+        assert "saml_metadata_url" in e.value.errors, url
