@@ -515,6 +515,11 @@ def test_the_administrator_chooses_saml_by_upload_and_staff_sign_in(
     from helpers import login
 
     tenant = make.tenant("epsilon", "Epsilon Kommune", cvr=GAMMA_CVR)
+    # The SP metadata is there before any provider is chosen (AD FS is set up from it).
+    metadata = client.get("/epsilon/saml/metadata")
+    assert metadata.status_code == 200 and f"{BASE}/epsilon/saml/acs" in metadata.get_data(
+        as_text=True
+    )
     admin = make.user(tenant, "tenant_admin", email="admin@epsilon.dk")
     login(client, admin)
     page = client.get("/epsilon/admin/log-in").get_data(as_text=True)
