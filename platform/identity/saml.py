@@ -233,11 +233,50 @@ def fetch_metadata(url: str) -> str:
 
 
 def sp_key_pair() -> tuple[str, str]:
+    """The SP's key and certificate files: configured, or in the demo made once in the
+    instance folder (self-signed; production uses an OCES certificate)."""
     settings = current_app.config["AUTOPROCES_SETTINGS"]
     key, cert = settings.saml_key_file, settings.saml_cert_file
+    if (not key or not cert) and settings.demo:
+        key, cert = demo_key_pair(settings.instance_path / "saml")
     if not key or not cert:
         raise SamlUnavailable("AUTOPROCES_SAML_KEY_FILE and AUTOPROCES_SAML_CERT_FILE are not set")
     return str(key), str(cert)
+
+
+def demo_key_pair(folder: Any) -> tuple[Any, Any]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key_file, cert_file = folder / "sp.key", folder / "sp.crt"
+    if key_file.exists() and cert_file.exists():
+        return key_file, cert_file
+    folder.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Autoproces demo SP")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file
 
 
 def _sp_config(conn: Connection, key_file: str, cert_file: str) -> dict[str, Any]:
@@ -403,6 +442,13 @@ def complete(conn: Connection, saml_response: str) -> tuple[Assertion, str]:
         )
     except Exception as e:  # pysaml2 raises many kinds; each means "not this one"
         raise SamlRejected(f"pysaml2 refused the response: {e.__class__.__name__}: {e}") from e
+    if response is not None and response.name_id is not None:
+        # pysaml2 remembers each person it read in the client's in-memory cache; the client
+        # lives as long as the process and the session is ours: forget them (no growth).
+        try:
+            sp.users.remove_person(response.name_id)
+        except KeyError:
+            pass  # an encrypted assertion's person is not cached
     if response is None or response.assertion is None:
         raise SamlRejected("no assertion")
     request_id = response.in_response_to

@@ -43,20 +43,25 @@ def _read_metadata(path: str, mtime: float) -> str:
     return Path(path).read_text()
 
 
-def kombit_connection(min_loa: str = "Substantial") -> saml.Connection:
+def kombit_sp(idp_metadata: str = "", min_loa: str = "Substantial") -> saml.Connection:
+    """The platform's one KOMBIT SP: its entity ID (configurable), ACS and SLO."""
     settings = current_app.config["AUTOPROCES_SETTINGS"]
-    path = settings.kombit_metadata_file
-    if not path or not Path(path).is_file():
-        raise saml.SamlUnavailable("AUTOPROCES_KOMBIT_METADATA_FILE is not set or missing")
     return saml.Connection(
         key=KOMBIT,
         entity_id=settings.saml_entity_id or external_url("saml.metadata"),
         acs_url=external_url("saml.acs"),
         slo_url=external_url("saml.slo"),
-        idp_metadata=_read_metadata(str(path), Path(path).stat().st_mtime),
+        idp_metadata=idp_metadata,
         kombit=True,
         min_loa=min_loa,
     )
+
+
+def kombit_connection(min_loa: str = "Substantial") -> saml.Connection:
+    path = current_app.config["AUTOPROCES_SETTINGS"].kombit_metadata_file
+    if not path or not Path(path).is_file():
+        raise saml.SamlUnavailable("AUTOPROCES_KOMBIT_METADATA_FILE is not set or missing")
+    return kombit_sp(_read_metadata(str(path), Path(path).stat().st_mtime), min_loa)
 
 
 def kombit_role_prefix() -> str:
@@ -66,15 +71,24 @@ def kombit_role_prefix() -> str:
     return f"http://{urlsplit(base_url()).hostname}/roles/usersystemrole/"
 
 
-def tenant_connection(tenant: Tenant, idp: TenantIdp) -> saml.Connection:
-    if idp.protocol != SAML or not idp.saml_metadata:
-        raise saml.SamlUnavailable("the municipality has no SAML provider")
+def tenant_sp(tenant: Tenant, idp_metadata: str = "", **kw: Any) -> saml.Connection:
+    """The municipality's own SP: its addresses are its entity ID, ACS and SLO."""
     return saml.Connection(
         key=str(tenant.id),
         entity_id=external_url("tenant_saml.metadata", tenant_slug=tenant.slug),
         acs_url=external_url("tenant_saml.acs", tenant_slug=tenant.slug),
         slo_url=external_url("tenant_saml.slo", tenant_slug=tenant.slug),
-        idp_metadata=idp.saml_metadata,
+        idp_metadata=idp_metadata,
+        **kw,
+    )
+
+
+def tenant_connection(tenant: Tenant, idp: TenantIdp) -> saml.Connection:
+    if idp.protocol != SAML or not idp.saml_metadata:
+        raise saml.SamlUnavailable("the municipality has no SAML provider")
+    return tenant_sp(
+        tenant,
+        idp.saml_metadata,
         extra_certs=tuple(idp.saml_certificates or ()),
         min_loa=idp.min_loa,
     )
@@ -122,7 +136,8 @@ def _signed_in(user: User, assertion: saml.Assertion, request_id: str, conn_key:
 
 @platform_bp.get("/metadata")
 def metadata() -> Any:
-    return _metadata_response(kombit_connection())
+    # Served before the Context Handler's metadata is configured: KOMBIT registers it first.
+    return _metadata_response(kombit_sp())
 
 
 @platform_bp.get("/login")
@@ -177,7 +192,8 @@ def _own_connection() -> saml.Connection:
 
 @bp.get("/metadata", endpoint="metadata")
 def tenant_metadata() -> Any:
-    return _metadata_response(_own_connection())
+    # Served before a provider is chosen: the IT department registers it first.
+    return _metadata_response(tenant_sp(current_tenant()))
 
 
 @bp.post("/acs", endpoint="acs")

@@ -464,7 +464,11 @@ def save_saml_idp(
     before = idp_form_values(idp) if idp is not None else {}
     url = (metadata_url or "").strip() or None
     if url:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.hostname  # noqa: B018 (raises for a broken host such as "[")
+        except ValueError:
+            parts = urlsplit("")
         if parts.scheme not in ("https", "http") or not parts.netloc:
             errors["saml_metadata_url"] = [_("Skriv metadataens fulde adresse (https://…).")]
         elif parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):

@@ -190,6 +190,10 @@ def test_first_login_creates_the_user_with_the_roles_of_their_own_cvr(
         )
     ]
     assert client.get("/alpha/processer").status_code == 200
+    # pysaml2's in-memory cache of persons keeps nobody: the process does not grow per login.
+    from autoproces.platform.identity import saml
+
+    assert all(not c.users.subjects() for c in saml._clients.values())
 
 
 def test_the_cvr_routes_to_the_right_municipality(client, kombit_towns, su_engine):
@@ -511,6 +515,11 @@ def test_the_administrator_chooses_saml_by_upload_and_staff_sign_in(
     from helpers import login
 
     tenant = make.tenant("epsilon", "Epsilon Kommune", cvr=GAMMA_CVR)
+    # The SP metadata is there before any provider is chosen (AD FS is set up from it).
+    metadata = client.get("/epsilon/saml/metadata")
+    assert metadata.status_code == 200 and f"{BASE}/epsilon/saml/acs" in metadata.get_data(
+        as_text=True
+    )
     admin = make.user(tenant, "tenant_admin", email="admin@epsilon.dk")
     login(client, admin)
     page = client.get("/epsilon/admin/log-in").get_data(as_text=True)
@@ -724,3 +733,18 @@ def test_own_provider_logout_both_ways(client, gamma):
     url = gamma.logout_request_url(f"{BASE}/gamma/saml/metadata", "persistent-gert")
     assert client.get(url[len(BASE) :]).status_code == 302
     assert client.get("/gamma/processer").status_code == 302
+
+
+def test_a_broken_metadata_address_is_named(saml_app, gamma):
+    from autoproces.platform.errors import Invalid
+    from autoproces.platform.identity.services import save_saml_idp
+
+    for url in (
+        "https://[",
+        "ftp://x.dk/md.xml",
+        "http://adfs.kommune.dk/md.xml",
+        "https://127.0.0.1:1/md",
+    ):
+        with pytest.raises(Invalid) as e:
+            _configure(saml_app, "gamma", lambda t, url=url: save_saml_idp(t, metadata_url=url))
+        assert "saml_metadata_url" in e.value.errors, url

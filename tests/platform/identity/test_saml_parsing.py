@@ -101,3 +101,17 @@ def test_unsafe_xml_is_refused_before_parsing():
         with pytest.raises(saml.SamlRejected):
             saml.refuse_unsafe_xml(xml)
     assert saml.refuse_unsafe_xml(b"<r/>").tag == "r"
+
+
+def test_the_demo_makes_its_sp_key_pair_once(demo_app):
+    """`make demo` can try SAML: a self-signed key pair in the instance folder, kept."""
+    client = demo_app.test_client()
+    metadata = client.get("/saml/metadata")  # before the Context Handler's is configured
+    assert metadata.status_code == 200 and "/saml/acs" in metadata.get_data(as_text=True)
+    # No KOMBIT metadata in the demo: signing in is a Danish 503, not a 500.
+    login = client.get("/saml/login")
+    assert login.status_code == 503 and '<html lang="da"' in login.get_data(as_text=True)
+    with demo_app.app_context():
+        one = saml.sp_key_pair()
+        assert saml.sp_key_pair() == one
+        assert open(one[1]).read().startswith("-----BEGIN CERTIFICATE-----")
