@@ -96,10 +96,11 @@ def offboard(tenant: Any, choices: dict[str, str]) -> None:
     """Before the municipality's rows go: its entries become anonymous, or are withdrawn."""
     choice = choices.get("catalogue", WITHDRAW)
     ids = _own_entry_ids(tenant)
-    if choice == ANONYMISE:
-        for entry_id in ids:
-            db.session.execute(text("select catalogue_anonymise(:e)"), {"e": entry_id})
-    elif ids:
+    # Either way the municipality's name goes: it is being deleted, and a withdrawn entry
+    # stays readable from the copies' lineage.
+    for entry_id in ids:
+        db.session.execute(text("select catalogue_anonymise(:e)"), {"e": entry_id})
+    if choice == WITHDRAW and ids:
         db.session.execute(
             update(CatalogueEntry)
             .where(CatalogueEntry.id.in_(ids), CatalogueEntry.withdrawn_at.is_(None))

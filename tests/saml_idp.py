@@ -8,8 +8,8 @@ small WSGI app on loopback, with OIOSAML 3 attributes and OIO-BPP privileges, an
     acs_url, form = login_via_idp(authn_url, "ada")   # the auto-posting form's fields
 
 The login form also takes `variant`, for the tests of what the SP must refuse: unsigned,
-tampered, expired, doctype, wrong_audience, no_audience, transient, encrypted,
-unsigned_assertion_only.
+tampered, expired, doctype, wrong_audience, no_audience, wrong_destination, no_destination,
+wrong_recipient, transient, encrypted, unsigned_assertion_only.
 """
 
 from __future__ import annotations
@@ -32,11 +32,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.argtree import add_path
 from saml2.assertion import Policy
 from saml2.config import IdPConfig
 from saml2.metadata import entity_descriptor
 from saml2.s_utils import UnknownPrincipal
-from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, NameID
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, SCM_BEARER, NameID
 from saml2.server import Server
 from saml2.sigver import get_xmlsec_binary
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -47,6 +48,7 @@ FIRST_NAME = "https://data.gov.dk/model/core/eid/firstName"
 LAST_NAME = "https://data.gov.dk/model/core/eid/lastName"
 LOA = "https://data.gov.dk/concept/core/nsis/loa"
 PRIVILEGES = "https://data.gov.dk/model/core/eid/privilegesIntermediate"
+EVIL_ACS = "https://evil.example/saml/acs"  # another service provider's endpoint
 BPP = "http://digst.dk/oiosaml/basic_privilege_profile"
 
 
@@ -301,11 +303,23 @@ class SamlIdp:
                 "encrypted_advice_attributes": False,
                 "encrypt_cert_assertion": None,
             }
+        if variant in ("wrong_recipient", "no_destination"):
+            # Signed as usual, but the bearer confirmation names another service's ACS, or
+            # the right one in a response without a Destination.
+            farg = add_path(
+                {}, ["assertion", "subject", "subject_confirmation", "method", SCM_BEARER]
+            )
+            confirmation = farg["assertion"]["subject"]["subject_confirmation"]
+            add_path(confirmation, ["subject_confirmation_data", "in_response_to", message.id])
+            recipient = EVIL_ACS if variant == "wrong_recipient" else acs
+            add_path(confirmation, ["subject_confirmation_data", "recipient", recipient])
+            kwargs["farg"] = farg
+        destination = {"wrong_destination": EVIL_ACS, "no_destination": None}.get(variant, acs)
         loa = (attributes.get(LOA) or ["Low"])[0]
         response = self.server.create_authn_response(
             identity=attributes,
             in_response_to=message.id,
-            destination=acs,
+            destination=destination,
             sp_entity_id=sp,
             name_id=NameID(
                 format=NAMEID_FORMAT_TRANSIENT

@@ -290,7 +290,18 @@ def test_the_minimum_is_per_municipality(client, kombit_towns, su_engine):
 
 @pytest.mark.parametrize(
     "variant",
-    ["unsigned", "tampered", "expired", "doctype", "wrong_audience", "no_audience", "transient"],
+    [
+        "unsigned",
+        "tampered",
+        "expired",
+        "doctype",
+        "wrong_audience",
+        "no_audience",
+        "wrong_destination",
+        "no_destination",
+        "wrong_recipient",
+        "transient",
+    ],
 )
 def test_bad_assertions_are_refused_without_a_500(client, kombit_towns, su_engine, variant):
     r, _acs, _fields = sign_in(client, "ada", variant=variant)
