@@ -61,10 +61,17 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
+def _platform_jobs() -> list[tuple[str, DailyJob]]:
+    from .identity.services import refresh_saml_metadata
+
+    return [("identity.saml_metadata", refresh_saml_metadata)]
+
+
 def daily_jobs() -> list[tuple[str, DailyJob]]:
-    """Every component's daily jobs, in component order (the running app's components)."""
+    """The platform's own daily jobs, then every component's, in component order (the
+    running app's components)."""
     components = current_app.extensions.get("autoproces.components", [])
-    return [(name, job) for c in components for name, job in c.daily]
+    return _platform_jobs() + [(name, job) for c in components for name, job in c.daily]
 
 
 def run_daily(

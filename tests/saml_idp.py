@@ -127,6 +127,7 @@ class SamlIdp:
         self.pending: dict[str, Any] = {}
         self.logouts: list[str] = []  # NameIDs of the LogoutRequests received
         self.sp_metadata: list[str] = []
+        self.metadata_down = False  # its metadata address answers 503
         self._server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.server: Server | None = None
@@ -235,6 +236,13 @@ class SamlIdp:
                 return self._login(environ, start_response)
             if path == "/slo":
                 return self._slo(environ, start_response)
+            if path == f"/{self.name}/metadata" and environ["REQUEST_METHOD"] == "GET":
+                # As AD FS publishes its FederationMetadata: always the current keys.
+                if self.metadata_down:
+                    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                    return [b"down"]
+                start_response("200 OK", [("Content-Type", "application/samlmetadata+xml")])
+                return [self.metadata.encode()]
         except (UnknownPrincipal, KeyError, ValueError) as e:
             start_response("400 Bad Request", [("Content-Type", "text/plain")])
             return [f"{e.__class__.__name__}: {e}".encode()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -22,6 +23,8 @@ from ..permissions import Role
 from ..tenancy import Tenant, TenantSuspended, activate_tenant
 from .models import KOMBIT, OIDC, PERSON, SAML, SERVICE, ApiToken, TenantIdp, User
 from .oidc import OidcClient
+
+log = logging.getLogger(__name__)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "ap_"
@@ -522,6 +525,43 @@ def save_saml_idp(
     db.session.flush()
     _audit_idp_change(tenant, actor, before, idp)
     return idp
+
+
+METADATA_REFRESHER = "Autoproces (daglig opdatering af SAML-metadata)"
+
+
+def refresh_saml_metadata(tenant: Tenant, day: Any = None) -> int:
+    """The daily job: read the municipality's own SAML provider's metadata again from its
+    address, so that a signing key the provider rolls over by itself (AD FS does) is
+    trusted in time. A failed read keeps the stored metadata (logged, tried again
+    tomorrow), and so does metadata naming another entity ID: users are keyed by it, so
+    that change is the administrator's. Returns 1 when the metadata changed."""
+    from .saml import BadMetadata, fetch_metadata, read_idp_metadata
+
+    idp = get_idp(tenant)
+    if idp is None or idp.protocol != SAML or not idp.saml_metadata_url:
+        return 0
+    try:
+        metadata = fetch_metadata(idp.saml_metadata_url)
+        entity_id = read_idp_metadata(metadata)
+    except BadMetadata as e:
+        log.warning("SAML metadata of %s not refreshed: %s", tenant.slug, e)
+        return 0
+    if entity_id != idp.issuer:
+        log.warning(
+            "SAML metadata of %s now names %r, not %r: kept the stored metadata",
+            tenant.slug,
+            entity_id,
+            idp.issuer,
+        )
+        return 0
+    if metadata == idp.saml_metadata:
+        return 0
+    before = idp_form_values(idp)
+    idp.saml_metadata = metadata
+    db.session.flush()
+    _audit_idp_change(tenant, METADATA_REFRESHER, before, idp)
+    return 1
 
 
 def save_kombit(

@@ -500,6 +500,68 @@ def test_certificate_rollover(client, gamma, saml_app, su_engine):
     assert r.status_code == 303, r.get_data(as_text=True)
 
 
+def test_the_daily_job_reads_the_metadata_address_again(client, gamma, saml_app, su_engine):
+    """AD FS rolls its signing key over by itself: the daily job reads the metadata address
+    again, so sign-in goes on; an address that fails, or metadata naming another entity,
+    keeps what is stored. Each change is in the municipality's audit log."""
+    from autoproces.platform.daily import run_daily
+    from autoproces.platform.identity.services import save_saml_idp
+
+    # The entity ID is the metadata's address here, as AD FS's FederationMetadata URL is.
+    _configure(
+        saml_app,
+        "gamma",
+        lambda t: save_saml_idp(
+            t,
+            metadata_url=gamma.entity_id,
+            role_claim=AD_FS_ROLE,
+            role_mapping={"GG-RPA": "automation"},
+        ),
+    )
+
+    def refresh() -> int:
+        with saml_app.app_context():
+            return run_daily(only="identity.saml_metadata", force=True).done.get(
+                "identity.saml_metadata", 0
+            )
+
+    def stored() -> str:
+        with su_engine.connect() as conn:
+            return conn.scalar(
+                text(
+                    "select saml_metadata from tenant_idp i join tenant t on t.id = i.tenant_id"
+                    " where t.slug = 'gamma'"
+                )
+            )
+
+    assert refresh() == 0  # nothing new
+    gamma.rotate_key()
+    gamma.trust_sp(client.get("/gamma/saml/metadata").get_data(as_text=True))
+    refused(sign_in(client, "gert", "gamma")[0], 400)  # the new key is not known yet
+    assert refresh() == 1
+    assert stored() == gamma.metadata
+    r, _acs, _fields = sign_in(client, "gert", "gamma")
+    assert r.status_code == 303, r.get_data(as_text=True)
+    with su_engine.connect() as conn:
+        logged = conn.execute(
+            text(
+                "select actor_name, details from tenant_audit a join tenant t on t.id ="
+                " a.tenant_id where t.slug = 'gamma' and action = 'idp.changed'"
+                " order by a.id desc limit 1"
+            )
+        ).one()
+    assert "SAML-metadata" in logged.actor_name and "saml_metadata" in logged.details["changes"]
+
+    before = stored()
+    gamma.rotate_key()
+    gamma.metadata_down = True  # the address does not answer: the stored metadata stays
+    try:
+        assert refresh() == 0
+    finally:
+        gamma.metadata_down = False
+    assert stored() == before
+
+
 def test_bad_metadata_and_certificates_are_named(saml_app, gamma):
     from autoproces.platform.errors import Invalid
     from autoproces.platform.identity.services import save_saml_idp
