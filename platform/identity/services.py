@@ -339,7 +339,11 @@ def save_idp(
 
     issuer, client_id = issuer.strip(), client_id.strip()
     errors: dict[str, list[str]] = {}
-    parts = urlsplit(issuer)
+    try:
+        parts = urlsplit(issuer)
+        parts.hostname  # noqa: B018 (raises for a broken host such as "[")
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
         errors["issuer"] = [_("Skriv udstederens fulde adresse, fx https://login.kommune.dk.")]
     elif parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
@@ -351,16 +355,7 @@ def save_idp(
         errors["scopes"] = [_("Scopes skal indeholde openid.")]
     if not ROLE_CLAIM_RE.match(role_claim.strip()):
         errors["role_claim"] = [_("Skriv navnet på det claim, der bærer roller, fx roles.")]
-    mapping = dict(role_mapping or {})
-    bad_roles = sorted({r for r in mapping.values() if r not in Role.__members__.values()})
-    if bad_roles:
-        errors["role_mapping"] = [_("Ukendt rolle: %(role)s", role=", ".join(bad_roles))]
-    if default_role and default_role not in Role.__members__.values():
-        errors["default_role"] = [_("Ukendt rolle: %(role)s", role=default_role)]
-    domains = sorted({d.strip().lower().lstrip("@") for d in allowed_domains if d.strip()})
-    bad_domains = [d for d in domains if not DOMAIN_RE.match(d)]
-    if bad_domains:
-        errors["allowed_domains"] = [_("Ugyldigt domæne: %(d)s", d=", ".join(bad_domains))]
+    mapping, domains = _validated_roles(role_mapping, default_role, allowed_domains, errors)
     idp = get_idp(tenant)
     before = idp_form_values(idp) if idp is not None else {}
     if client_secret is None and (idp is None or not idp.has_secret):
@@ -384,39 +379,18 @@ def save_idp(
     idp.default_role = default_role or None
     idp.allowed_domains = domains
     db.session.flush()
-    after = idp_form_values(idp)
-    changes = {
-        key: {"from": before.get(key) or None, "to": after[key] or None}
-        for key in after
-        if (before.get(key) or None) != (after[key] or None)
-    }
-    if changes or client_secret is not None:
-        audit.record(
-            tenant.id,
-            actor or "",
-            audit.IDP_CHANGED,
-            {
-                "created": not before,
-                "changes": changes,
-                "client_secret_changed": client_secret is not None,
-            },
-        )
+    _audit_idp_change(tenant, actor, before, idp, secret_changed=client_secret is not None)
     return idp
 
 
-def _validated_common(
-    role_claim: str,
+def _validated_roles(
     role_mapping: dict[str, str] | None,
     default_role: str | None,
     allowed_domains: Iterable[str],
-    min_loa: str,
     errors: dict[str, list[str]],
 ) -> tuple[dict[str, str], list[str]]:
-    """The checks OIDC and SAML settings share; problems go into `errors`."""
-    from .saml import LOA_LEVELS
-
-    if role_claim and not SAML_ATTRIBUTE_RE.match(role_claim.strip()):
-        errors["role_claim"] = [_("Skriv navnet på den attribut, der bærer roller.")]
+    """The role mapping, default role and allowed e-mail domains every provider has
+    (OIDC, SAML, KOMBIT); problems go into `errors`."""
     mapping = dict(role_mapping or {})
     bad_roles = sorted({r for r in mapping.values() if r not in Role.__members__.values()})
     if bad_roles:
@@ -427,6 +401,23 @@ def _validated_common(
     bad_domains = [d for d in domains if not DOMAIN_RE.match(d)]
     if bad_domains:
         errors["allowed_domains"] = [_("Ugyldigt domæne: %(d)s", d=", ".join(bad_domains))]
+    return mapping, domains
+
+
+def _validated_common(
+    role_claim: str,
+    role_mapping: dict[str, str] | None,
+    default_role: str | None,
+    allowed_domains: Iterable[str],
+    min_loa: str,
+    errors: dict[str, list[str]],
+) -> tuple[dict[str, str], list[str]]:
+    """The checks SAML and KOMBIT settings share; problems go into `errors`."""
+    from .saml import LOA_LEVELS
+
+    if role_claim and not SAML_ATTRIBUTE_RE.match(role_claim.strip()):
+        errors["role_claim"] = [_("Skriv navnet på den attribut, der bærer roller.")]
+    mapping, domains = _validated_roles(role_mapping, default_role, allowed_domains, errors)
     if min_loa not in LOA_LEVELS:
         errors["min_loa"] = [_("Vælg Low, Substantial eller High.")]
     return mapping, domains
@@ -607,21 +598,31 @@ def save_kombit(
     return idp
 
 
-def _audit_idp_change(tenant: Tenant, actor: Any, before: dict[str, str], idp: TenantIdp) -> None:
+def _audit_idp_change(
+    tenant: Tenant,
+    actor: Any,
+    before: dict[str, str],
+    idp: TenantIdp,
+    *,
+    secret_changed: bool = False,
+) -> None:
+    """What changed in the provider's settings, in the municipality's audit log: names
+    and values, never the client secret (only whether it changed), and for SAML metadata
+    only that it did."""
     after = idp_form_values(idp)
     changes = {
         key: {"from": before.get(key) or None, "to": after[key] or None}
         for key in after
         if key != "saml_metadata" and (before.get(key) or None) != (after[key] or None)
     }
-    if before.get("saml_metadata") != after.get("saml_metadata"):
+    if (before.get("saml_metadata") or None) != (after.get("saml_metadata") or None):
         changes["saml_metadata"] = {"from": None, "to": idp.issuer}
-    if changes:
+    if changes or secret_changed:
         audit.record(
             tenant.id,
             actor or "",
             audit.IDP_CHANGED,
-            {"created": not before, "changes": changes, "client_secret_changed": False},
+            {"created": not before, "changes": changes, "client_secret_changed": secret_changed},
         )
 
 

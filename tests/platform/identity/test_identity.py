@@ -162,6 +162,9 @@ def test_idp_settings_validation(app, alpha):
     with pytest.raises(Invalid) as e:
         _save_idp(app, issuer="http://login.example.com")
     assert "https" in str(e.value.errors["issuer"])
+    with pytest.raises(Invalid) as e:  # urlsplit raises for it: named, not a 500
+        _save_idp(app, issuer="https://[")
+    assert "issuer" in e.value.errors
 
 
 def test_role_mapping_text_is_parsed_with_line_numbers():
