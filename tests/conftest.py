@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from helpers import APP_ROLE, OWNER_ROLE, UNIT_TEST_CONFIG, app_env
+from helpers import APP_ROLE, OWNER_ROLE, UNIT_TEST_CONFIG, SmtpServer, app_env
 from sqlalchemy import create_engine, text
 
 from autoproces.platform.config import database_url
@@ -251,3 +251,12 @@ def _detached(obj):
 @pytest.fixture
 def make(app) -> Factory:
     return Factory(app)
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on loopback for the test."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()

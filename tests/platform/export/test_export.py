@@ -14,18 +14,10 @@ from types import SimpleNamespace
 
 import openpyxl
 import pytest
-from helpers import SmtpServer, login, operator_login
+from helpers import login, operator_login
 from sqlalchemy import text
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

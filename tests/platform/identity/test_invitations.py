@@ -6,7 +6,7 @@ municipality's audit log."""
 from __future__ import annotations
 
 import pytest
-from helpers import SmtpServer, login, operator_login
+from helpers import login, operator_login
 from html_forms import post_form
 from oidc_provider import OidcProvider, login_via_provider
 from sqlalchemy import text
@@ -62,14 +62,6 @@ def alpha(app, make, provider):
 @pytest.fixture
 def admin(make, alpha):
     return make.user(alpha, "tenant_admin", email="admin@alpha.dk", name="Anne Admin")
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def invite_via_page(client, email: str, *extra_roles: str, page: str = PAGE):

@@ -9,19 +9,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import SmtpServer, login, operator_login
+from helpers import login, operator_login
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

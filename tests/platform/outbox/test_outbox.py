@@ -14,14 +14,6 @@ from sqlalchemy.exc import DBAPIError
 
 
 @pytest.fixture
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def smtp_down():
     """A port where no server listens (yet): start() brings one up on it."""
     server = SmtpServer()
