@@ -525,7 +525,8 @@ def serve(host: str, port: int, workers: int) -> None:
         log_format = Settings.from_env(env).log_format or "json"
     except ConfigError as e:
         _fail(str(e))
-    prepare_serve(log_format)  # before the app: its first lines and the metrics' storage
+    # Before the app: its first lines and the metrics' storage; undone when the command ends.
+    click.get_current_context().call_on_close(prepare_serve(log_format))
     app = _build_app(env)
     with app.app_context():
         problems = app_role_problems()

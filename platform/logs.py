@@ -21,6 +21,7 @@ import re
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -139,12 +140,25 @@ def logging_config(log_format: str) -> dict[str, Any]:
     }
 
 
-def configure(log_format: str) -> None:
-    """Log to standard output as `log_format` (json or text) from now on."""
+def configure(log_format: str) -> Callable[[], None]:
+    """Log to standard output as `log_format` (json or text) from now on. Returns what puts
+    the root logger back as it was (a command run inside another process, e.g. a test)."""
     import logging.config
 
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     logging.config.dictConfig(logging_config(log_format))
     logging.captureWarnings(True)  # a library's warning is a line like any other
+
+    def restore() -> None:
+        logging.captureWarnings(False)
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+
+    return restore
 
 
 # --- One line per request ---------------------------------------------------------------------

@@ -5,8 +5,9 @@ format (logs.py) and the directory prometheus_client's multiprocess mode writes 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,26 @@ def _child_exit(server: Any, worker: Any) -> None:
     child_exit(server, worker)
 
 
-def prepare_serve(log_format: str) -> None:
-    """Before `serve` builds the app: logs as `log_format`, the metrics directory ready."""
-    configure(log_format)
-    prepare_multiprocess_dir()
+def prepare_serve(log_format: str) -> Callable[[], None]:
+    """Before `serve` builds the app: logs as `log_format`, the metrics directory ready.
+    Returns what undoes both when the command ends (in the process that called this only:
+    a gunicorn worker ending must not take the master's directory with it)."""
+    before = os.environ.get(MULTIPROC_ENV)
+    restore_logging = configure(log_format)
+    path = prepare_multiprocess_dir()
+    pid = os.getpid()
+
+    def undo() -> None:
+        if os.getpid() != pid:
+            return
+        restore_logging()
+        if before is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(path, ignore_errors=True)  # our own temporary one
+        else:
+            os.environ[MULTIPROC_ENV] = before
+
+    return undo
 
 
 def gunicorn_settings(log_format: str) -> dict[str, Any]:

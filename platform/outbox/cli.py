@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from typing import Any
@@ -60,10 +59,8 @@ def worker(
         log_format = Settings.from_env().log_format
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
-    if log_format is None and not logging.getLogger().handlers:
-        log_format = "json"  # production's default; a configured host process keeps its own
-    if log_format:
-        configure(log_format)
+    # JSON by default, as in production; put back when the command ends (e.g. in a test).
+    click.get_current_context().call_on_close(configure(log_format or "json"))
     app = _build_app()
     settings = app.config["AUTOPROCES_SETTINGS"]
     if not settings.smtp_host:
