@@ -316,3 +316,27 @@ def test_log_format_is_checked():
     assert Settings.from_env({}).log_format is None
     with pytest.raises(ConfigError, match="AUTOPROCES_LOG_FORMAT"):
         Settings.from_env({"AUTOPROCES_LOG_FORMAT": "xml"})
+
+
+def test_text_lines_for_development(app):
+    from autoproces.platform.logs import RequestContext, TextFormatter, logging_config
+
+    assert logging_config("text")["handlers"]["console"]["formatter"] == "text"
+    out = StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(TextFormatter())
+    handler.addFilter(RequestContext())
+    logger = logging.getLogger("autoproces.request")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        r = app.test_client().get("/healthz?token=s3cr3t-in-the-query")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    line = out.getvalue().strip()
+    request_id = r.headers["X-Request-ID"]
+    assert re.fullmatch(
+        rf"\S+ \S+ INFO autoproces\.request: GET /healthz 200 \d+\.\d ms \[{request_id}\]", line
+    ), line
+    assert "s3cr3t" not in line
