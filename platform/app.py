@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_smorest import Api
 
 from . import api as api_conventions
-from . import errors, health, i18n, security, storage, textinput, views
+from . import errors, health, i18n, logs, metrics, security, storage, textinput, views
 from .components import home_url, load_components, panels_for
 from .config import Settings
 from .crypto import demo_key
@@ -114,6 +114,8 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
+    logs.init_app(app)  # a request id and one log line per request
+    metrics.init_app(app)  # /metrics and what it counts
     app.register_blueprint(api_conventions.docs_bp)
     app.register_blueprint(identity_views.bp)
     identity_saml_views.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -517,13 +518,23 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from .db import app_role_problems, close_connections
+    from .observability import gunicorn_settings, prepare_serve
 
     env = {k: v for k, v in os.environ.items() if k != "AUTOPROCES_DEMO"}
+    try:
+        log_format = Settings.from_env(env).log_format or "json"
+    except ConfigError as e:
+        _fail(str(e))
+    # Before the app: its first lines and the metrics' storage; undone when the command ends.
+    click.get_current_context().call_on_close(prepare_serve(log_format))
     app = _build_app(env)
     with app.app_context():
         problems = app_role_problems()
     # The master only checks; the workers it forks must not inherit its connection.
     close_connections(app)
+    from .metrics import forget_this_process
+
+    forget_this_process()  # nor count its pool in the metrics
     if problems:
         _fail("Refusing to serve: " + "; ".join(problems) + ". Connect as the app role.")
     settings = app.config["AUTOPROCES_SETTINGS"]
@@ -536,17 +547,17 @@ def serve(host: str, port: int, workers: int) -> None:
                 " e.g. redis://redis:6379, or run with --workers 1"
                 " (AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS=1 accepts the weaker limits)."
             )
-        click.echo(
-            f"WARNING: rate limits are counted per worker: {workers} workers let {workers} times"
-            " the login, token and upload limits through. Set RATELIMIT_STORAGE_URI.",
-            err=True,
+        logging.getLogger(__name__).warning(
+            f"rate limits are counted per worker: {workers} workers let {workers} times"
+            " the login, token and upload limits through. Set RATELIMIT_STORAGE_URI."
         )
 
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
+            for key, value in gunicorn_settings(log_format).items():
+                self.cfg.set(key, value)
 
         def load(self) -> Flask:
             return app

@@ -61,6 +61,10 @@ class Settings:
     # `serve` refuses several workers with per-worker counters unless this accepts them.
     allow_per_worker_rate_limits: bool = False
     trusted_proxies: int = 0
+    # Logs (logs.py): "json" or "text"; None: JSON under `serve` and `worker`, else Flask's.
+    log_format: str | None = None
+    # A bearer token for /metrics; without one, only loopback and private addresses scrape.
+    metrics_token: str = ""
     operator_oidc_issuer: str | None = None
     operator_oidc_client_id: str | None = None
     operator_oidc_client_secret: str | None = None
@@ -152,6 +156,9 @@ class Settings:
                 "AUTOPROCES_TRUSTED_PROXIES, AUTOPROCES_INVITATION_DAYS and"
                 " AUTOPROCES_OFFBOARDING_DAYS are whole numbers."
             ) from None
+        log_format = (env.get("AUTOPROCES_LOG_FORMAT") or "").strip().lower() or None
+        if log_format not in (None, "json", "text"):
+            raise ConfigError("AUTOPROCES_LOG_FORMAT is json or text.")
         try:
             smtp_port = int(env.get("SMTP_PORT") or "25")
         except ValueError:
@@ -171,6 +178,8 @@ class Settings:
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             allow_per_worker_rate_limits=_flag(env, "AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS"),
             trusted_proxies=max(0, proxies),
+            log_format=log_format,
+            metrics_token=(env.get("AUTOPROCES_METRICS_TOKEN") or "").strip(),
             operator_oidc_issuer=env.get("OPERATOR_OIDC_ISSUER") or None,
             operator_oidc_client_id=env.get("OPERATOR_OIDC_CLIENT_ID") or None,
             operator_oidc_client_secret=env.get("OPERATOR_OIDC_CLIENT_SECRET") or None,

@@ -32,7 +32,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
+# hide_parameters: a failed statement's values (a title, a hash) never reach a log line.
+db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True, "hide_parameters": True})
 
 _SET_TENANT = text("select set_config('app.tenant_id', :tenant_id, true)")
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from .. import metrics
 from ..db import db
 
 log = logging.getLogger(__name__)
@@ -202,12 +203,14 @@ def run_worker(
             report = deliver_due(smtp, batch, lock_seconds)
         except OperationalError as e:  # the database is away: try again later
             db.session.rollback()
+            metrics.record_worker_pass(error=True)
             if once:
                 raise
             log.warning("outbox: database unavailable: %s", e)
             stop.wait(interval)
             continue
         sent += report.sent
+        metrics.record_worker_pass(report.sent, report.retried)
         if report.claimed >= batch and not report.server_down:
             continue  # more may be due right now
         if once:
