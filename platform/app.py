@@ -160,11 +160,15 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        # One request, one transaction: kept on success, rolled back on any error.
+        # One request, one transaction: kept on success, rolled back on any error. A commit
+        # the database did not confirm is no success: the outage's 503, never a 2xx.
         if response.status_code < 400:
-            db.session.commit()
+            try:
+                db.session.commit()
+            except errors.DATABASE_UNAVAILABLE as e:
+                response = errors.database_unavailable(e)
         else:
-            db.session.rollback()
+            errors.rollback_quietly()
         views.remember_tenant(response)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)

@@ -8,9 +8,12 @@ points an app at a port where nothing listens.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from helpers import APP_ROLE, app_env, bearer
+from helpers import APP_ROLE, UNIT_TEST_CONFIG, app_env, bearer, login
 from own_postgres import HAS_PG_BIN, free_port, own_cluster, served_database
+from sqlalchemy import text
 
 pytestmark = pytest.mark.skipif(not HAS_PG_BIN, reason="needs PostgreSQL 15")
 
@@ -85,3 +88,43 @@ def test_an_outage_is_told_from_an_error_of_ours():
     for code in ("08006", "53300", "57P01", "57014", "40001"):
         assert is_outage(error(code)), code
     assert not is_outage(error("42704"))
+
+
+def test_a_connection_lost_before_the_commit_is_a_503_and_the_write_is_not_kept(
+    database, make, su_engine
+):
+    """The request's transaction is committed after the view (app.py, `_finish`): a database
+    gone between the two must be the same 503 as anywhere else, never an acknowledged
+    write. The test ends the request's PostgreSQL session just before that commit, as a
+    restart or a fail-over does."""
+    from autoproces.platform.app import create_app
+    from autoproces.platform.db import db
+
+    user = make.user(make.tenant("alpha"), "automation")
+    token = make.token(user)
+    app = create_app(app_env(database), **UNIT_TEST_CONFIG)
+
+    @app.after_request  # runs before the app's own, which commits
+    def _end_session(response):
+        pid = db.session.connection().connection.dbapi_connection.get_backend_pid()
+        with su_engine.connect() as conn:
+            conn.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        return response
+
+    client = app.test_client()
+    title = f"Aldrig gemt {uuid.uuid4().hex[:6]}"
+    # A refusal is rolled back rather than committed: that meets the lost session too.
+    refused = client.post("/api/v1/processes", json={"title": ""}, headers=bearer(token))
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    r = client.post(
+        "/api/v1/processes", json={"title": title, "summary": "Mistet."}, headers=bearer(token)
+    )
+    assert r.status_code == 503, r.get_data(as_text=True)
+    assert r.get_json()["message"] == "Databasen svarer ikke lige nu. Prøv igen om lidt."
+    assert r.headers["Retry-After"].isdigit()
+    with su_engine.connect() as conn:
+        assert not conn.scalar(text("select count(*) from process where title = :t"), {"t": title})
+    login(client, user)
+    page = client.get("/alpha/processer")
+    assert page.status_code == 503
+    assert "Tjenesten er ikke tilgængelig lige nu" in page.get_data(as_text=True)
