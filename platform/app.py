@@ -16,7 +16,7 @@ from . import errors, health, i18n, security, storage, textinput, views
 from .components import home_url, load_components, panels_for
 from .config import Settings
 from .crypto import demo_key
-from .db import db
+from .db import db, engine_options
 from .export import views as export_views
 from .identity import account as identity_account
 from .identity import admin as identity_admin
@@ -67,6 +67,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings, database_url),
         MIGRATION_DATABASE_URL=migration_url,
         AUTOPROCES_DEMO=settings.demo,
         AUTOPROCES_SETTINGS=settings,

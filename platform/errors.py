@@ -152,13 +152,15 @@ RETRY_AFTER_SECONDS = 30
 # SQLSTATE classes of an outage: connection (08), resources (53), operator intervention such
 # as a shutdown or a cancelled query (57), a rollback to retry (40). No code: no answer at all.
 OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+# And a lock not had within the request's lock_timeout (db.py): busy, not broken.
+OUTAGE_SQLSTATES = ("55P03",)
 
 
 def is_outage(e: Exception) -> bool:
     """True when the database is away or overloaded; False for an error of ours that happens
     to be an OperationalError (it is answered 503 all the same, but logged as a bug)."""
     code = getattr(getattr(e, "orig", None), "pgcode", None)
-    return code is None or str(code)[:2] in OUTAGE_SQLSTATE_CLASSES
+    return code is None or str(code)[:2] in OUTAGE_SQLSTATE_CLASSES or code in OUTAGE_SQLSTATES
 
 
 def database_unavailable(e: Exception) -> Any:

@@ -85,7 +85,7 @@ def test_an_outage_is_told_from_an_error_of_ours():
         return OperationalError("select 1", {}, Orig(code))
 
     assert is_outage(error(None))  # no answer from the server at all
-    for code in ("08006", "53300", "57P01", "57014", "40001"):
+    for code in ("08006", "53300", "57P01", "57014", "40001", "55P03"):
         assert is_outage(error(code)), code
     assert not is_outage(error("42704"))
 
@@ -128,3 +128,68 @@ def test_a_connection_lost_before_the_commit_is_a_503_and_the_write_is_not_kept(
     page = client.get("/alpha/processer")
     assert page.status_code == 503
     assert "Tjenesten er ikke tilgængelig lige nu" in page.get_data(as_text=True)
+
+
+def _within(seconds: float, call):
+    """`call()`'s result, failing (not hanging) when it takes longer than `seconds`."""
+    import threading
+    import time
+
+    result: list = []
+    start = time.monotonic()
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert result, f"no answer within {seconds} s"
+    return result[0], time.monotonic() - start
+
+
+def test_a_database_that_never_answers_gives_503_within_the_connect_timeout():
+    """A server that takes the TCP connection and then says nothing (a hung host, a
+    half-open fail-over address) costs a request the connect timeout, not a hung worker."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel completes the handshakes; nobody ever answers
+
+        class Silent:
+            app_url = f"postgresql+psycopg2://{APP_ROLE}@127.0.0.1:{silent.getsockname()[1]}/x"
+            owner_url = app_url
+
+        from autoproces.platform.app import create_app
+
+        app = create_app(app_env(Silent, AUTOPROCES_DB_CONNECT_TIMEOUT="2"), TESTING=True)
+        client = app.test_client()
+        ready, seconds = _within(10, lambda: client.get("/readyz"))
+        assert ready.status_code == 503 and seconds < 5, (ready.status_code, seconds)
+        api, seconds = _within(10, lambda: client.get("/api/v1/me", headers=bearer("ap_x")))
+        assert api.status_code == 503 and seconds < 5, (api.status_code, seconds)
+        assert client.get("/healthz").status_code == 200
+
+
+def test_a_request_waiting_on_a_lock_gives_up_with_503(database, make, su_engine):
+    """A row locked elsewhere (a long migration, an operator's session) holds a request for
+    the lock timeout at most: a 503 to retry, logged as a warning; free again, it succeeds."""
+    from autoproces.platform.app import create_app
+
+    user = make.user(make.tenant("alpha"), "automation")
+    token = make.token(user)
+    process = make.process(user)
+    app = create_app(app_env(database, AUTOPROCES_DB_LOCK_TIMEOUT="1"), **UNIT_TEST_CONFIG)
+    client = app.test_client()
+
+    def change():
+        return client.patch(
+            f"/api/v1/processes/{process.id}",
+            json={"title": "Ændret", "version": process.version},
+            headers=bearer(token),
+        )
+
+    with su_engine.connect() as conn:
+        conn.execute(text("select 1 from process where id = :id for update"), {"id": process.id})
+        r, seconds = _within(10, change)
+        conn.rollback()
+    assert r.status_code == 503 and seconds < 4, (r.status_code, seconds)
+    assert r.get_json()["message"] == "Databasen svarer ikke lige nu. Prøv igen om lidt."
+    assert change().status_code == 200
