@@ -516,6 +516,7 @@ def tokens_revoke(slug: str, token: str) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from . import serving
     from .db import app_role_problems, close_connections
 
     env = {k: v for k, v in os.environ.items() if k != "AUTOPROCES_DEMO"}
@@ -547,11 +548,13 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            for key, value in serving.SETTINGS.items():
+                self.cfg.set(key, value)
 
         def load(self) -> Flask:
             return app
 
-    Server().run()
+    serving.run(Server())  # stops gracefully on SIGTERM (platform/serving.py)
 
 
 @main.command(help="Run the demo: embedded database, demo municipalities, development login.")

@@ -13,6 +13,8 @@ tests/benchmarks/results/outage.json for the note.
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import threading
 import time
 from collections import Counter
@@ -211,3 +213,77 @@ def test_a_database_restart_under_write_load_answers_503_recovers_and_loses_no_w
     assert late and all(a.status in (200, 201) for a in late), Counter(a.status for a in late)
     # No worker died or was killed along the way.
     assert "Worker timeout" not in output and "exited" not in output, output[-3000:]
+
+
+def _waiting_on_a_lock(engine) -> int:
+    """How many of the app's statements wait on a lock (asked afresh: the activity view is a
+    snapshot for the length of a transaction)."""
+    with engine.connect() as conn:
+        return conn.scalar(
+            text(
+                "select count(*) from pg_stat_activity"
+                " where wait_event_type = 'Lock' and usename = 'autoproces_app'"
+            )
+        )
+
+
+def test_sigterm_finishes_the_requests_in_flight_and_refuses_new_ones(
+    database, make, su_engine, tmp_path
+):
+    """`autoproces serve` stopped by SIGTERM (Kubernetes ending a pod): a request that is
+    still running completes with its 200, and is committed; new connections are refused at
+    once, so the load balancer sends them elsewhere. The slow request waits on a row lock
+    the test holds, so it is in flight for as long as the test wants."""
+    user = make.user(make.tenant("alpha"), "automation")
+    token = make.token(user)
+    process = make.process(user)
+    server = Server(
+        database,
+        tmp_path,
+        2,
+        AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS="1",
+        AUTOPROCES_DB_LOCK_TIMEOUT="60",
+    )
+    answers: list = []
+
+    def change() -> None:
+        r = requests.patch(
+            f"{server.base}/api/v1/processes/{process.id}",
+            json={"title": "Ændret under nedlukning", "version": process.version},
+            headers=bearer(token),
+            timeout=60,
+        )
+        answers.append((r.status_code, r.text))
+
+    slow = threading.Thread(target=change)
+    try:
+        server.wait_ready()
+        with su_engine.connect() as conn:
+            conn.execute(
+                text("select 1 from process where id = :id for update"), {"id": process.id}
+            )
+            slow.start()
+            deadline = time.monotonic() + 20
+            while not _waiting_on_a_lock(su_engine):
+                assert time.monotonic() < deadline and slow.is_alive(), answers
+                time.sleep(0.05)
+            server.proc.send_signal(signal.SIGTERM)
+            time.sleep(1)
+            host, port = "127.0.0.1", server.port
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((host, port), timeout=2).close()
+            assert slow.is_alive() and server.proc.poll() is None  # still finishing
+            conn.rollback()  # the lock goes: the slow request can finish
+        slow.join(timeout=30)
+        assert server.proc.wait(timeout=30) == 0, server.output()[-3000:]
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+    assert [status for status, _ in answers] == [200], answers
+    output = server.output()
+    assert "Traceback" not in output and "Exception in worker" not in output, output[-3000:]
+    with su_engine.connect() as conn:
+        assert (
+            conn.scalar(text("select title from process where id = :id"), {"id": process.id})
+            == "Ændret under nedlukning"
+        )
