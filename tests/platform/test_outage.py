@@ -19,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import requests
@@ -287,3 +288,73 @@ def test_sigterm_finishes_the_requests_in_flight_and_refuses_new_ones(
             conn.scalar(text("select title from process where id = :id"), {"id": process.id})
             == "Ændret under nedlukning"
         )
+
+
+def _queue_mail(app, tenant, subjects: list[str]) -> None:
+    from autoproces.platform.db import db, use_tenant
+    from autoproces.platform.outbox.services import queue_mail
+
+    with app.app_context():
+        use_tenant(tenant.id)
+        for subject in subjects:
+            queue_mail(tenant.id, f"person@{tenant.slug}.dk", subject, "Hej.", "comment_added")
+        db.session.commit()
+
+
+def test_the_worker_survives_a_database_restart(tmp_path):
+    """`autoproces worker` keeps running while the database restarts: it logs that the
+    database is away, tries again after its interval, and sends what is queued once it is
+    back."""
+    import os
+    import subprocess
+    import sys
+
+    from helpers import SmtpServer
+
+    from autoproces.platform.app import create_app
+
+    smtp = SmtpServer()
+    smtp.start()
+    with own_cluster() as cluster:
+        urls = served_database(cluster)
+        app = create_app(app_env(urls), **UNIT_TEST_CONFIG)
+        tenant = Factory(app).tenant("alpha")
+        _queue_mail(app, tenant, ["Før 1", "Før 2"])
+        log = tmp_path / "worker.log"
+        env = {
+            **os.environ,
+            **app_env(urls, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port)),
+        }
+        with log.open("w") as out:
+            worker = subprocess.Popen(
+                [str(Path(sys.executable).parent / "autoproces"), "worker", "--interval", "0.3"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+        def wait_for(n: int) -> None:
+            deadline = time.monotonic() + 30
+            while len(smtp.messages) < n:
+                assert worker.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+
+        try:
+            wait_for(2)
+            cluster.stop("fast")
+            time.sleep(2)  # several of the worker's passes meet no database
+            cluster.start()
+            _queue_mail(app, tenant, ["Efter 1", "Efter 2"])
+            wait_for(4)
+            assert worker.poll() is None, log.read_text()
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=20) == 0, log.read_text()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+            smtp.stop()
+    output = log.read_text()
+    assert sorted(m["Subject"] for m in smtp.messages) == ["Efter 1", "Efter 2", "Før 1", "Før 2"]
+    assert "database unavailable" in output, output
+    assert "Traceback" not in output, output
