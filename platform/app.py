@@ -162,15 +162,16 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     @app.after_request
     def _finish(response: Response) -> Response:
         # One request, one transaction: kept on success, rolled back on any error. A commit
-        # the database did not confirm is no success: the outage's 503, never a 2xx.
+        # the database did not confirm is no success: the outage's 503, never a 2xx. Nothing
+        # after the commit may read the database (the commit expires every loaded row).
         if response.status_code < 400:
             try:
+                views.remember_tenant(response)
                 db.session.commit()
             except errors.DATABASE_UNAVAILABLE as e:
                 response = errors.database_unavailable(e)
         else:
             errors.rollback_quietly()
-        views.remember_tenant(response)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if request.is_secure:  # behind a TLS proxy, is_secure needs AUTOPROCES_TRUSTED_PROXIES

@@ -32,6 +32,14 @@ def run(application: Any) -> None:
     from gunicorn.arbiter import Arbiter
 
     class GracefulArbiter(Arbiter):  # type: ignore[misc]
+        told = False  # the workers have had their SIGTERM
+
+        def kill_workers(self, sig: int) -> None:
+            # Once only: a second SIGTERM reaching a worker as its interpreter exits (the
+            # default action restored) would kill it mid-exit.
+            if sig != signal.SIGTERM or not self.told:
+                super().kill_workers(sig)
+
         def stop(self, graceful: bool = True) -> None:
             # Only a master that shares its sockets with no other (no USR2 re-exec, no
             # systemd socket) may shut them down: shutdown() acts on every copy.
@@ -40,6 +48,7 @@ def run(application: Any) -> None:
                 # Idle workers leave before the socket goes (an idle worker woken by the
                 # shutdown would fail in accept()); a busy one finishes its request first.
                 self.kill_workers(signal.SIGTERM)
+                self.told = True
                 time.sleep(0.2)
                 for listener in self.LISTENERS:
                     try:

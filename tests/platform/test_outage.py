@@ -214,6 +214,7 @@ def test_a_database_restart_under_write_load_answers_503_recovers_and_loses_no_w
     assert late and all(a.status in (200, 201) for a in late), Counter(a.status for a in late)
     # No worker died or was killed along the way.
     assert "Worker timeout" not in output and "exited" not in output, output[-3000:]
+    assert "Traceback" not in output, output[output.index("Traceback") - 500 :][:5000]
 
 
 def _waiting_on_a_lock(engine) -> int:
