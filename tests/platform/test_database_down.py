@@ -193,3 +193,21 @@ def test_a_request_waiting_on_a_lock_gives_up_with_503(database, make, su_engine
     assert r.status_code == 503 and seconds < 4, (r.status_code, seconds)
     assert r.get_json()["message"] == "Databasen svarer ikke lige nu. Prøv igen om lidt."
     assert change().status_code == 200
+
+
+def test_a_web_requests_transaction_has_the_time_limits_and_a_command_has_none(database):
+    from autoproces.platform.app import create_app
+    from autoproces.platform.config import ConfigError
+    from autoproces.platform.db import db
+
+    env = app_env(database, AUTOPROCES_DB_STATEMENT_TIMEOUT="7", AUTOPROCES_DB_LOCK_TIMEOUT="3")
+    app = create_app(env, **UNIT_TEST_CONFIG)
+    limits = text("select current_setting('statement_timeout'), current_setting('lock_timeout')")
+    with app.test_request_context("/"):
+        assert tuple(db.session.execute(limits).one()) == ("7s", "3s")
+        db.session.rollback()
+    with app.app_context():  # the worker's and the commands' long jobs
+        assert tuple(db.session.execute(limits).one()) == ("0", "0")
+        db.session.rollback()
+    with pytest.raises(ConfigError, match="AUTOPROCES_DB_"):
+        create_app({**env, "AUTOPROCES_DB_LOCK_TIMEOUT": "soon"})
