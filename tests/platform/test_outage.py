@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Factory
 from helpers import REPO_ROOT, UNIT_TEST_CONFIG, app_env, bearer
 from own_postgres import HAS_PG_BIN, own_cluster, served_database
 from sqlalchemy import create_engine, text
@@ -127,13 +126,15 @@ def _problem(a: Answer) -> str | None:
     return None
 
 
-def test_a_database_restart_under_write_load_answers_503_recovers_and_loses_no_write(tmp_path):
+def test_a_database_restart_under_write_load_answers_503_recovers_and_loses_no_write(
+    make, tmp_path
+):
     from autoproces.platform.app import create_app
 
     with own_cluster() as cluster:
         urls = served_database(cluster)
         app = create_app(app_env(urls), **UNIT_TEST_CONFIG)
-        make = Factory(app)
+        make = type(make)(app)  # the tests' factory (conftest.py), on this cluster
         people = {}
         for slug in ("alpha", "beta"):
             user = make.user(make.tenant(slug), "automation")
@@ -302,7 +303,7 @@ def _queue_mail(app, tenant, subjects: list[str]) -> None:
         db.session.commit()
 
 
-def test_the_worker_survives_a_database_restart(tmp_path):
+def test_the_worker_survives_a_database_restart(make, tmp_path):
     """`autoproces worker` keeps running while the database restarts: it logs that the
     database is away, tries again after its interval, and sends what is queued once it is
     back."""
@@ -319,7 +320,7 @@ def test_the_worker_survives_a_database_restart(tmp_path):
     with own_cluster() as cluster:
         urls = served_database(cluster)
         app = create_app(app_env(urls), **UNIT_TEST_CONFIG)
-        tenant = Factory(app).tenant("alpha")
+        tenant = type(make)(app).tenant("alpha")  # the tests' factory, on this cluster
         _queue_mail(app, tenant, ["Før 1", "Før 2"])
         log = tmp_path / "worker.log"
         env = {
