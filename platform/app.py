@@ -16,7 +16,7 @@ from . import errors, health, i18n, logs, metrics, security, storage, textinput,
 from .components import home_url, load_components, panels_for
 from .config import Settings
 from .crypto import demo_key
-from .db import db
+from .db import db, engine_options
 from .export import views as export_views
 from .identity import account as identity_account
 from .identity import admin as identity_admin
@@ -67,6 +67,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings, database_url),
         MIGRATION_DATABASE_URL=migration_url,
         AUTOPROCES_DEMO=settings.demo,
         AUTOPROCES_SETTINGS=settings,
@@ -162,12 +163,17 @@ def create_app(env: Mapping[str, str] | None = None, **overrides: Any) -> Flask:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        # One request, one transaction: kept on success, rolled back on any error.
+        # One request, one transaction: kept on success, rolled back on any error. A commit
+        # the database did not confirm is no success: the outage's 503, never a 2xx. Nothing
+        # after the commit may read the database (the commit expires every loaded row).
         if response.status_code < 400:
-            db.session.commit()
+            try:
+                views.remember_tenant(response)
+                db.session.commit()
+            except errors.DATABASE_UNAVAILABLE as e:
+                response = errors.database_unavailable(e)
         else:
-            db.session.rollback()
-        views.remember_tenant(response)
+            errors.rollback_quietly()
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         if request.is_secure:  # behind a TLS proxy, is_secure needs AUTOPROCES_TRUSTED_PROXIES

@@ -517,6 +517,7 @@ def tokens_revoke(slug: str, token: str) -> None:
 def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
+    from . import serving
     from .db import app_role_problems, close_connections
     from .observability import gunicorn_settings, prepare_serve
 
@@ -556,13 +557,14 @@ def serve(host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            for key, value in gunicorn_settings(log_format).items():
+            # Timeouts for the graceful stop, then logs and metrics (no access log).
+            for key, value in {**serving.SETTINGS, **gunicorn_settings(log_format)}.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
             return app
 
-    Server().run()
+    serving.run(Server())  # stops gracefully on SIGTERM (platform/serving.py)
 
 
 @main.command(help="Run the demo: embedded database, demo municipalities, development login.")

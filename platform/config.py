@@ -57,6 +57,12 @@ class Settings:
     invitation_days: int = 14
     # Days between scheduling a municipality's offboarding and deleting it (the default).
     offboarding_days: int = 30
+    # Seconds before the app gives up on the database, so no web worker hangs while it is
+    # away: opening a connection, one statement of a web request, and a lock wait in one
+    # (0: no limit). The statement limit stays below gunicorn's 30 s worker timeout.
+    db_connect_timeout: int = 5
+    db_statement_timeout: int = 20
+    db_lock_timeout: int = 10
     ratelimit_storage_uri: str = "memory://"
     # `serve` refuses several workers with per-worker counters unless this accepts them.
     allow_per_worker_rate_limits: bool = False
@@ -150,11 +156,15 @@ class Settings:
             proxies = int(env.get("AUTOPROCES_TRUSTED_PROXIES", "0"))
             invitation_days = int(env.get("AUTOPROCES_INVITATION_DAYS", "14"))
             offboarding_days = int(env.get("AUTOPROCES_OFFBOARDING_DAYS", "30"))
+            db_timeouts = [
+                int(env.get(f"AUTOPROCES_DB_{name}_TIMEOUT") or default)
+                for name, default in (("CONNECT", "5"), ("STATEMENT", "20"), ("LOCK", "10"))
+            ]
         except ValueError:
             raise ConfigError(
                 "AUTOPROCES_IDLE_TIMEOUT_MINUTES, AUTOPROCES_SESSION_MAX_HOURS, "
-                "AUTOPROCES_TRUSTED_PROXIES, AUTOPROCES_INVITATION_DAYS and"
-                " AUTOPROCES_OFFBOARDING_DAYS are whole numbers."
+                "AUTOPROCES_TRUSTED_PROXIES, AUTOPROCES_INVITATION_DAYS,"
+                " AUTOPROCES_OFFBOARDING_DAYS and AUTOPROCES_DB_*_TIMEOUT are whole numbers."
             ) from None
         log_format = (env.get("AUTOPROCES_LOG_FORMAT") or "").strip().lower() or None
         if log_format not in (None, "json", "text"):
@@ -175,6 +185,9 @@ class Settings:
             session_max_hours=max(1, max_hours),
             invitation_days=max(1, invitation_days),
             offboarding_days=max(0, offboarding_days),
+            db_connect_timeout=max(1, db_timeouts[0]),
+            db_statement_timeout=max(0, db_timeouts[1]),
+            db_lock_timeout=max(0, db_timeouts[2]),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             allow_per_worker_rate_limits=_flag(env, "AUTOPROCES_ALLOW_PER_WORKER_RATE_LIMITS"),
             trusted_proxies=max(0, proxies),

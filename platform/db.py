@@ -12,10 +12,10 @@ import uuid
 import weakref
 from typing import Any
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import Engine, MetaData, event, exc, text
+from sqlalchemy import Engine, MetaData, event, exc, make_url, text
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
 
@@ -36,6 +36,37 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True, "hide_parameters": True})
 
 _SET_TENANT = text("select set_config('app.tenant_id', :tenant_id, true)")
+# A web request's transaction also gets its time limits, in the same round trip (the worker's
+# and the commands' long jobs keep none).
+_SET_TENANT_AND_LIMITS = text(
+    "select set_config('app.tenant_id', :tenant_id, true),"
+    " set_config('statement_timeout', :statement_timeout, true),"
+    " set_config('lock_timeout', :lock_timeout, true)"
+)
+
+
+def engine_options(settings: Any, url: str) -> dict[str, Any]:
+    """The pool's settings, so that a database that is away costs a request seconds, not a
+    hung worker: a checked-out connection is tested first (pre-ping; after a restart every
+    older connection is dropped on its first error), connecting gives up after
+    `db_connect_timeout`, and a peer that vanished without a word (a fail-over, a network
+    split) is noticed by TCP keepalives and tcp_user_timeout. Parameters given in the URL's
+    query win."""
+    seconds = settings.db_connect_timeout
+    connect_args = {
+        "connect_timeout": seconds,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 10_000,  # ms unacknowledged before the connection counts as dead
+    }
+    given = make_url(url).query
+    return {
+        "pool_pre_ping": True,
+        "pool_timeout": seconds,  # waiting for a free connection of a full pool
+        "connect_args": {k: v for k, v in connect_args.items() if k not in given},
+    }
 
 
 # --- Never share a connection across a fork -------------------------------------------------
@@ -104,7 +135,14 @@ def use_tenant(tenant_id: uuid.UUID | None) -> None:
 def _set_tenant_on_begin(session: Any, transaction: Any, connection: Any) -> None:
     tenant_id = current_tenant_id()
     # Always set it, also to '': a transaction without a tenant must see no rows.
-    connection.execute(_SET_TENANT, {"tenant_id": str(tenant_id) if tenant_id else ""})
+    params = {"tenant_id": str(tenant_id) if tenant_id else ""}
+    settings = current_app.config.get("AUTOPROCES_SETTINGS") if has_request_context() else None
+    if settings is None:
+        connection.execute(_SET_TENANT, params)
+        return
+    params["statement_timeout"] = f"{settings.db_statement_timeout}s"
+    params["lock_timeout"] = f"{settings.db_lock_timeout}s"
+    connection.execute(_SET_TENANT_AND_LIMITS, params)
 
 
 def app_role_problems() -> list[str]:

@@ -129,12 +129,14 @@ def html_error(status: int, message: str = "", reasons: list[str] | None = None)
     return page, status
 
 
-def _rollback() -> None:
+def rollback_quietly() -> None:
+    """Roll the request's transaction back; a connection already gone is no error (the pool
+    replaces it)."""
     from .db import db
 
     try:
         db.session.rollback()
-    except Exception:  # the connection is gone; the pool replaces it
+    except Exception:
         current_app.logger.debug("rollback failed", exc_info=True)
 
 
@@ -150,43 +152,48 @@ RETRY_AFTER_SECONDS = 30
 # SQLSTATE classes of an outage: connection (08), resources (53), operator intervention such
 # as a shutdown or a cancelled query (57), a rollback to retry (40). No code: no answer at all.
 OUTAGE_SQLSTATE_CLASSES = ("08", "53", "57", "40")
+# And a lock not had within the request's lock_timeout (db.py): busy, not broken.
+OUTAGE_SQLSTATES = ("55P03",)
 
 
 def is_outage(e: Exception) -> bool:
     """True when the database is away or overloaded; False for an error of ours that happens
     to be an OperationalError (it is answered 503 all the same, but logged as a bug)."""
     code = getattr(getattr(e, "orig", None), "pgcode", None)
-    return code is None or str(code)[:2] in OUTAGE_SQLSTATE_CLASSES
+    return code is None or str(code)[:2] in OUTAGE_SQLSTATE_CLASSES or code in OUTAGE_SQLSTATES
+
+
+def database_unavailable(e: Exception) -> Any:
+    """The answer while the database is away: the Danish 503 page, or JSON under /api/,
+    with Retry-After. Also used when the request's commit fails (app.py)."""
+    if is_outage(e):
+        current_app.logger.warning("database unavailable: %s", e.__class__.__name__)
+    else:
+        current_app.logger.error("database error answered 503", exc_info=e)
+    rollback_quietly()
+    # The page must render without the database: no tenant or user left to load.
+    g.tenant = None
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    message = _("Databasen svarer ikke lige nu. Prøv igen om lidt.")
+    if wants_json():
+        response = json_error(503, message)
+    else:
+        body, _status = html_error(503, message)
+        response = current_app.make_response((body, 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:
-    def _database_unavailable(e: Exception) -> Any:
-        if is_outage(e):
-            current_app.logger.warning("database unavailable: %s", e.__class__.__name__)
-        else:
-            current_app.logger.error("database error answered 503", exc_info=e)
-        _rollback()
-        # The page must render without the database: no tenant or user left to load.
-        g.tenant = None
-        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
-        message = _("Databasen svarer ikke lige nu. Prøv igen om lidt.")
-        if wants_json():
-            response = json_error(503, message)
-        else:
-            body, _status = html_error(503, message)
-            response = current_app.make_response((body, 503))
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
-
     for exception in DATABASE_UNAVAILABLE:
-        app.register_error_handler(exception, _database_unavailable)
+        app.register_error_handler(exception, database_unavailable)
 
     @app.errorhandler(sa_exc.DataError)
     def _data_refused(e: sa_exc.DataError) -> Any:
         # The last net under the schemas' limits (a value too long for its column, a number
         # out of range): bad input, so a 422. A schema should have named the field first.
         current_app.logger.warning("input refused by the database: %s", e.orig)
-        _rollback()  # the page is rendered with the session usable again
+        rollback_quietly()  # the page is rendered with the session usable again
         message = _("En af værdierne er for lang eller ugyldig.")
         if wants_json():
             return json_error(422, message)
@@ -195,7 +202,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _changed_meanwhile(e: StaleDataError) -> Any:
         # A row changed or was deleted by another request between reading and writing it.
-        _rollback()
+        rollback_quietly()
         message = _("Der er sket en ændring i mellemtiden. Hent siden igen.")
         if wants_json():
             return json_error(409, message)

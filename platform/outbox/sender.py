@@ -25,10 +25,10 @@ from email.utils import formatdate
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
 
 from .. import metrics
 from ..db import db
+from ..errors import DATABASE_UNAVAILABLE, rollback_quietly
 
 log = logging.getLogger(__name__)
 
@@ -201,8 +201,8 @@ def run_worker(
             for task in tasks:
                 task()
             report = deliver_due(smtp, batch, lock_seconds)
-        except OperationalError as e:  # the database is away: try again later
-            db.session.rollback()
+        except DATABASE_UNAVAILABLE as e:  # the database is away: try again later
+            rollback_quietly()
             metrics.record_worker_pass(error=True)
             if once:
                 raise
