@@ -143,8 +143,10 @@ def refuse_unsafe_xml(xml: bytes | str) -> Any:
 
 def decode_post_message(value: str) -> str:
     """A SAMLResponse/SAMLRequest of the POST binding: base64 of XML, checked safe."""
+    # Some providers wrap the base64 at 76 characters (MIME style): whitespace is no error.
+    value = "".join(value.split())
     try:
-        xml = base64.b64decode(value.strip(), validate=True)
+        xml = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as e:
         raise SamlRejected("not base64") from e
     refuse_unsafe_xml(xml)
@@ -431,7 +433,7 @@ def begin(conn: Connection, context: dict[str, Any]) -> tuple[str, dict[str, dic
 def complete(conn: Connection, saml_response: str) -> tuple[Assertion, str]:
     """Check the provider's answer at the ACS. Returns the assertion and the request ID it
     answers (to be dropped from the pending logins). Raises SamlRejected."""
-    decode_post_message(saml_response)
+    saml_response = decode_post_message(saml_response)
     pending = {k: v for k, v in pending_logins().items() if v.get("conn") == conn.key}
     if not pending:
         raise SamlRejected("no login is pending for this connection")

@@ -1046,6 +1046,16 @@ def test_oversized_and_broken_messages_are_danish_4xx(client, kombit_towns):
     assert post_to_sp(client, acs, fields).status_code == 303  # the real one still works
 
 
+def test_a_line_wrapped_base64_answer_is_read(client, kombit_towns):
+    """Some providers wrap the base64 of the POST binding at 76 characters (MIME style)."""
+    import textwrap
+
+    acs, fields = login_via_idp(start(client, "alpha"), "ada")
+    wrapped = "\r\n".join(textwrap.wrap(fields["SAMLResponse"], 76))
+    r = post_to_sp(client, acs, {**fields, "SAMLResponse": wrapped})
+    assert r.status_code == 303, r.get_data(as_text=True)
+
+
 def test_deeply_nested_or_huge_privileges_are_no_500(client, kombit_towns, su_engine):
     import base64
 
