@@ -19,6 +19,7 @@ import hashlib
 import re
 import secrets
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -672,11 +673,14 @@ def logout_url(
 def _redirect_message(args: dict[str, str], key: str) -> str:
     value = args.get(key, "")
     try:
-        import zlib
-
-        xml = zlib.decompress(base64.b64decode(value, validate=True), -15)
-    except (binascii.Error, ValueError, Exception) as e:
+        # Inflated no further than a message may be long: a small deflate bomb in a URL
+        # would otherwise become hundreds of megabytes.
+        inflater = zlib.decompressobj(-15)
+        xml = inflater.decompress(base64.b64decode(value, validate=True), MAX_MESSAGE_BYTES + 1)
+    except (binascii.Error, ValueError, zlib.error) as e:
         raise SamlRejected("a broken redirect message") from e
+    if inflater.unconsumed_tail or len(xml) > MAX_MESSAGE_BYTES:
+        raise SamlRejected("message too large")
     refuse_unsafe_xml(xml)
     return value
 

@@ -115,3 +115,21 @@ def test_the_demo_makes_its_sp_key_pair_once(demo_app):
         one = saml.sp_key_pair()
         assert saml.sp_key_pair() == one
         assert open(one[1]).read().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_a_deflate_bomb_in_a_redirect_message_is_refused_without_inflating_it():
+    import tracemalloc
+    import zlib
+
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    bomb = deflate.compress(b"<" + b"a" * (200 * 1024 * 1024)) + deflate.flush()
+    value = base64.b64encode(bomb).decode()
+    assert len(value) < 400 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(saml.SamlRejected, match="too large"):
+            saml._redirect_message({"SAMLRequest": value}, "SAMLRequest")
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
