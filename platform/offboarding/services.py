@@ -108,6 +108,8 @@ def schedule(operator: Operator, slug: str, form: Mapping[str, str]) -> TenantOf
     """Schedule the municipality's deletion: it is suspended now (with `reason`), an export
     is queued for the operator, and its administrators are told."""
     tenant = operator_services.get_tenant(slug)
+    # One at a time: a second scheduling (or a reactivation) waits, then sees this one.
+    operator_services.lock_tenant(tenant)
     errors: dict[str, list[str]] = {}
     try:
         days = _days(form.get("days"))
