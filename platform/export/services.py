@@ -60,12 +60,25 @@ def _requester_filter(user: User | None, operator: Any | None) -> Any:
     raise ValueError("an export belongs to a user or an operator")
 
 
+def _lock_requester(tenant: Tenant, user: User | None, operator: Any | None) -> None:
+    """One order at a time per person (a double click, two tabs): the second waits for the
+    first's transaction, then finds its open export."""
+    if user is not None:
+        query = select(User.id).where(User.tenant_id == tenant.id, User.id == user.id)
+    else:
+        from ..operator.models import Operator
+
+        query = select(Operator.id).where(Operator.id == operator.id)
+    db.session.execute(query.with_for_update())
+
+
 def request_export(
     tenant: Tenant, *, user: User | None = None, operator: Any | None = None
 ) -> TenantExport:
     """Queue an export of the current municipality for `user` (its administrator) or
     `operator`. One open export per person at a time."""
     who = _requester_filter(user, operator)
+    _lock_requester(tenant, user, operator)
     open_one = db.session.scalar(
         select(TenantExport.id).where(
             TenantExport.tenant_id == tenant.id, who, TenantExport.status.in_(OPEN)

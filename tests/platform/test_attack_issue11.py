@@ -325,3 +325,59 @@ def test_the_archive_holds_no_secret(app, make, alpha, su_engine):
         assert value.encode() not in everything and value not in cells, value[:12]
     for word in (b"token_hash", b"session_epoch", b"client_secret_encrypted", b"totp"):
         assert word not in everything, word
+
+
+def test_another_operator_cannot_take_an_operators_export(app, make, alpha, su_engine):
+    ops = console(app, make)
+    assert ops.post("/operator/kommuner/alpha/eksport").status_code in (302, 303)
+    work(app)
+    with su_engine.connect() as conn:
+        export_id = conn.scalar(text("select id from tenant_export"))
+    other = console(app, make, "ops2@os2.dk")
+    assert other.get(f"/operator/kommuner/alpha/eksport/{export_id}/hent").status_code == 404
+    beta = make.tenant("beta", "Beta Kommune")
+    assert beta  # the export id under another municipality's address is nothing either
+    assert ops.get(f"/operator/kommuner/beta/eksport/{export_id}/hent").status_code == 404
+    assert ops.get(f"/operator/kommuner/alpha/eksport/{export_id}/hent").status_code == 200
+
+
+def test_an_export_ordered_twice_at_once_is_made_once(app, make, alpha, su_engine):
+    _tenant, admin = alpha
+    clients = [app.test_client() for _ in range(3)]
+    for c in clients:
+        login(c, admin)
+    statuses = at_once([lambda c=c: c.post("/alpha/admin/eksport").status_code for c in clients])
+    assert sorted(statuses) == [302, 409, 409]
+    with su_engine.connect() as conn:
+        assert conn.scalar(text("select count(*) from tenant_export")) == 1
+
+
+def test_the_archive_has_the_saml_settings_too(app, make, alpha, su_engine):
+    """Everything the municipality set: its SAML provider's metadata (address, extra
+    certificates) and the NSIS minimum are settings too."""
+    import json
+
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.services import save_kombit
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    tenant, admin = alpha
+    with app.test_request_context():
+        from autoproces.platform.tenancy import update_tenant
+
+        update_tenant("alpha", "Alfa Kommune", cvr="29189846")
+        activate_tenant(tenant_by_slug("alpha"))
+        save_kombit(tenant_by_slug("alpha"), min_loa="High", role_mapping={"x": "manager"})
+        db.session.commit()
+    client = app.test_client()
+    login(client, admin)
+    client.post("/alpha/admin/eksport")
+    work(app)
+    with su_engine.connect() as conn:
+        export_id = conn.scalar(text("select id from tenant_export"))
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/alpha/admin/eksport/{export_id}/hent").get_data())
+    )
+    idp = json.loads(archive.read("data/identity_provider.json"))
+    assert idp["protocol"] == "kombit" and idp["min_loa"] == "High"
+    assert {"saml_metadata", "saml_metadata_url", "saml_certificates"} <= set(idp)
