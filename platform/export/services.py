@@ -249,6 +249,12 @@ def _platform_parts(tenant: Tenant, archive: ExportArchive) -> None:
             "role_mapping": idp.role_mapping,
             "default_role": idp.default_role,
             "allowed_domains": idp.allowed_domains,
+            # SAML: the provider's metadata (public), its address, extra signing
+            # certificates for a rollover, and the NSIS minimum.
+            "min_loa": idp.min_loa,
+            "saml_metadata": idp.saml_metadata,
+            "saml_metadata_url": idp.saml_metadata_url,
+            "saml_certificates": idp.saml_certificates,
             "updated_at": idp.updated_at,
         },
     )
