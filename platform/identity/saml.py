@@ -23,6 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -218,18 +219,47 @@ def _with_extra_certs(xml: str, certs: tuple[str, ...]) -> str:
     return etree.tostring(root).decode()
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")  # plain http only to this machine
+MAX_METADATA_BYTES = MAX_MESSAGE_BYTES * 4
+MAX_REDIRECTS = 3
+
+
+def metadata_address_secure(url: str) -> bool:
+    """https, or plain http to this machine only (a test provider, a local proxy)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return bool(parts.netloc) and (
+        parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
+    )
+
+
 def fetch_metadata(url: str) -> str:
-    """An operator's or administrator's "read from URL" (never at sign-in)."""
+    """An operator's or administrator's "read from URL" (never at sign-in), and the daily
+    job's. Each redirect must be as secure as the address itself (no https address leads
+    on to plain http elsewhere), and no more than MAX_METADATA_BYTES are read."""
     import requests
 
     try:
-        response = requests.get(url, timeout=5)
-        response.raise_for_status()
+        for _hop in range(MAX_REDIRECTS + 1):
+            if not metadata_address_secure(url):
+                raise BadMetadata(f"{url}: neither https nor this machine")
+            with requests.get(url, timeout=5, stream=True, allow_redirects=False) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                response.raise_for_status()
+                body = bytearray()
+                for chunk in response.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_METADATA_BYTES:
+                        raise BadMetadata("the metadata is too large")
+                return body.decode(response.encoding or "utf-8", errors="replace")
     except requests.RequestException as e:
         raise BadMetadata(f"{url}: {e.__class__.__name__}") from e
-    if len(response.content) > MAX_MESSAGE_BYTES * 4:
-        raise BadMetadata("the metadata is too large")
-    return response.text
+    raise BadMetadata(f"{url}: too many redirects")
 
 
 # --- The service provider --------------------------------------------------------------
