@@ -381,3 +381,28 @@ def test_the_archive_has_the_saml_settings_too(app, make, alpha, su_engine):
     idp = json.loads(archive.read("data/identity_provider.json"))
     assert idp["protocol"] == "kombit" and idp["min_loa"] == "High"
     assert {"saml_metadata", "saml_metadata_url", "saml_certificates"} <= set(idp)
+
+
+def test_an_administrators_export_then_the_municipality_offboarded(app, make, alpha, su_engine):
+    """The administrator's archive is made, but the municipality is suspended by then: no
+    download (a Danish 403), and the deletion takes the archive and its file too."""
+    tenant, admin = alpha
+    client = app.test_client()
+    login(client, admin)
+    assert client.post("/alpha/admin/eksport").status_code == 302
+    ops = console(app, make)
+    assert schedule(ops, days="0").status_code == 302
+    work(app)
+    with su_engine.connect() as conn:
+        mine = conn.scalar(
+            text("select id from tenant_export where requested_by_user_id is not null")
+        )
+        theirs = conn.scalar(text("select export_id from tenant_offboarding"))
+        assert conn.scalar(text("select count(*) from tenant_export where status = 'ready'")) == 2
+    r = client.get(f"/alpha/admin/eksport/{mine}/hent")
+    assert r.status_code == 403 and '<html lang="da"' in r.get_data(as_text=True)
+    assert ops.get(f"/operator/kommuner/alpha/eksport/{theirs}/hent").status_code == 200
+    work(app)
+    assert tenant_count(su_engine) == 0
+    assert list(app.extensions["autoproces.storage"].keys(f"{tenant.id}/")) == []
+    assert client.get(f"/alpha/admin/eksport/{mine}/hent").status_code == 404
