@@ -69,7 +69,8 @@ def _days(value: str | None) -> int:
     raw = (value or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) > MAX_DAYS:
+    # ASCII digits only: str.isdigit() is true for "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_DAYS:
         message = _("Skriv et antal dage fra 0 til %(max)d.", max=MAX_DAYS)
         raise Invalid(message, {"days": [message]})
     return int(raw)

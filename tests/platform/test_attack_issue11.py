@@ -406,3 +406,17 @@ def test_an_administrators_export_then_the_municipality_offboarded(app, make, al
     assert tenant_count(su_engine) == 0
     assert list(app.extensions["autoproces.storage"].keys(f"{tenant.id}/")) == []
     assert client.get(f"/alpha/admin/eksport/{mine}/hent").status_code == 404
+
+
+@pytest.mark.parametrize("days", ["²", "³", "١٢", "-0", "+5", "1e3", "0" * 400])
+def test_odd_numbers_of_days_are_a_danish_422_or_plain_digits(app, make, alpha, su_engine, days):
+    """str.isdigit() says yes to "²", which int() refuses: never a 500."""
+    r = schedule(console(app, make), days=days)
+    if r.status_code == 302:
+        with su_engine.connect() as conn:
+            grace = conn.scalar(
+                text("select extract(day from delete_after - scheduled_at) from tenant_offboarding")
+            )
+        assert 0 <= grace <= 365
+    else:
+        assert r.status_code == 422 and "Skriv et antal dage" in r.get_data(as_text=True)
