@@ -864,7 +864,15 @@ def _forged_copy(assertion, name_id: str, email: str):
     return forged
 
 
-@pytest.mark.parametrize("where", ["before", "after", "wrapping"])
+def test_the_wrapping_tests_control_an_answer_re_serialised_unchanged_is_good(client, kombit_towns):
+    # So the refusals below are for the wrapping, not for lxml's serialisation.
+    for variant in ("", "unsigned_assertion_only"):
+        acs, fields, root = _answer(client, "ada", variant=variant)
+        assert _post_tree(client, acs, fields, root).status_code == 303
+        client.post("/alpha/logout")
+
+
+@pytest.mark.parametrize("where", ["before", "after", "wrapping", "same_id", "extensions"])
 def test_signature_wrapping_with_an_injected_unsigned_assertion_is_refused(
     client, kombit_towns, su_engine, where
 ):
@@ -873,7 +881,17 @@ def test_signature_wrapping_with_an_injected_unsigned_assertion_is_refused(
     acs, fields, root = _answer(client, "ada", variant="unsigned_assertion_only")
     signed = root.find(f"{{{SAML_NS}}}Assertion")
     forged = _forged_copy(signed, "persistent-mallory", "mallory@alfa.dk")
-    if where == "before":
+    if where == "same_id":  # the forged one carries the signed one's ID
+        forged.set("ID", signed.get("ID"))
+        signed.addprevious(forged)
+    elif where == "extensions":  # the signed one hidden in the response's Extensions
+        from lxml import etree
+
+        root.replace(signed, forged)
+        extensions = etree.Element("{urn:oasis:names:tc:SAML:2.0:protocol}Extensions")
+        root.find(f"{{{SAML_NS}}}Issuer").addnext(extensions)
+        extensions.append(signed)
+    elif where == "before":
         signed.addprevious(forged)
     elif where == "after":
         signed.addnext(forged)
