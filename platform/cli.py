@@ -157,11 +157,19 @@ def _status_command(name: str, status: str, help_text: str) -> Callable[..., Non
     def command(slug: str, reason: str) -> None:
         from . import audit
         from .operator.cli import _cli_actor
-        from .operator.services import TENANT_ACTIVATE, TENANT_SUSPEND, audit_for_tenant
+        from .operator.services import (
+            TENANT_ACTIVATE,
+            TENANT_SUSPEND,
+            audit_for_tenant,
+            refuse_activation_if_deletion_planned,
+        )
         from .tenancy import TenantStatus, set_tenant_status
 
         with _app_context():
-            before = _with_tenant(slug).status
+            tenant = _with_tenant(slug)
+            if status == "active":
+                refuse_activation_if_deletion_planned(tenant)  # as the console
+            before = tenant.status
             tenant = set_tenant_status(slug, TenantStatus(status))
             details: dict[str, Any] = {"status": {"from": before, "to": tenant.status}}
             if reason.strip():

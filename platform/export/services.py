@@ -60,12 +60,25 @@ def _requester_filter(user: User | None, operator: Any | None) -> Any:
     raise ValueError("an export belongs to a user or an operator")
 
 
+def _lock_requester(tenant: Tenant, user: User | None, operator: Any | None) -> None:
+    """One order at a time per person (a double click, two tabs): the second waits for the
+    first's transaction, then finds its open export."""
+    if user is not None:
+        query = select(User.id).where(User.tenant_id == tenant.id, User.id == user.id)
+    else:
+        from ..operator.models import Operator
+
+        query = select(Operator.id).where(Operator.id == operator.id)
+    db.session.execute(query.with_for_update())
+
+
 def request_export(
     tenant: Tenant, *, user: User | None = None, operator: Any | None = None
 ) -> TenantExport:
     """Queue an export of the current municipality for `user` (its administrator) or
     `operator`. One open export per person at a time."""
     who = _requester_filter(user, operator)
+    _lock_requester(tenant, user, operator)
     open_one = db.session.scalar(
         select(TenantExport.id).where(
             TenantExport.tenant_id == tenant.id, who, TenantExport.status.in_(OPEN)
@@ -236,6 +249,12 @@ def _platform_parts(tenant: Tenant, archive: ExportArchive) -> None:
             "role_mapping": idp.role_mapping,
             "default_role": idp.default_role,
             "allowed_domains": idp.allowed_domains,
+            # SAML: the provider's metadata (public), its address, extra signing
+            # certificates for a rollover, and the NSIS minimum.
+            "min_loa": idp.min_loa,
+            "saml_metadata": idp.saml_metadata,
+            "saml_metadata_url": idp.saml_metadata_url,
+            "saml_certificates": idp.saml_certificates,
             "updated_at": idp.updated_at,
         },
     )

@@ -19,9 +19,11 @@ import hashlib
 import re
 import secrets
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -143,8 +145,10 @@ def refuse_unsafe_xml(xml: bytes | str) -> Any:
 
 def decode_post_message(value: str) -> str:
     """A SAMLResponse/SAMLRequest of the POST binding: base64 of XML, checked safe."""
+    # Some providers wrap the base64 at 76 characters (MIME style): whitespace is no error.
+    value = "".join(value.split())
     try:
-        xml = base64.b64decode(value.strip(), validate=True)
+        xml = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as e:
         raise SamlRejected("not base64") from e
     refuse_unsafe_xml(xml)
@@ -215,18 +219,47 @@ def _with_extra_certs(xml: str, certs: tuple[str, ...]) -> str:
     return etree.tostring(root).decode()
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")  # plain http only to this machine
+MAX_METADATA_BYTES = MAX_MESSAGE_BYTES * 4
+MAX_REDIRECTS = 3
+
+
+def metadata_address_secure(url: str) -> bool:
+    """https, or plain http to this machine only (a test provider, a local proxy)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return bool(parts.netloc) and (
+        parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
+    )
+
+
 def fetch_metadata(url: str) -> str:
-    """An operator's or administrator's "read from URL" (never at sign-in)."""
+    """An operator's or administrator's "read from URL" (never at sign-in), and the daily
+    job's. Each redirect must be as secure as the address itself (no https address leads
+    on to plain http elsewhere), and no more than MAX_METADATA_BYTES are read."""
     import requests
 
     try:
-        response = requests.get(url, timeout=5)
-        response.raise_for_status()
+        for _hop in range(MAX_REDIRECTS + 1):
+            if not metadata_address_secure(url):
+                raise BadMetadata(f"{url}: neither https nor this machine")
+            with requests.get(url, timeout=5, stream=True, allow_redirects=False) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location", ""))
+                    continue
+                response.raise_for_status()
+                body = bytearray()
+                for chunk in response.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_METADATA_BYTES:
+                        raise BadMetadata("the metadata is too large")
+                return body.decode(response.encoding or "utf-8", errors="replace")
     except requests.RequestException as e:
         raise BadMetadata(f"{url}: {e.__class__.__name__}") from e
-    if len(response.content) > MAX_MESSAGE_BYTES * 4:
-        raise BadMetadata("the metadata is too large")
-    return response.text
+    raise BadMetadata(f"{url}: too many redirects")
 
 
 # --- The service provider --------------------------------------------------------------
@@ -431,7 +464,7 @@ def begin(conn: Connection, context: dict[str, Any]) -> tuple[str, dict[str, dic
 def complete(conn: Connection, saml_response: str) -> tuple[Assertion, str]:
     """Check the provider's answer at the ACS. Returns the assertion and the request ID it
     answers (to be dropped from the pending logins). Raises SamlRejected."""
-    decode_post_message(saml_response)
+    saml_response = decode_post_message(saml_response)
     pending = {k: v for k, v in pending_logins().items() if v.get("conn") == conn.key}
     if not pending:
         raise SamlRejected("no login is pending for this connection")
@@ -670,11 +703,14 @@ def logout_url(
 def _redirect_message(args: dict[str, str], key: str) -> str:
     value = args.get(key, "")
     try:
-        import zlib
-
-        xml = zlib.decompress(base64.b64decode(value, validate=True), -15)
-    except (binascii.Error, ValueError, Exception) as e:
+        # Inflated no further than a message may be long: a small deflate bomb in a URL
+        # would otherwise become hundreds of megabytes.
+        inflater = zlib.decompressobj(-15)
+        xml = inflater.decompress(base64.b64decode(value, validate=True), MAX_MESSAGE_BYTES + 1)
+    except (binascii.Error, ValueError, zlib.error) as e:
         raise SamlRejected("a broken redirect message") from e
+    if inflater.unconsumed_tail or len(xml) > MAX_MESSAGE_BYTES:
+        raise SamlRejected("message too large")
     refuse_unsafe_xml(xml)
     return value
 

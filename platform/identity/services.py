@@ -451,7 +451,13 @@ def save_saml_idp(
     The metadata comes as text (an upload) or is read from `metadata_url` now; None for
     both keeps the stored one. `certificates` (PEM) are signing keys beside the metadata's,
     for a rollover."""
-    from .saml import BadMetadata, check_certificate, fetch_metadata, read_idp_metadata
+    from .saml import (
+        BadMetadata,
+        check_certificate,
+        fetch_metadata,
+        metadata_address_secure,
+        read_idp_metadata,
+    )
 
     errors: dict[str, list[str]] = {}
     idp = get_idp(tenant)
@@ -465,7 +471,7 @@ def save_saml_idp(
             parts = urlsplit("")
         if parts.scheme not in ("https", "http") or not parts.netloc:
             errors["saml_metadata_url"] = [_("Skriv metadataens fulde adresse (https://…).")]
-        elif parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        elif not metadata_address_secure(url):
             errors["saml_metadata_url"] = [_("Metadata skal hentes over https.")]
         elif not (metadata or "").strip():
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     current_app,
@@ -45,6 +45,11 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith(f"/{tenant.slug}/"):
+        return None
+    # A dot segment (also as %2e, which browsers resolve too) or a backslash would lead
+    # out of the tenant's paths: `/alpha/..//evil.example` resolves to `//evil.example`.
+    segments = unquote(parts.path).split("/")
+    if "\\" in unquote(target) or "." in segments or ".." in segments:
         return None
     return target
 

@@ -25,6 +25,8 @@ from sqlalchemy import any_, literal, select, text
 from .. import audit as tenant_audit
 from ..db import db, use_tenant
 from ..errors import Invalid
+from ..export.models import ExportStatus, TenantExport
+from ..export.services import OPEN as OPEN_EXPORTS
 from ..export.services import request_export
 from ..i18n import format_when
 from ..identity.models import User
@@ -67,7 +69,8 @@ def _days(value: str | None) -> int:
     raw = (value or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) > MAX_DAYS:
+    # ASCII digits only: str.isdigit() is true for "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_DAYS:
         message = _("Skriv et antal dage fra 0 til %(max)d.", max=MAX_DAYS)
         raise Invalid(message, {"days": [message]})
     return int(raw)
@@ -108,6 +111,8 @@ def schedule(operator: Operator, slug: str, form: Mapping[str, str]) -> TenantOf
     """Schedule the municipality's deletion: it is suspended now (with `reason`), an export
     is queued for the operator, and its administrators are told."""
     tenant = operator_services.get_tenant(slug)
+    # One at a time: a second scheduling (or a reactivation) waits, then sees this one.
+    operator_services.lock_tenant(tenant)
     errors: dict[str, list[str]] = {}
     try:
         days = _days(form.get("days"))
@@ -196,6 +201,20 @@ def history(tenant: Tenant) -> list[TenantOffboarding]:
 # --- The deletion (the worker) ---------------------------------------------------------
 
 
+def _export_waiting(tenant: Tenant, offboarding: TenantOffboarding) -> bool:
+    """Suspend, export, then delete: the operator's archive, not yet made or made and not
+    yet taken, holds the deletion (at most until it expires, EXPIRY_DAYS after it is
+    ready), so a short grace period does not delete it unseen."""
+    if offboarding.export_id is None:
+        return False
+    status = db.session.scalar(
+        select(TenantExport.status).where(
+            TenantExport.tenant_id == tenant.id, TenantExport.id == offboarding.export_id
+        )
+    )
+    return status in (*OPEN_EXPORTS, ExportStatus.READY.value)
+
+
 def _purge(offboarding_id: Any) -> bool:
     offboarding = db.session.get(TenantOffboarding, offboarding_id, with_for_update=True)
     if offboarding is None or not offboarding.open:
@@ -204,6 +223,10 @@ def _purge(offboarding_id: Any) -> bool:
     tenant = db.session.get(Tenant, offboarding.subject_tenant_id)
     if tenant is not None:
         activate_tenant(tenant)
+        if _export_waiting(tenant, offboarding):
+            db.session.rollback()
+            use_tenant(None)
+            return False
         choices = {"catalogue": offboarding.catalogue}
         for component in current_app.extensions.get("autoproces.components", []):
             if component.offboard is not None:

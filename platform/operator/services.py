@@ -573,12 +573,12 @@ def set_status_as(operator: Operator, slug: str, status: TenantStatus, reason: s
     if len(reason) > MAX_REASON_LENGTH:
         message = _("Årsagen må højst være %(n)d tegn.", n=MAX_REASON_LENGTH)
         raise Invalid(message, {"reason": [message]})
+    lock_tenant(tenant)
     before = tenant.status
     if before == status.value:
         return tenant  # nothing changes (a form sent twice): nothing to record
-    if status == TenantStatus.ACTIVE and _deletion_planned(tenant):
-        message = _("Sletningen af kommunen er planlagt. Annullér den først.")
-        raise Invalid(message, {"status": [message]})
+    if status == TenantStatus.ACTIVE:
+        refuse_activation_if_deletion_planned(tenant)
     set_tenant_status(tenant.slug, status)
     action = TENANT_SUSPEND if status == TenantStatus.SUSPENDED else TENANT_ACTIVATE
     details: dict[str, Any] = {"status": {"from": before, "to": status.value}}
@@ -586,6 +586,22 @@ def set_status_as(operator: Operator, slug: str, status: TenantStatus, reason: s
         details["note"] = reason  # free text ("reason" holds codes of failed logins)
     audit_for_tenant(operator, action, tenant, tenant_audit.TENANT_STATUS, details)
     return tenant
+
+
+def lock_tenant(tenant: Tenant) -> None:
+    """Hold the municipality's row (and read it afresh) until the transaction ends, so that
+    scheduling its deletion and reactivating it happen one at a time, neither missing the
+    other (an active municipality planned for deletion; two deletions planned)."""
+    db.session.refresh(tenant, with_for_update=True)
+
+
+def refuse_activation_if_deletion_planned(tenant: Tenant) -> None:
+    """The console's and the command line's one rule: a municipality planned for deletion
+    is not reactivated (the purge would later delete it the moment it is suspended)."""
+    lock_tenant(tenant)
+    if _deletion_planned(tenant):
+        message = _("Sletningen af kommunen er planlagt. Annullér den først.")
+        raise Invalid(message, {"status": [message]})
 
 
 def _deletion_planned(tenant: Tenant) -> bool:

@@ -821,3 +821,305 @@ def test_a_broken_metadata_address_is_named(saml_app, gamma):
         with pytest.raises(Invalid) as e:
             _configure(saml_app, "gamma", lambda t, url=url: save_saml_idp(t, metadata_url=url))
         assert "saml_metadata_url" in e.value.errors, url
+
+
+# --- Attacks (the review of issue 11) -------------------------------------------------------
+# Each takes a real answer of the provider on loopback and changes it as an attacker would.
+
+SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+def _answer(client, login: str, slug: str | None = "alpha", variant: str = ""):
+    """(ACS, fields, the Response as an lxml tree) of a real answer, not yet posted."""
+    import base64
+
+    from lxml import etree
+
+    acs, fields = login_via_idp(start(client, slug), login, variant)
+    return acs, fields, etree.fromstring(base64.b64decode(fields["SAMLResponse"]))
+
+
+def _post_tree(client, acs, fields, root):
+    import base64
+
+    from lxml import etree
+
+    xml = etree.tostring(root)
+    return post_to_sp(client, acs, {**fields, "SAMLResponse": base64.b64encode(xml).decode()})
+
+
+def _forged_copy(assertion, name_id: str, email: str):
+    """The signed assertion copied, its signature dropped, another person named in it."""
+    import copy
+
+    forged = copy.deepcopy(assertion)
+    forged.set("ID", "_forged" + forged.get("ID", "")[1:])
+    for signature in forged.findall(f"{{{DS_NS}}}Signature"):
+        forged.remove(signature)
+    forged.find(f".//{{{SAML_NS}}}NameID").text = name_id
+    for value in forged.iter(f"{{{SAML_NS}}}AttributeValue"):
+        if value.text and "@" in value.text:
+            value.text = email
+    return forged
+
+
+def test_the_wrapping_tests_control_an_answer_re_serialised_unchanged_is_good(client, kombit_towns):
+    # So the refusals below are for the wrapping, not for lxml's serialisation.
+    for variant in ("", "unsigned_assertion_only"):
+        acs, fields, root = _answer(client, "ada", variant=variant)
+        assert _post_tree(client, acs, fields, root).status_code == 303
+        client.post("/alpha/logout")
+
+
+@pytest.mark.parametrize("where", ["before", "after", "wrapping", "same_id", "extensions"])
+def test_signature_wrapping_with_an_injected_unsigned_assertion_is_refused(
+    client, kombit_towns, su_engine, where
+):
+    """XSW: the provider's signed assertion stays (its signature still checks), and an
+    unsigned one naming Mallory is put beside it, or wraps it in its Advice."""
+    acs, fields, root = _answer(client, "ada", variant="unsigned_assertion_only")
+    signed = root.find(f"{{{SAML_NS}}}Assertion")
+    forged = _forged_copy(signed, "persistent-mallory", "mallory@alfa.dk")
+    if where == "same_id":  # the forged one carries the signed one's ID
+        forged.set("ID", signed.get("ID"))
+        signed.addprevious(forged)
+    elif where == "extensions":  # the signed one hidden in the response's Extensions
+        from lxml import etree
+
+        root.replace(signed, forged)
+        extensions = etree.Element("{urn:oasis:names:tc:SAML:2.0:protocol}Extensions")
+        root.find(f"{{{SAML_NS}}}Issuer").addnext(extensions)
+        extensions.append(signed)
+    elif where == "before":
+        signed.addprevious(forged)
+    elif where == "after":
+        signed.addnext(forged)
+    else:
+        from lxml import etree
+
+        root.replace(signed, forged)
+        etree.SubElement(forged, f"{{{SAML_NS}}}Advice").append(signed)
+    refused(_post_tree(client, acs, fields, root), 400)
+    assert users(su_engine) == []
+    assert client.get("/alpha/processer").status_code == 302
+
+
+def test_a_signed_response_with_a_second_assertion_injected_is_refused(
+    client, kombit_towns, su_engine
+):
+    acs, fields, root = _answer(client, "ada")  # the response and its assertion signed
+    signed = root.find(f"{{{SAML_NS}}}Assertion")
+    signed.addnext(_forged_copy(signed, "persistent-mallory", "mallory@alfa.dk"))
+    refused(_post_tree(client, acs, fields, root), 400)
+    assert users(su_engine) == []
+
+
+def test_a_comment_in_the_nameid_or_e_mail_never_shortens_them(
+    client, kombit_towns, saml_app, su_engine
+):
+    """The 2018 class of bugs: a comment leaves the signature good (canonical XML drops
+    comments), and a parser that reads only the first text node sees `ada@alfa.dk`. Here
+    the whole signed value counts: the comment does not open Ada's account."""
+    import base64
+
+    from autoproces.platform.identity.services import create_user
+
+    # Ada is created ahead of her first sign-in: matched by e-mail address then.
+    _configure(saml_app, "alpha", lambda t: create_user(t, "ada@alfa.dk", "Ada", ["tenant_admin"]))
+    kombit_towns.set_account(
+        "ada.evil",
+        cvr=ALPHA_CVR,
+        email="ada@alfa.dk.evil",
+        privileges={ALPHA_CVR: [f"{ROLE}employee/1"]},
+    )
+    acs, fields = login_via_idp(start(client, "alpha"), "ada.evil")
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    xml = xml.replace("persistent-ada.evil", "persistent-ada<!---->.evil")
+    xml = xml.replace("ada@alfa.dk.evil", "ada@alfa.dk<!---->.evil")
+    assert xml.count("<!---->") >= 2
+    r = post_to_sp(client, acs, {**fields, "SAMLResponse": base64.b64encode(xml.encode()).decode()})
+    # The signature still checks (comments are not signed), and the whole value is read.
+    assert r.status_code == 303, r.get_data(as_text=True)
+    rows = {row.email: row for row in users(su_engine)}
+    assert rows["ada@alfa.dk"].subject is None  # Ada's account is not taken
+    assert rows["ada@alfa.dk.evil"].subject == "persistent-ada.evil"
+
+
+def test_an_answer_of_a_provider_two_municipalities_share_is_good_only_where_asked(
+    client, saml_app, make, own_idp, su_engine
+):
+    """Gamma and Delta use the same AD FS: an answer for Gamma (both logins pending in the
+    same browser) is refused at Delta's ACS."""
+    from autoproces.platform.identity.services import save_saml_idp
+
+    for slug in ("gamma", "delta"):
+        make.tenant(slug, f"{slug.title()} Kommune")
+        _configure(
+            saml_app,
+            slug,
+            lambda t: save_saml_idp(t, metadata=own_idp.metadata, default_role="employee"),
+        )
+        sp = client.get(f"/{slug}/saml/metadata").get_data(as_text=True)
+        if sp not in own_idp.sp_metadata:
+            own_idp.trust_sp(sp)
+    own_idp.set_account("delle", cvr=GAMMA_CVR, email="delle@gamma.dk")
+    start(client, "delta")
+    acs, fields = login_via_idp(start(client, "gamma"), "delle")
+    assert acs == f"{BASE}/gamma/saml/acs"
+    refused(post_to_sp(client, f"{BASE}/delta/saml/acs", fields), 400)
+    assert users(su_engine) == []
+    assert post_to_sp(client, acs, fields).status_code == 303  # where it was asked for
+    assert [u.slug for u in users(su_engine)] == ["gamma"]
+
+
+def test_the_same_answer_posted_twice_at_once_signs_in_once(client, kombit_towns, saml_app):
+    import threading
+
+    authn_url = start(client, "alpha")
+    pending = client.get_cookie("autoproces_saml").value
+    acs, fields = login_via_idp(authn_url, "ada")
+    browsers = [saml_app.test_client() for _ in range(2)]
+    for browser in browsers:
+        browser.set_cookie("autoproces_saml", pending)
+    barrier = threading.Barrier(len(browsers))
+    statuses: list[int] = []
+
+    def post(browser) -> None:
+        barrier.wait()
+        statuses.append(post_to_sp(browser, acs, fields).status_code)
+
+    threads = [threading.Thread(target=post, args=(b,)) for b in browsers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [303, 400]
+    assert sorted(b.get("/alpha/processer").status_code for b in browsers) == [200, 302]
+
+
+def test_a_tampered_or_foreign_pending_cookie_is_no_way_in(client, kombit_towns, saml_app):
+    authn_url = start(client, "alpha")
+    pending = client.get_cookie("autoproces_saml").value
+    acs, fields = login_via_idp(authn_url, "ada")
+    other = saml_app.test_client()
+    for value in (pending[:-2] + "xx", pending.replace(".", "_", 1), "e30.x.y", ""):
+        other.set_cookie("autoproces_saml", value)
+        refused(post_to_sp(other, acs, fields), 400)
+    # Signed with another secret key (another installation's cookie).
+    from itsdangerous import URLSafeTimedSerializer
+
+    forged = URLSafeTimedSerializer("another-key", salt="autoproces-saml-pending").dumps(
+        {"id-x": {"t": 9e12, "conn": "kombit"}}
+    )
+    other.set_cookie("autoproces_saml", forged)
+    refused(post_to_sp(other, acs, fields), 400)
+    assert post_to_sp(client, acs, fields).status_code == 303  # the real one still works
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "//evil.example/x",
+        "https://evil.example/alpha/",
+        "/\\evil.example",
+        "/alpha/..//evil.example",
+        "/alpha/%2e%2e//evil.example",
+        "/alpha/.%2E/%5Cevil.example",
+        "/alpha/%0d%0aSet-Cookie:x=y",
+        "/beta/processer",
+    ],
+)
+def test_the_redirect_after_sign_in_stays_on_our_host(client, kombit_towns, next_url):
+    from urllib.parse import quote, urljoin, urlsplit
+
+    acs, fields = login_via_idp(start(client, "alpha", quote(next_url, safe="")), "ada")
+    # The provider's RelayState is no way to name a target either.
+    r = post_to_sp(client, acs, {**fields, "RelayState": "https://evil.example/"})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    target = urljoin(f"{BASE}/saml/acs", r.headers["Location"])
+    assert urlsplit(target).netloc == "localhost"
+    assert urlsplit(target).path.startswith("/alpha") and "\n" not in r.headers["Location"]
+
+
+def test_oversized_and_broken_messages_are_danish_4xx(client, kombit_towns):
+    import base64
+
+    acs, fields = login_via_idp(start(client, "alpha"), "ada")
+    big = b"<a>" + b"x" * (600 * 1024) + b"</a>"
+    for value in (
+        base64.b64encode(big).decode(),  # larger than any answer
+        base64.b64encode(b"\xff\xfe\x00<\x00a").decode(),  # not XML
+        base64.b64encode(b"<a><b></a>").decode(),  # broken XML
+        "PHNhbWw+" + "=" * 5,  # bad padding
+        "\x00",
+    ):
+        r = post_to_sp(client, acs, {**fields, "SAMLResponse": value})
+        assert 400 <= r.status_code < 500 and '<html lang="da"' in r.get_data(as_text=True)
+    huge = "A" * (26 * 1024 * 1024)  # over the request limit: 413, in Danish
+    r = client.post("/saml/acs", data={"SAMLResponse": huge})
+    assert r.status_code == 413 and '<html lang="da"' in r.get_data(as_text=True)
+    assert post_to_sp(client, acs, fields).status_code == 303  # the real one still works
+
+
+def test_a_line_wrapped_base64_answer_is_read(client, kombit_towns):
+    """Some providers wrap the base64 of the POST binding at 76 characters (MIME style)."""
+    import textwrap
+
+    acs, fields = login_via_idp(start(client, "alpha"), "ada")
+    wrapped = "\r\n".join(textwrap.wrap(fields["SAMLResponse"], 76))
+    r = post_to_sp(client, acs, {**fields, "SAMLResponse": wrapped})
+    assert r.status_code == 303, r.get_data(as_text=True)
+
+
+def test_deeply_nested_or_huge_privileges_are_no_500(client, kombit_towns, su_engine):
+    import base64
+
+    from saml_idp import BPP, PRIVILEGES
+
+    deep = f'<bpp:PrivilegeList xmlns:bpp="{BPP}">' + "<a>" * 30000 + "</a>" * 30000
+    deep += "</bpp:PrivilegeList>"
+    many = (
+        f'<bpp:PrivilegeList xmlns:bpp="{BPP}">'
+        + (
+            f'<PrivilegeGroup Scope="urn:dk:gov:saml:cvrNumberIdentifier:{ALPHA_CVR}">'
+            + "<Privilege>x</Privilege>" * 5000
+            + "</PrivilegeGroup>"
+        )
+        * 3
+    )
+    many += "</bpp:PrivilegeList>"
+    for xml in (deep, many):
+        kombit_towns.accounts["ada"][PRIVILEGES] = [base64.b64encode(xml.encode()).decode()]
+        r, _acs, _fields = sign_in(client, "ada")
+        assert r.status_code in (400, 403), r.status_code
+        assert '<html lang="da"' in r.get_data(as_text=True)
+    assert users(su_engine) == []
+
+
+def test_a_forged_logout_request_ends_no_session(client, kombit_towns):
+    """Unsigned, signed by another key, with a DOCTYPE, or as a deflate bomb: 400, and the
+    session stays."""
+    import base64
+    import zlib
+    from urllib.parse import urlencode
+
+    sign_in(client, "ada")
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    doctype = b'<!DOCTYPE a [<!ENTITY b "c">]><samlp:LogoutRequest xmlns:samlp="x">&b;'
+    doctype += b"</samlp:LogoutRequest>"
+    bomb = zlib.compressobj(9, zlib.DEFLATED, -15)
+    for payload, signed in (
+        (deflate.compress(doctype) + deflate.flush(), True),
+        (bomb.compress(b"<" + b"a" * (64 * 1024 * 1024)) + bomb.flush(), True),
+    ):
+        query = {"SAMLRequest": base64.b64encode(payload).decode()}
+        if signed:
+            query |= {
+                "SigAlg": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                "Signature": "eA==",
+            }
+        refused(client.get("/saml/slo?" + urlencode(query)), 400)
+    refused(client.get("/saml/slo?SAMLRequest=%%%"), 400)
+    refused(client.get("/saml/slo"), 400)
+    assert client.get("/alpha/processer").status_code == 200

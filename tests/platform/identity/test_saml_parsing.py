@@ -115,3 +115,80 @@ def test_the_demo_makes_its_sp_key_pair_once(demo_app):
         one = saml.sp_key_pair()
         assert saml.sp_key_pair() == one
         assert open(one[1]).read().startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_a_deflate_bomb_in_a_redirect_message_is_refused_without_inflating_it():
+    import tracemalloc
+    import zlib
+
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    bomb = deflate.compress(b"<" + b"a" * (200 * 1024 * 1024)) + deflate.flush()
+    value = base64.b64encode(bomb).decode()
+    assert len(value) < 400 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(saml.SamlRejected, match="too large"):
+            saml._redirect_message({"SAMLRequest": value}, "SAMLRequest")
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+
+
+@pytest.fixture
+def web():
+    """Two small HTTP servers on loopback (127.0.0.1 and 127.0.0.2): what they were asked."""
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    seen: list[str] = []
+    servers = []
+
+    def app(environ, start_response):
+        host = environ["SERVER_NAME"]
+        seen.append(f"{environ.get('HTTP_HOST')}{environ['PATH_INFO']}")
+        path = environ["PATH_INFO"]
+        if path == "/redirect":
+            other = servers[1].server_port
+            start_response("302 Found", [("Location", f"http://127.0.0.2:{other}/md")])
+            return [b""]
+        if path == "/huge":
+            start_response("200 OK", [("Content-Type", "application/xml")])
+            return (b"<a>" + b"x" * (1024 * 1024) for _ in range(64))
+        start_response("200 OK", [("Content-Type", "application/xml")])
+        return [f"<md from='{host}'/>".encode()]
+
+    for address in ("127.0.0.1", "127.0.0.2"):
+        server = make_server(address, 0, app, handler_class=Quiet)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    yield servers, seen
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_metadata_address_that_redirects_to_plain_http_elsewhere_is_not_followed(web):
+    servers, seen = web
+    url = f"http://127.0.0.1:{servers[0].server_port}/redirect"
+    with pytest.raises(saml.BadMetadata):
+        saml.fetch_metadata(url)
+    assert not any(s.startswith("127.0.0.2") for s in seen), seen
+
+
+def test_a_huge_metadata_answer_is_cut_off_not_read_whole(web):
+    import tracemalloc
+
+    servers, _seen = web
+    tracemalloc.start()
+    try:
+        with pytest.raises(saml.BadMetadata, match="too large"):
+            saml.fetch_metadata(f"http://127.0.0.1:{servers[0].server_port}/huge")
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024

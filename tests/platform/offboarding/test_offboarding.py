@@ -54,6 +54,13 @@ def schedule(client, slug="alpha", **form):
     return client.post(f"/operator/kommuner/{slug}/slet", data=data)
 
 
+def export_taken(su_engine) -> None:
+    """As if the operator had downloaded the offboarding's export: the deletion waits for
+    it otherwise (test_attack_issue11.py)."""
+    with su_engine.begin() as conn:
+        conn.execute(text("update tenant_export set status = 'downloaded'"))
+
+
 def due_now(su_engine) -> None:
     with su_engine.begin() as conn:
         conn.execute(text("update tenant_offboarding set delete_after = now() - interval '1s'"))
@@ -285,6 +292,10 @@ def test_after_deletion_nothing_of_the_municipality_remains_and_nobody_else_is_t
     client, _operator = console(app, make)
     assert schedule(client, catalogue=choice).status_code == 302
     work(app, smtp)  # the operator's export, the administrators' e-mail
+    with su_engine.connect() as conn:
+        export_id = conn.scalar(text("select export_id from tenant_offboarding"))
+    # The operator takes the archive (the deletion waits for that).
+    assert client.get(f"/operator/kommuner/alpha/eksport/{export_id}/hent").status_code == 200
     due_now(su_engine)
     work(app, smtp)
 
@@ -358,6 +369,8 @@ def test_a_deletion_that_fails_is_recorded_and_tried_again(app, make, small, su_
     alpha = small[0]
     client, _operator = console(app, make)
     schedule(client)
+    work(app)
+    export_taken(su_engine)
     due_now(su_engine)
     # The tenant is made active behind the console's back: the purge refuses, nothing goes.
     with su_engine.begin() as conn:
@@ -381,6 +394,8 @@ def test_files_left_by_a_failed_removal_go_on_the_next_pass(app, make, small, su
     alpha = small[0]
     client, _operator = console(app, make)
     schedule(client)
+    work(app)
+    export_taken(su_engine)
     due_now(su_engine)
     good = app.extensions["autoproces.storage"]
 
