@@ -207,9 +207,10 @@ def test_production_reads_every_secret_from_existing_secrets(production):
     ):
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "autoproces-env", "key": name}
     job = pod_specs(production)["ap-autoproces-migrations"]
-    assert env_of(job["containers"][0])["MIGRATION_DATABASE_URL"]["valueFrom"][
-        "secretKeyRef"
-    ] == {"name": "autoproces-migrations", "key": "MIGRATION_DATABASE_URL"}
+    assert env_of(job["containers"][0])["MIGRATION_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "autoproces-migrations",
+        "key": "MIGRATION_DATABASE_URL",
+    }
     # the SAML key pair is mounted from its secret where the two settings point
     mounts = {m["name"]: m["mountPath"] for m in web["containers"][0]["volumeMounts"]}
     volumes = {v["name"]: v for v in web["volumes"]}
@@ -262,14 +263,18 @@ def test_every_variable_the_chart_sets_is_one_the_app_reads(production):
     values["config"].update(
         allowPerWorkerRateLimits=True,
         kombitRolePrefix="http://autoproces.os2.eu/roles/usersystemrole/",
-        operatorOidc={**values["config"]["operatorOidc"], "roleClaim": "groups",
-                      "role": "os2-operator", "scopes": "openid groups"},
+        operatorOidc={
+            **values["config"]["operatorOidc"],
+            "roleClaim": "groups",
+            "role": "os2-operator",
+            "scopes": "openid groups",
+        },
     )
     values["config"]["s3"]["prefix"] = "prod/"
     values["files"] = {"existingClaim": "autoproces-files"}
     # per-worker counting is placed only where no shared store is
     values["secrets"]["rateLimitStorageUri"]["existingSecret"] = ""
-    unplaced = read - set_variables(render(values)) - {"PORT"}
+    unplaced = read - set_variables(render(values)) - set_variables(production) - {"PORT"}
     assert unplaced == {"AUTOPROCES_DEMO", "AUTOPROCES_INSTANCE_PATH"}
 
 
@@ -299,7 +304,9 @@ def test_network_policy_lets_in_only_the_ingress_controller_and_monitoring(produ
         {"kubernetes.io/metadata.name": "monitoring"},
     ]
     # both namespace and pods: each peer is the AND of the two selectors
-    assert rule["from"][1]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}
+    assert rule["from"][1]["podSelector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "prometheus"}
+    }
     release = policies["ap-autoproces"]
     assert "app.kubernetes.io/component" not in release["spec"]["podSelector"]["matchLabels"]
     assert release["spec"]["ingress"] == []  # the worker and the Job: nothing comes in
@@ -311,7 +318,9 @@ def test_network_policy_egress_is_dns_and_the_configured_servers(production):
     assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
     assert {p["port"] for p in dns["ports"]} == {53}
     allowed = {
-        (block["ipBlock"]["cidr"], port["port"]) for rule in rules for block in rule["to"]
+        (block["ipBlock"]["cidr"], port["port"])
+        for rule in rules
+        for block in rule["to"]
         for port in rule["ports"]
     }
     assert allowed == {
