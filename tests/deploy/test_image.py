@@ -102,8 +102,8 @@ def fresh_database(database):
 
 
 def locked_down(name: str) -> list[str]:
-    """`podman run` as the chart runs a pod: read-only root, a writable /tmp, instance and
-    metrics folder, no capabilities, no privilege escalation, host networking (loopback)."""
+    """`podman run` as the chart runs a pod: read-only root, writable /tmp, instance and
+    metrics folders, no capabilities, no privilege escalation, host networking (loopback)."""
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     return [
         "run",
@@ -115,10 +115,12 @@ def locked_down(name: str) -> list[str]:
         "--read-only-tmpfs=false",
         "--tmpfs",
         "/tmp:rw,mode=1777",
-        "--tmpfs",
-        "/var/lib/autoproces:rw,mode=1777",
-        "--tmpfs",
-        "/run/autoproces/metrics:rw,mode=1777",
+        # anonymous volumes, owned as the image made the folders (podman's tmpfs ignores
+        # mode=), as an emptyDir with fsGroup is in the chart
+        "-v",
+        "/var/lib/autoproces",
+        "-v",
+        "/run/autoproces/metrics",
         "--cap-drop",
         "ALL",
         "--security-opt",
@@ -218,4 +220,4 @@ def test_image_migrates_serves_and_runs_the_worker(image, fresh_database):
         state = podman("inspect", web, "--format", "{{.State.ExitCode}}").stdout.strip()
         assert state == "0", podman("logs", web, check=False).stderr[-3000:]
     finally:
-        podman("rm", "-f", web, check=False)
+        podman("rm", "-f", "-v", web, check=False)
