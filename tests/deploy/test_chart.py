@@ -346,3 +346,29 @@ def test_values_files_are_documented_in_the_readme():
     readme = (REPO_ROOT / "README.md").read_text()
     assert "helm install" in readme and "values-production.yaml" in readme
     assert Path(CHART / "values.schema.json").is_file()
+
+
+def dockerfile_runtime() -> dict:
+    """The runtime stage's USER, VOLUME and ENV lines of the Dockerfile."""
+    text = (REPO_ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    stage = text[text.index("AS runtime") :]
+    user = re.search(r"^USER (\d+):(\d+)", stage, re.M)
+    volumes = re.search(r"^VOLUME (\[.*\])", stage, re.M)
+    env = dict(re.findall(r"(\w+)=(\S+)", re.search(r"^ENV (.*)$", stage, re.M).group(1)))
+    return {"user": user.groups(), "volumes": set(yaml.safe_load(volumes.group(1))), "env": env}
+
+
+def test_the_chart_and_the_image_agree_on_user_and_writable_folders(minimal):
+    image = dockerfile_runtime()
+    for workload, spec in pod_specs(minimal).items():
+        ctx = spec["securityContext"]
+        assert (str(ctx["runAsUser"]), str(ctx["runAsGroup"])) == image["user"]
+        mounts = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+        expected = image["volumes"]
+        if workload.endswith("-migrations"):
+            expected = expected - {image["env"]["PROMETHEUS_MULTIPROC_DIR"]}
+        assert expected <= mounts, workload
+    assert image["env"]["AUTOPROCES_INSTANCE_PATH"] in image["volumes"]
+    assert image["env"]["PROMETHEUS_MULTIPROC_DIR"] in image["volumes"]
+    web = pod_specs(minimal)["ap-autoproces-web"]["containers"][0]
+    assert web["ports"][0]["containerPort"] == int(image["env"]["PORT"])
