@@ -165,6 +165,52 @@ def test_migrations_run_as_a_hook_with_the_owner_url_alone(minimal):
     assert "MIGRATION_DATABASE_URL" not in by_kind(minimal, "Secret")["ap-autoproces"]["data"]
 
 
+def referenced(spec: dict) -> set[tuple[str, str]]:
+    """The (kind, name) of every ServiceAccount, Secret and ConfigMap a pod spec needs."""
+    refs = (
+        {("ServiceAccount", spec["serviceAccountName"])} if "serviceAccountName" in spec else set()
+    )
+    for container in spec["containers"]:
+        for env in container.get("env", []):
+            source = env.get("valueFrom", {})
+            if "secretKeyRef" in source:
+                refs.add(("Secret", source["secretKeyRef"]["name"]))
+            if "configMapKeyRef" in source:
+                refs.add(("ConfigMap", source["configMapKeyRef"]["name"]))
+        for source in container.get("envFrom", []):
+            if "configMapRef" in source:
+                refs.add(("ConfigMap", source["configMapRef"]["name"]))
+            if "secretRef" in source:
+                refs.add(("Secret", source["secretRef"]["name"]))
+    for volume in spec.get("volumes", []):
+        if "secret" in volume:
+            refs.add(("Secret", volume["secret"]["secretName"]))
+        if "configMap" in volume:
+            refs.add(("ConfigMap", volume["configMap"]["name"]))
+    return refs
+
+
+@pytest.mark.parametrize("name", ["minimal", "production"])
+def test_the_hook_needs_nothing_the_release_makes_after_it(name, request):
+    """pre-install hooks run before the release's own resources exist: the Job may need only
+    what exists beforehand or is itself a hook of lower weight (else its pod never starts)."""
+    docs = request.getfixturevalue(name)
+    made = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    job = by_kind(docs, "Job")["ap-autoproces-migrations"]
+    weight = int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
+    for ref in referenced(job["spec"]["template"]["spec"]):
+        if ref in made:
+            annotations = made[ref]["metadata"].get("annotations", {})
+            assert "pre-install" in annotations.get("helm.sh/hook", ""), ref
+            assert int(annotations["helm.sh/hook-weight"]) < weight, ref
+    # and the Deployments find what they need made by the chart or named as existing
+    for workload, spec in pod_specs(docs).items():
+        if workload.endswith("-web") or workload.endswith("-worker"):
+            for kind, ref_name in referenced(spec):
+                if ref_name.startswith("ap-"):
+                    assert (kind, ref_name) in made, (workload, kind, ref_name)
+
+
 @pytest.mark.parametrize("name", ["minimal", "production"])
 def test_every_pod_is_locked_down(name, request):
     docs = request.getfixturevalue(name)

@@ -181,13 +181,18 @@ Call with (dict "root" $ "item" "databaseUrl" "env" "DATABASE_URL" "required" tr
 {{- end }}
 {{- end }}
 
+{{/* Call with (dict "root" $ "hook" BOOL): a hook's pod runs before the release's own
+ServiceAccount exists, so it takes the namespace's default one (or a named existing one). */}}
 {{- define "autoproces.podSpecCommon" -}}
-serviceAccountName: {{ include "autoproces.serviceAccountName" . }}
+{{- $root := .root }}
+{{- if not (and .hook $root.Values.serviceAccount.create) }}
+serviceAccountName: {{ include "autoproces.serviceAccountName" $root }}
+{{- end }}
 automountServiceAccountToken: false
-{{- with .Values.imagePullSecrets }}
+{{- with $root.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
 {{- end }}
