@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,7 @@ def ensure_base(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def image(tmp_path_factory: pytest.TempPathFactory) -> str:
+def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ensure_base(tmp_path_factory.mktemp("base"))
     build = ["build", "--isolation", "chroot", "--network", "host", "--build-arg", f"BASE={BASE}"]
     if HOST_CA.is_file():
@@ -82,7 +83,9 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> str:
         build += ["--build-arg", "NODE_EXTRA_CA_CERTS=/run/host-ca.crt"]
     done = podman(*build, "-t", IMAGE, str(REPO_ROOT), check=False, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    return IMAGE
+    yield IMAGE
+    # Each build leaves the previous one's layers untagged (about 2 GB): drop them.
+    podman("image", "prune", "-f", check=False, timeout=300)
 
 
 @pytest.fixture
