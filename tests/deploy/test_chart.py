@@ -303,8 +303,7 @@ def set_variables(docs: list[dict]) -> set[str]:
 def test_every_variable_the_chart_sets_is_one_the_app_reads(production):
     read = settings_read_by_the_app() | {"PORT", "AUTOPROCES_METRICS_TOKEN"}
     assert set_variables(production) - read == set()
-    # and every setting the app reads has its place in the values (the demo's aside, and
-    # the instance folder, which the image fixes)
+    # and every setting the app reads has its place in the values (the demo's aside)
     values = production_values()
     values["config"].update(
         allowPerWorkerRateLimits=True,
@@ -320,8 +319,9 @@ def test_every_variable_the_chart_sets_is_one_the_app_reads(production):
     values["files"] = {"existingClaim": "autoproces-files"}
     # per-worker counting is placed only where no shared store is
     values["secrets"]["rateLimitStorageUri"]["existingSecret"] = ""
-    unplaced = read - set_variables(render(values)) - set_variables(production) - {"PORT"}
-    assert unplaced == {"AUTOPROCES_DEMO", "AUTOPROCES_INSTANCE_PATH"}
+    unplaced = read - set_variables(render(values)) - set_variables(production)
+    # the image fixes the instance folder, the metrics folder and the port
+    assert unplaced - set(dockerfile_runtime()["env"]) == {"AUTOPROCES_DEMO"}
 
 
 def test_the_ingress_serves_tls_and_never_routes_metrics(production):
