@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 VENDOR := platform/static/vendor
 PORT ?= 5000
 
-.PHONY: demo test setup setup-dev assets translations update-translations browser xmlsec1 lint bench clean
+.PHONY: demo test test-image setup setup-dev assets translations update-translations browser xmlsec1 lint bench clean
 
 demo: setup
 	PORT=$(PORT) $(BIN)/autoproces demo
@@ -21,6 +21,14 @@ test: setup-dev browser
 	@command -v xmlsec1 >/dev/null 2>&1 || { echo "The SAML tests need Debian's xmlsec1"; exit 1; }
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Builds the container image with Debian's podman and starts it (3-8 minutes; root).
+test-image: setup-dev
+	@command -v podman >/dev/null 2>&1 && command -v debootstrap >/dev/null 2>&1 || { \
+	  echo "Installing Debian's podman, buildah, debootstrap, fuse-overlayfs and runc (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    podman buildah debootstrap fuse-overlayfs runc >/dev/null; }
+	AUTOPROCES_IMAGE_TEST=1 $(BIN)/python -m pytest -n 0 tests/deploy/test_image.py
 
 setup: $(VENV)/.installed assets translations xmlsec1
 setup-dev: setup $(VENV)/.installed-dev

@@ -157,8 +157,9 @@ class Settings:
             invitation_days = int(env.get("AUTOPROCES_INVITATION_DAYS", "14"))
             offboarding_days = int(env.get("AUTOPROCES_OFFBOARDING_DAYS", "30"))
             db_timeouts = [
-                int(env.get(f"AUTOPROCES_DB_{name}_TIMEOUT") or default)
-                for name, default in (("CONNECT", "5"), ("STATEMENT", "20"), ("LOCK", "10"))
+                int(env.get("AUTOPROCES_DB_CONNECT_TIMEOUT") or "5"),
+                int(env.get("AUTOPROCES_DB_STATEMENT_TIMEOUT") or "20"),
+                int(env.get("AUTOPROCES_DB_LOCK_TIMEOUT") or "10"),
             ]
         except ValueError:
             raise ConfigError(

@@ -290,7 +290,11 @@ def test_inline_saml_pair_and_kombit_metadata_become_a_secret_and_a_configmap():
 def settings_read_by_the_app() -> set[str]:
     source = (REPO_ROOT / "platform" / "config.py").read_text()
     # env.get("X"), env["X"], _flag(env, "X"), _path(env, "X")
-    return set(re.findall(r"""(?:env\.get\(|env\[|\(env, )["']([A-Z0-9_]+)["']""", source))
+    names = set(re.findall(r"""(?:env\.get\(|env\[|\(env, )["']([A-Z0-9_]+)["']""", source))
+    # and the commands' options that also come from the environment (click's envvar=)
+    for path in (REPO_ROOT / "platform").rglob("*.py"):
+        names |= set(re.findall(r"""envvar=["']([A-Z0-9_]+)["']""", path.read_text()))
+    return names
 
 
 def set_variables(docs: list[dict]) -> set[str]:
@@ -356,6 +360,16 @@ def test_network_policy_lets_in_only_the_ingress_controller_and_monitoring(produ
     release = policies["ap-autoproces"]
     assert "app.kubernetes.io/component" not in release["spec"]["podSelector"]["matchLabels"]
     assert release["spec"]["ingress"] == []  # the worker and the Job: nothing comes in
+    # but the worker's own /metrics, from the monitoring namespace's pods only
+    worker = policies["ap-autoproces-worker"]
+    assert worker["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "worker"
+    [rule] = worker["spec"]["ingress"]
+    assert [p["namespaceSelector"]["matchLabels"] for p in rule["from"]] == [
+        {"kubernetes.io/metadata.name": "monitoring"}
+    ]
+    assert rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+    [container] = pod_specs(production)["ap-autoproces-worker"]["containers"]
+    assert env_of(container)["AUTOPROCES_WORKER_METRICS_PORT"]["value"] == "9100"
 
 
 def test_network_policy_egress_is_dns_and_the_configured_servers(production):
