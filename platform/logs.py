@@ -55,8 +55,8 @@ class RequestContext(logging.Filter):
             if not hasattr(record, "request_id"):
                 record.request_id = g.get("request_id")
             if not hasattr(record, "tenant"):
-                tenant = g.get("tenant")
-                record.tenant = getattr(tenant, "slug", None)
+                # Never the ORM row: after the commit, reading it would query the database.
+                record.tenant = g.get("tenant_slug")
         return True
 
 
@@ -182,7 +182,7 @@ def _finished(sender: Flask, response: Response, **extra: Any) -> None:
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     rule = request.url_rule
     route = rule.rule if rule is not None else None
-    tenant = getattr(g.get("tenant"), "slug", None)
+    tenant = g.get("tenant_slug")  # not g.tenant: the commit has expired it
     status = response.status_code
     level = logging.ERROR if status >= 500 else logging.INFO
     logging.getLogger(REQUEST_LOGGER).log(

@@ -99,6 +99,8 @@ def activate_tenant_from_slug(slug: str) -> Tenant:
 
 def activate_tenant(tenant: Tenant) -> None:
     g.tenant = tenant
+    # For the request's log line, written after the commit has expired the row.
+    g.tenant_slug = tenant.slug
     use_tenant(tenant.id)
 
 
@@ -236,6 +238,7 @@ def _init_components(tenant: Tenant) -> None:
             activate_tenant(previous)
         else:
             g.tenant = None
+            g.tenant_slug = None
             use_tenant(None)
 
 

@@ -8,13 +8,14 @@ small WSGI app on loopback, with OIOSAML 3 attributes and OIO-BPP privileges, an
     acs_url, form = login_via_idp(authn_url, "ada")   # the auto-posting form's fields
 
 The login form also takes `variant`, for the tests of what the SP must refuse: unsigned,
-tampered, expired, doctype, wrong_audience, no_audience, wrong_destination, no_destination,
-wrong_recipient, transient, encrypted, unsigned_assertion_only.
+tampered, expired, doctype, wrong_audience, no_audience, second_audience, wrong_destination,
+no_destination, wrong_recipient, transient, encrypted, unsigned_assertion_only.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import html
 import secrets
 import threading
@@ -97,16 +98,22 @@ def privilege_list(
 
 
 class _AudiencePolicy(Policy):
-    """A release policy whose assertions name another audience, or none at all."""
+    """A release policy whose assertions name another audience, or none at all, or (with
+    `also`) keep ours and add a second restriction to another audience only."""
 
-    def __init__(self, audience: str | None, **kwargs: Any) -> None:
+    def __init__(self, audience: str | None, also: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.audience = audience
+        self.also = also
 
     def conditions(self, sp_entity_id: str) -> Any:
         conditions = super().conditions(sp_entity_id)
         if self.audience is None:
             conditions.audience_restriction = []
+        elif self.also:
+            other = copy.deepcopy(conditions.audience_restriction[0])
+            other.audience[0].text = self.audience
+            conditions.audience_restriction.append(other)
         else:
             conditions.audience_restriction[0].audience[0].text = self.audience
         return conditions
@@ -301,9 +308,14 @@ class SamlIdp:
         policy = None
         if variant == "expired":
             policy = Policy({"default": {"lifetime": {"minutes": -10}}}, mds=self.server.metadata)
-        elif variant in ("wrong_audience", "no_audience"):
-            audience = "https://evil.example/sp" if variant == "wrong_audience" else None
-            policy = _AudiencePolicy(audience, restrictions=None, mds=self.server.metadata)
+        elif variant in ("wrong_audience", "no_audience", "second_audience"):
+            audience = None if variant == "no_audience" else "https://evil.example/sp"
+            policy = _AudiencePolicy(
+                audience,
+                also=variant == "second_audience",
+                restrictions=None,
+                mds=self.server.metadata,
+            )
         kwargs: dict[str, Any] = {}
         if variant == "encrypted":
             kwargs = {

@@ -529,14 +529,13 @@ def complete(conn: Connection, saml_response: str) -> tuple[Assertion, str]:
 
 
 def _check_audience_and_recipient(assertion: Any, conn: Connection) -> None:
-    # pysaml2 lets an assertion without any audience restriction through.
+    # pysaml2 lets an assertion without any audience restriction through. With several,
+    # each must name us (SAML core 2.5.1.4: the conditions all hold).
     conditions = assertion.conditions
-    audiences = [
-        (a.text or "").strip()
-        for r in (conditions.audience_restriction if conditions else [])
-        for a in r.audience
-    ]
-    if conn.entity_id not in audiences:
+    restrictions = conditions.audience_restriction if conditions else []
+    if not restrictions or any(
+        conn.entity_id not in [(a.text or "").strip() for a in r.audience] for r in restrictions
+    ):
         raise SamlRejected("the assertion is not for this service provider")
     recipients = [
         c.subject_confirmation_data.recipient

@@ -150,3 +150,54 @@ def test_outbox_length_and_age_across_tenants_through_a_narrow_function(
             )
         ).one()
     assert tuple(granted) == (True, False)
+
+
+def test_the_request_log_line_reads_nothing_after_the_commit(app, client, make):
+    """The commit expires every loaded row: the log line must take the municipality's slug
+    from what was noted before, or it would query (and fail while the database is away)."""
+    import logging
+
+    from helpers import login
+    from sqlalchemy import event
+
+    from autoproces.platform.db import db
+
+    tenant = make.tenant("logbyen")
+    login(client, make.user(tenant, "employee"))
+    after_commit: list[str] = []
+    committed = False
+
+    def note_commit(session):
+        nonlocal committed
+        committed = True
+
+    def statement(conn, cursor, sql, *args):
+        if committed:
+            after_commit.append(sql)
+
+    with app.app_context():
+        engine = db.engine
+    class Keep(logging.Handler):
+        records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    keep = Keep()
+    request_log = logging.getLogger("autoproces.request")
+    level = request_log.level
+    request_log.addHandler(keep)
+    request_log.setLevel(logging.INFO)
+    event.listen(db.session, "after_commit", note_commit)
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        assert client.get("/logbyen/processer").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(db.session, "after_commit", note_commit)
+        request_log.removeHandler(keep)
+        request_log.setLevel(level)
+    assert committed
+    assert after_commit == []
+    [line] = keep.records
+    assert line.tenant == "logbyen" and line.status == 200

@@ -297,6 +297,7 @@ def test_the_minimum_is_per_municipality(client, kombit_towns, su_engine):
         "doctype",
         "wrong_audience",
         "no_audience",
+        "second_audience",  # every AudienceRestriction must name us (SAML core 2.5.1.4)
         "wrong_destination",
         "no_destination",
         "wrong_recipient",
