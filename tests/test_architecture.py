@@ -163,8 +163,9 @@ def test_the_rules_see_the_code(blueprint_owners, component_tables):
 
 
 # Test folders that are not about one package: journeys through the whole app in a browser,
-# the benchmarks (outside the default run) and the OpenID provider's script.
-CROSS_CUTTING_TEST_FOLDERS = {"browser", "benchmarks", "oidc"}
+# the benchmarks (outside the default run), the OpenID provider's script and the deployment
+# (the Dockerfile and helm/, which are no Python package).
+CROSS_CUTTING_TEST_FOLDERS = {"browser", "benchmarks", "oidc", "deploy"}
 
 
 def test_the_tests_folder_mirrors_the_code():
