@@ -9,7 +9,7 @@ small WSGI app on loopback, with OIOSAML 3 attributes and OIO-BPP privileges, an
 
 The login form also takes `variant`, for the tests of what the SP must refuse: unsigned,
 tampered, expired, doctype, wrong_audience, no_audience, second_audience, wrong_destination,
-no_destination, wrong_recipient, transient, encrypted, unsigned_assertion_only.
+no_destination, wrong_recipient, transient, sha1, encrypted, unsigned_assertion_only.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from saml2.s_utils import UnknownPrincipal
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT, SCM_BEARER, NameID
 from saml2.server import Server
 from saml2.sigver import get_xmlsec_binary
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 CVR = "https://data.gov.dk/model/core/eid/professional/cvr"
 EMAIL = "https://data.gov.dk/model/core/eid/email"
@@ -354,8 +354,8 @@ class SamlIdp:
             sign_response=signed and variant != "unsigned_assertion_only",
             sign_assertion=signed and variant in ("", "unsigned_assertion_only", "encrypted"),
             release_policy=policy,
-            sign_alg=SIG_RSA_SHA256,
-            digest_alg=DIGEST_SHA256,
+            sign_alg=SIG_RSA_SHA1 if variant == "sha1" else SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA1 if variant == "sha1" else DIGEST_SHA256,
             **kwargs,
         )
         xml = str(response)
@@ -392,7 +392,9 @@ class SamlIdp:
         start_response("302 Found", [("Location", dict(info["headers"])["Location"])])
         return [b""]
 
-    def logout_request_url(self, sp_entity_id: str, name_id: str, sign: bool = True) -> str:
+    def logout_request_url(
+        self, sp_entity_id: str, name_id: str, sign: bool = True, sigalg: str = SIG_RSA_SHA256
+    ) -> str:
         """An IdP-initiated LogoutRequest to the SP (HTTP-Redirect)."""
         location = self.server.config.metadata.single_logout_service(
             sp_entity_id, BINDING_HTTP_REDIRECT, "spsso"
@@ -404,7 +406,7 @@ class SamlIdp:
             sign=False,
         )
         info = self.server.apply_binding(
-            BINDING_HTTP_REDIRECT, str(request), location, "", sign=sign, sigalg=SIG_RSA_SHA256
+            BINDING_HTTP_REDIRECT, str(request), location, "", sign=sign, sigalg=sigalg
         )
         return dict(info["headers"])["Location"]
 
