@@ -246,7 +246,7 @@ def fetch_json(session: requests.Session, url: str) -> Any:
         if media not in (MEDIA_TYPE, "application/json"):
             raise HarvestError(f"{url} is {media or 'untyped'}, not JSON-LD")
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_PAGE_BYTES:
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_PAGE_BYTES:
             raise HarvestError(f"{url} is larger than {MAX_PAGE_BYTES} bytes")
         body = bytearray()
         try:
@@ -419,7 +419,10 @@ def check_entry(item: Any) -> RemoteEntry:
         title = _text(item.get("dct:title"), "dct:title", MAX_TITLE, required=True)
         fields.setdefault("title", title)
         version_text = _text(item.get("adms:version"), "adms:version", 10, required=True)
-        if not version_text.isdigit() or not 1 <= int(version_text) <= MAX_VERSION:
+        if (
+            not (version_text.isascii() and version_text.isdigit())
+            or not 1 <= int(version_text) <= MAX_VERSION
+        ):
             raise Skip("adms:version is not a version number")
         size_band = _text(item.get("autoproces:sizeBand"), "autoproces:sizeBand", 20)
         if size_band not in SIZE_BANDS:

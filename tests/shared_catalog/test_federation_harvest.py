@@ -424,12 +424,13 @@ def test_bad_entries_are_skipped_and_the_rest_mirrored(canned, harvest, su_engin
                 item(6, **{"dct:modified": "yesterday"}),
                 item(7, **{"autoproces:fields": {"title": "x" * 200_000}}),
                 item(8, **{"autoproces:facts": {"a": {"nested": "object"}}}),
+                item(9, **{"adms:version": "²"}),  # str.isdigit() says yes, int() says no
                 item(1),
             ]
         ),
     )
     output = harvest(url)
-    assert "1 added" in output and "8 skipped" in output
+    assert "1 added" in output and "9 skipped" in output
     assert "appears twice" in output
     assert len(mirrored(su_engine)) == 1
 
