@@ -515,13 +515,7 @@ def save_saml_idp(
     idp.saml_metadata_url = url
     idp.saml_certificates = pems
     idp.role_claim = role_claim.strip()
-    idp.role_mapping = mapping
-    idp.default_role = default_role or None
-    idp.allowed_domains = domains
-    idp.min_loa = min_loa
-    db.session.flush()
-    _audit_idp_change(tenant, actor, before, idp)
-    return idp
+    return _save_common(tenant, actor, before, idp, mapping, default_role, domains, min_loa)
 
 
 METADATA_REFRESHER = "Autoproces (daglig opdatering af SAML-metadata)"
@@ -595,6 +589,20 @@ def save_kombit(
     idp.saml_metadata_url = None
     idp.saml_certificates = []
     idp.role_claim = ""
+    return _save_common(tenant, actor, before, idp, mapping, default_role, domains, min_loa)
+
+
+def _save_common(
+    tenant: Tenant,
+    actor: Any,
+    before: dict[str, str],
+    idp: TenantIdp,
+    mapping: dict[str, str],
+    default_role: str | None,
+    domains: list[str],
+    min_loa: str,
+) -> TenantIdp:
+    """What SAML and KOMBIT settings store alike, then the audit of what changed."""
     idp.role_mapping = mapping
     idp.default_role = default_role or None
     idp.allowed_domains = domains
