@@ -215,6 +215,21 @@ def _export_waiting(tenant: Tenant, offboarding: TenantOffboarding) -> bool:
     return status in (*OPEN_EXPORTS, ExportStatus.READY.value)
 
 
+def _worker_logs(offboarding: TenantOffboarding, action: str, details: dict[str, Any]) -> None:
+    """A step of the deletion in the operator's audit log, by the worker (the log outlives
+    the municipality, so it names it by id and slug)."""
+    db.session.add(
+        operator_services.OPERATOR_LOG.model(
+            operator_id=None,
+            operator_email=WORKER,
+            action=action,
+            subject_tenant_id=offboarding.subject_tenant_id,
+            subject_tenant_slug=offboarding.tenant_slug,
+            details=details,
+        )
+    )
+
+
 def _purge(offboarding_id: Any) -> bool:
     offboarding = db.session.get(TenantOffboarding, offboarding_id, with_for_update=True)
     if offboarding is None or not offboarding.open:
@@ -234,16 +249,7 @@ def _purge(offboarding_id: Any) -> bool:
     rows = db.session.execute(text("select tenant_purge(:id)"), {"id": offboarding.id}).scalar_one()
     use_tenant(None)
     db.session.expire_all()
-    db.session.add(
-        operator_services.OPERATOR_LOG.model(
-            operator_id=None,
-            operator_email=WORKER,
-            action=DELETED,
-            subject_tenant_id=offboarding.subject_tenant_id,
-            subject_tenant_slug=offboarding.tenant_slug,
-            details={"rows": rows, "catalogue": offboarding.catalogue},
-        )
-    )
+    _worker_logs(offboarding, DELETED, {"rows": rows, "catalogue": offboarding.catalogue})
     db.session.commit()
     return True
 
@@ -252,16 +258,7 @@ def _delete_files(offboarding: TenantOffboarding) -> None:
     removed = delete_prefix(storage(), f"{offboarding.subject_tenant_id}/")
     offboarding.files_deleted_at = datetime.now(UTC)
     offboarding.last_error = None
-    db.session.add(
-        operator_services.OPERATOR_LOG.model(
-            operator_id=None,
-            operator_email=WORKER,
-            action=FILES_DELETED,
-            subject_tenant_id=offboarding.subject_tenant_id,
-            subject_tenant_slug=offboarding.tenant_slug,
-            details={"files": removed},
-        )
-    )
+    _worker_logs(offboarding, FILES_DELETED, {"files": removed})
     db.session.commit()
 
 
