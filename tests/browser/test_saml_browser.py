@@ -5,7 +5,7 @@ the provider's login page, its consent page, back to the municipality, and out a
 from __future__ import annotations
 
 import pytest
-from browser_helpers import LiveServer, assert_accessible
+from browser_helpers import LiveServer, assert_accessible, assert_accessible_under_csp
 from helpers import app_env
 from playwright.sync_api import expect
 from saml_idp import SamlIdp, key_pair
@@ -95,3 +95,56 @@ def test_a_refusal_is_a_danish_page_that_passes_axe(page, kombit_server, make):
         page.get_by_text("Kommunen med CVR-nummer 29189846 bruger ikke Autoproces.")
     ).to_be_visible()
     assert_accessible(page, "SAML sign-in refused")
+
+
+def test_the_administrator_signed_in_through_kombit_raises_the_nsis_minimum(
+    new_page, kombit_server, make, su_engine
+):
+    """The settings form as the page renders it, filled in Chromium under the app's CSP by
+    an administrator who came in through KOMBIT: KOMBIT kept, the minimum raised to High."""
+    from sqlalchemy import text
+
+    from autoproces.platform.db import db
+    from autoproces.platform.identity.services import save_kombit
+    from autoproces.platform.tenancy import activate_tenant, tenant_by_slug
+
+    server, idp = kombit_server
+    make.tenant("beta", "Beta Kommune", cvr="55133018")
+    with server.app.test_request_context():
+        tenant = tenant_by_slug("beta")
+        activate_tenant(tenant)
+        save_kombit(tenant)
+        db.session.commit()
+    idp.set_account(
+        "anna",
+        cvr="55133018",
+        email="anna@beta.dk",
+        first_name="Anna",
+        last_name="Admin",
+        privileges={"55133018": ["http://autoproces.test/roles/usersystemrole/tenant_admin/1"]},
+    )
+    page = new_page()
+    page.goto(server.url + "/beta/admin/log-in")
+    page.wait_for_url(idp.base + "/sso**")
+    page.get_by_label("Brugernavn").fill("anna")
+    page.get_by_label("Adgangskode").fill("hemmelig")
+    page.get_by_role("button", name="Log ind").click()
+    page.get_by_role("button", name="Fortsæt").click()
+    page.wait_for_url(server.url + "/beta/**")
+    page.goto(server.url + "/beta/admin/log-in")
+    expect(
+        page.get_by_label("KOMBITs Context Handler (fælleskommunal adgangsstyring)")
+    ).to_be_checked()
+    assert_accessible_under_csp(page, "the sign-in settings of a KOMBIT municipality")
+    page.get_by_label("Laveste sikringsniveau (NSIS)").select_option("High")
+    page.get_by_role("button", name="Gem").click()
+    expect(page.get_by_text("Log-in-indstillingerne er gemt.")).to_be_visible()
+    assert not page.csp_blocked, page.csp_blocked
+    with su_engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "select protocol, min_loa from tenant_idp i join tenant t on t.id = i.tenant_id"
+                " where t.slug = 'beta'"
+            )
+        ).one()
+    assert (row.protocol, row.min_loa) == ("kombit", "High")
